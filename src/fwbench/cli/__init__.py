@@ -1,0 +1,24 @@
+"""The ``fwbench`` command line: a thin layer that parses options and forwards them to
+the library (``fwbench.harness``, ``fwbench.experiments``, ``fwbench.advice``,
+``fwbench.report``). One module per command."""
+
+from __future__ import annotations
+
+import click
+
+from fwbench import __version__
+from fwbench.cli.serve import serve
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="fwbench")
+def cli() -> None:
+    """Flask vs FastAPI vs Django for microservices, measured on your own machine."""
+
+
+cli.add_command(serve)
+
+
+def main() -> None:
+    """Console entry point."""
+    cli()
