@@ -7,6 +7,12 @@ from __future__ import annotations
 import click
 
 from fwbench import __version__
+from fwbench.cli.advise import advise
+from fwbench.cli.calibrate import calibrate
+from fwbench.cli.claims import claims
+from fwbench.cli.compare import compare
+from fwbench.cli.report import report
+from fwbench.cli.run import run
 from fwbench.cli.serve import serve
 
 
@@ -16,7 +22,8 @@ def cli() -> None:
     """Flask vs FastAPI vs Django for microservices, measured on your own machine."""
 
 
-cli.add_command(serve)
+for command in (run, serve, calibrate, compare, claims, advise, report):
+    cli.add_command(command)
 
 
 def main() -> None:

@@ -1,0 +1,11 @@
+"""``fwbench advise``: placeholder until its issue lands (its owner replaces this module)."""
+
+from __future__ import annotations
+
+import click
+
+
+@click.command()
+def advise() -> None:
+    """Not implemented yet."""
+    raise click.ClickException("not implemented yet")

@@ -1,0 +1,11 @@
+"""``fwbench calibrate``: placeholder until its issue lands (its owner replaces this module)."""
+
+from __future__ import annotations
+
+import click
+
+
+@click.command()
+def calibrate() -> None:
+    """Not implemented yet."""
+    raise click.ClickException("not implemented yet")

@@ -1,0 +1,11 @@
+"""``fwbench run``: placeholder until its issue lands (its owner replaces this module)."""
+
+from __future__ import annotations
+
+import click
+
+
+@click.command()
+def run() -> None:
+    """Not implemented yet."""
+    raise click.ClickException("not implemented yet")
