@@ -1,0 +1,121 @@
+"""The six TechEmpower test types and the I/O-bound ``/io`` (no auth, no audit).
+
+These views build their responses directly (``jsonify``, ``render_template``) instead of
+going through ``@bp.output``: TechEmpower measures a framework's own serialisation, and
+marshmallow's dump would add a layer a Flask team would not put on such a hot path.
+Their documented response shapes are declared with ``@bp.doc``.
+"""
+
+from __future__ import annotations
+
+from operator import attrgetter
+from random import randint
+
+from apiflask import APIBlueprint
+from flask import Response, jsonify, render_template
+from sqlalchemy import select
+
+from fwbench.contract import EXTRA_FORTUNE, MAX_RANDOM_NUMBER, WORLD_ROWS, clamp_queries
+
+from .. import downstream, openapi
+from ..extensions import db
+from ..models import Fortune, World
+from ..schemas import HelloMessage, IoQuery, IoQueryData, IoResult, QueriesQuery, QueriesQueryData
+from ..schemas import World as WorldSchema
+
+bp = APIBlueprint("benchmarks", __name__, tag="Benchmarks")
+
+
+@bp.get("/json")
+@bp.doc(
+    operation_id="tfbJson",
+    responses=openapi.ok('{"message": "Hello, World!"}', HelloMessage, "application/json"),
+)
+def json_serialization() -> Response:
+    """TechEmpower test type 1, JSON serialization."""
+    return jsonify(message="Hello, World!")
+
+
+@bp.get("/plaintext")
+@bp.doc(
+    operation_id="tfbPlaintext",
+    responses=openapi.ok("Hello, World!", {"type": "string"}, "text/plain"),
+)
+def plaintext() -> Response:
+    """TechEmpower test type 6, plaintext."""
+    # An explicit content_type: a mimetype would get "; charset=utf-8" appended.
+    return Response(b"Hello, World!", content_type="text/plain")
+
+
+@bp.get("/db")
+@bp.doc(operation_id="tfbDb", responses=openapi.ok("A world row.", WorldSchema, "application/json"))
+def single_query() -> Response:
+    """TechEmpower test type 2, one random world row."""
+    world = _random_world()
+    return jsonify(id=world.id, randomNumber=world.randomnumber)
+
+
+@bp.get("/queries")
+@bp.input(QueriesQuery, location="query", arg_name="query")
+@bp.doc(
+    operation_id="tfbQueries",
+    responses=openapi.ok("World rows.", WorldSchema(many=True), "application/json"),
+)
+def multiple_queries(query: QueriesQueryData) -> Response:
+    """TechEmpower test type 3, N random world rows with one query each."""
+    worlds = [_random_world() for _ in range(clamp_queries(query.get("queries")))]
+    return jsonify([{"id": world.id, "randomNumber": world.randomnumber} for world in worlds])
+
+
+@bp.get("/updates")
+@bp.input(QueriesQuery, location="query", arg_name="query")
+@bp.doc(
+    operation_id="tfbUpdates",
+    responses=openapi.ok(
+        "The updated world rows, as stored.", WorldSchema(many=True), "application/json"
+    ),
+)
+def updates(query: QueriesQueryData) -> Response:
+    """TechEmpower test type 5, N random world rows read, renumbered and persisted."""
+    worlds = [_random_world() for _ in range(clamp_queries(query.get("queries")))]
+    for world in worlds:
+        world.randomnumber = randint(1, MAX_RANDOM_NUMBER)
+    # One flush: the unit of work batches the UPDATEs (executemany), ordered by primary
+    # key, so concurrent requests lock rows in the same order. A row drawn twice is one
+    # object in the session, so the response shows the value that was stored.
+    db.session.commit()
+    return jsonify([{"id": world.id, "randomNumber": world.randomnumber} for world in worlds])
+
+
+@bp.get("/fortunes")
+@bp.doc(
+    operation_id="tfbFortunes",
+    responses=openapi.ok("An HTML table.", {"type": "string"}, "text/html"),
+)
+def fortunes() -> str:
+    """TechEmpower test type 4, fortunes rendered by the framework's template engine."""
+    rows = list(db.session.scalars(select(Fortune)))
+    rows.append(Fortune(id=0, message=EXTRA_FORTUNE))
+    rows.sort(key=attrgetter("message"))
+    return render_template("fortunes.html", fortunes=rows)
+
+
+@bp.get("/io")
+@bp.input(IoQuery, location="query", arg_name="query")
+@bp.doc(
+    operation_id="io",
+    responses={
+        **openapi.ok("The downstream answered.", IoResult, "application/json"),
+        **openapi.errors(422, 502, 504),
+    },
+)
+def io(query: IoQueryData) -> Response:
+    """The article's I/O-bound workload; waits for GET {DOWNSTREAM_URL}/delay?ms=N."""
+    downstream.current().delay(query["ms"])
+    return jsonify(downstream_ms=query["ms"])
+
+
+def _random_world() -> World:
+    # A SELECT per call, even for an id already in the session: TechEmpower wants one
+    # query per row, which Session.get() would skip for a repeated id.
+    return db.session.scalars(select(World).where(World.id == randint(1, WORLD_ROWS))).one()

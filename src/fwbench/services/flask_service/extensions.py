@@ -1,0 +1,67 @@
+"""Flask extension objects, created unbound and attached by the application factory."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import DeclarativeBase
+
+# psycopg 3 under gunicorn's gevent worker needs no patch (psycogreen is for psycopg2 only):
+# since psycopg 3.1.14, psycopg.waiting picks a cooperative wait function when it is first
+# imported after gevent.monkey has patched `select`, which gunicorn's gevent worker does
+# before it imports the application. https://github.com/psycopg/psycogreen#readme
+# (It would block the hub only if the app were imported before patching, i.e. --preload.)
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every model.
+
+    Given to Flask-SQLAlchemy as ``model_class`` so ``db.Model`` shares its metadata; the
+    models subclass ``Base`` itself because type checkers cannot see ``db.Model``.
+    """
+
+
+# expire_on_commit=False: views serialise the objects they just committed; expiring them
+# would cost one SELECT per object to reload what is already in memory.
+db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
+
+
+def init_database(app: Flask, database_url: str) -> None:
+    """Bind ``db`` to ``app``.
+
+    Args:
+        app: The application to configure.
+        database_url: SQLAlchemy URL from ``settings.database_url_from_env``.
+    """
+    app.config["SQLALCHEMY_DATABASE_URI"] = database_url
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = _engine_options()
+    db.init_app(app)
+    if make_url(database_url).get_backend_name() == "sqlite":
+        with app.app_context():
+            event.listen(db.engine, "connect", _configure_sqlite)
+
+
+def _engine_options() -> dict[str, Any]:
+    # A fixed pool of 10 per worker process, no overflow
+    # (https://docs.sqlalchemy.org/en/20/core/pooling.html#sqlalchemy.pool.QueuePool):
+    # SQLAlchemy closes overflow connections when they are returned, so under sustained load
+    # an overflow means a new PostgreSQL backend per request; threads or greenlets beyond ten
+    # wait for a connection instead. Ten per worker keeps a several-worker server well under
+    # PostgreSQL's default max_connections=100. pool_pre_ping stays off: it costs a round
+    # trip per checkout and the database lives on the same host.
+    return {"pool_size": 10, "max_overflow": 0}
+
+
+def _configure_sqlite(dbapi_connection: Any, _connection_record: Any) -> None:
+    # WAL lets readers run while one worker process writes
+    # (https://www.sqlite.org/wal.html); the busy timeout makes a writer wait for the
+    # file's write lock instead of failing at once with "database is locked" when several
+    # worker processes insert together (https://www.sqlite.org/c3ref/busy_timeout.html).
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
