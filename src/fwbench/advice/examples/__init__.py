@@ -1,0 +1,1 @@
+"""Example profiles for ``fwbench advise --profile`` (realistic situations, one per file)."""

@@ -1,0 +1,83 @@
+"""Which measurements ``advise`` uses: the file given, else the newest results file in
+``results/``, else the reference results shipped with fwbench, else none, and a sentence
+saying which."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from fwbench.advice.evidence import Evidence, evidence_from_results
+from fwbench.harness.results import Results, ResultsFormatError
+
+#: Where ``fwbench run`` and ``fwbench claims`` write results files by default.
+RESULTS_DIR = Path("results")
+
+NO_RESULTS = (
+    "No measurements available: no results file in {dir}/ and no reference results shipped "
+    "with this fwbench. Run `fwbench run` (about 5 minutes on 2 cores) to measure this "
+    "machine, or pass --results FILE. The ranking below uses the article's rules only, "
+    "without a capacity plan."
+)
+
+
+@dataclass(frozen=True)
+class Source:
+    """The measurements chosen (None when there are none) and the sentence saying which."""
+
+    evidence: Evidence | None
+    notice: str
+
+
+def _usable(path: Path) -> Results | None:
+    """The results in ``path`` when it is a readable results file with measured points."""
+    try:
+        results = Results.read(path)
+    except ResultsFormatError:
+        return None
+    return results if results.points else None
+
+
+def _reference_files() -> list[Path]:
+    folder = resources.files("fwbench.advice.reference")
+    return sorted(Path(str(item)) for item in folder.iterdir() if item.name.endswith(".json"))
+
+
+def find_source(results: Path | None = None, search: Path = RESULTS_DIR) -> Source:
+    """Choose the measurements.
+
+    Args:
+        results: a results file the user named; read it or fail (default: None, search).
+        search: folder searched for the newest usable ``*.json`` results file (default:
+            ``results/`` in the working directory).
+
+    Raises:
+        ResultsFormatError: ``results`` was given and cannot be read as a results file.
+    """
+    if results is not None:
+        parsed = Results.read(results)
+        if not parsed.points:
+            raise ResultsFormatError(
+                f"{results} holds no measured points", "pass the file of a completed `fwbench run`"
+            )
+        evidence = evidence_from_results(parsed, str(results))
+        return Source(evidence, f"Measurements: {results} ({evidence.machine}).")
+    candidates = sorted(search.glob("*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for path in candidates:
+        found = _usable(path)
+        if found is not None:
+            evidence = evidence_from_results(found, str(path))
+            return Source(
+                evidence, f"Measurements: {path}, the newest results file ({evidence.machine})."
+            )
+    for path in _reference_files():
+        found = _usable(path)
+        if found is not None:
+            evidence = evidence_from_results(found, f"reference results {path.name}")
+            return Source(
+                evidence,
+                f"Measurements: the reference results shipped with fwbench ({path.name}), "
+                f"measured on {evidence.machine}. Run `fwbench run` to measure your machine.",
+            )
+    return Source(None, NO_RESULTS.format(dir=search))

@@ -1,0 +1,138 @@
+"""``fwbench advise`` as a user runs it: flags, profile files, results files, prompts on
+a real terminal, and one-sentence errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from fwbench.cli import cli
+from tests.advice.conftest import EXAMPLES
+
+
+@pytest.fixture(autouse=True)
+def _in_empty_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run in a folder without results/: only the results a test names are used."""
+    monkeypatch.chdir(tmp_path)
+
+
+def _json(args: list[str]) -> dict[str, object]:
+    result = CliRunner().invoke(cli, ["advise", "--format", "json", *args])
+    assert result.exit_code == 0, result.output
+    document: dict[str, object] = json.loads(result.stdout)
+    return document
+
+
+def test_flags_answer_the_questions(tmp_path: Path) -> None:
+    document = _json(
+        ["--needs-admin", "--audit", "--deadline", "tight", "--needs-orm", "--needs-auth"],
+    )
+    assert str(document["recommendation"]).startswith("Django on ")
+    assert document["measurements"] is None
+    assert "No measurements available" in str(document["notice"])
+
+
+def test_profile_file_with_results_file(tmp_path: Path, results_file: Path) -> None:
+    document = _json(
+        ["--profile", str(EXAMPLES / "api-aggregator.yaml"), "--results", str(results_file)],
+    )
+    assert document["recommendation"] == "FastAPI on uvicorn, 1 worker"
+    assert document["measurements"] == {
+        "source": str(results_file),
+        "machine": "Fixture CPU @ 2.0GHz, 2 usable CPUs, 24 GiB, CPython 3.11.2, "
+        "Linux-6.1.0-fixture-x86_64-with-glibc2.36",
+    }
+
+
+def test_flags_override_the_profile_file(tmp_path: Path) -> None:
+    document = _json(["--profile", str(EXAMPLES / "legacy-flask.toml"), "--peak-rps", "900"])
+    assert document["profile"]["peak_rps"] == 900.0  # type: ignore[index]
+    assert document["profile"]["legacy_plugins"] is True  # type: ignore[index]
+
+
+def test_newest_results_file_in_results_dir_is_used(
+    results_file: Path,
+) -> None:
+    Path("results").mkdir()
+    Path("results/run.json").write_bytes(results_file.read_bytes())
+    Path("results/newer-but-broken.json").write_text("not json")
+    result = CliRunner().invoke(cli, ["advise", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert "results/run.json, the newest results file" in json.loads(result.stdout)["notice"]
+
+
+def test_text_output_names_the_recommendation(tmp_path: Path, results_file: Path) -> None:
+    runner = CliRunner()
+    result = runner.invoke(
+        cli, ["advise", "--profile", str(EXAMPLES / "fintech-case-study.toml"),
+              "--results", str(results_file)],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "Recommendation: Django on granian, 1 worker" in result.output
+    assert "Capacity plan: Django on granian, 1 worker" in result.output
+
+
+def test_user_mistakes_get_one_sentence_and_exit_1(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text('workload = "quantum"\n')
+    broken = tmp_path / "broken.json"
+    broken.write_text("{}")
+    runner = CliRunner()
+    for args, message in (
+        (["--profile", str(bad)], "workload must be one of io, cpu, mixed"),
+        (["--results", str(broken)], "results schema version None"),
+        (["--results", str(tmp_path / "absent.json")], "cannot read"),
+    ):
+        result = runner.invoke(cli, ["advise", *args])
+        assert result.exit_code == 1
+        assert message in result.output
+        assert "Traceback" not in result.output
+
+
+def test_interactive_on_a_terminal_asks_every_question(tmp_path: Path) -> None:
+    """Run the real command with stdin on a pseudo-terminal: it must prompt (on stderr),
+    re-ask after an invalid answer and use the answers."""
+    answers = [""] * 21  # Enter: accept each default ...
+    answers[1] = "quantum\ncpu"  # ... except workload: invalid first, then cpu
+    answers[10] = "yes"  # needs_admin
+    primary, secondary = os.openpty()
+    prompts: list[bytes] = []
+
+    def drain() -> None:
+        while True:
+            try:
+                chunk = os.read(primary, 4096)
+            except OSError:
+                return
+            if not chunk:
+                return
+            prompts.append(chunk)
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "fwbench", "advise", "--format", "json"],
+        stdin=secondary,
+        stdout=subprocess.PIPE,
+        stderr=secondary,
+        cwd=tmp_path,
+    )
+    os.close(secondary)
+    os.write(primary, ("\n".join(answers) + "\n").encode())
+    stdout, _ = process.communicate(timeout=60)
+    os.close(primary)
+    reader.join(timeout=5)
+    assert process.returncode == 0, b"".join(prompts).decode(errors="replace")
+    document = json.loads(stdout)
+    assert document["profile"]["workload"] == "cpu"
+    assert document["profile"]["needs_admin"] is True
+    shown = b"".join(prompts).decode(errors="replace")
+    assert "Can your team debug async/await under pressure?" in shown
+    assert "workload must be one of io, cpu, mixed" in shown
