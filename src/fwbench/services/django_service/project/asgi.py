@@ -1,0 +1,18 @@
+"""ASGI entry point: ``fwbench.services.django_service.project.asgi:application``
+(uvicorn, granian ``--interface asgi``). Django does not implement the ASGI lifespan
+protocol; servers log that and carry on."""
+
+from __future__ import annotations
+
+import os
+
+from django.core.asgi import get_asgi_application
+
+from fwbench.services.django_service import SETTINGS_MODULE
+from fwbench.services.django_service.project.chunked import ChunkedBodyASGI
+from fwbench.services.django_service.project.startup import require_tokens
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", SETTINGS_MODULE)
+
+application = ChunkedBodyASGI(get_asgi_application())
+require_tokens()

@@ -1,0 +1,107 @@
+"""Project-wide middleware: the request id and the problem+json safety net.
+
+Both run in the mode of the handler they wrap (sync under WSGI, async under ASGI) and do no
+I/O, so they call the next layer directly. (Django's ``MiddlewareMixin`` would run hooks through
+``sync_to_async`` under ASGI, a thread hop each; Django docs, "Asynchronous support" in
+topics/http/middleware.)
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import cast
+
+from asgiref.sync import iscoroutinefunction
+from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
+from django.utils.decorators import sync_and_async_middleware
+
+from fwbench.services.django_service.project.errors import PROBLEM_CONTENT_TYPE, problem_body
+
+SyncGetResponse = Callable[[HttpRequest], HttpResponseBase]
+AsyncGetResponse = Callable[[HttpRequest], Awaitable[HttpResponseBase]]
+GetResponse = SyncGetResponse | AsyncGetResponse
+Middleware = Callable[[HttpRequest], HttpResponseBase | Awaitable[HttpResponseBase]]
+
+_VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
+# A WSGI-environ style key (PEP 3333: extensions are named with dots), so it cannot clash
+# with a header's HTTP_* key.
+_REQUEST_ID_KEY = "fwbench.request_id"
+
+
+def request_id(request: HttpRequest) -> str:
+    """The id :func:`request_id_middleware` gave ``request``."""
+    return cast(str, request.META[_REQUEST_ID_KEY])
+
+
+def _assign_request_id(request: HttpRequest) -> str:
+    """Echo a valid incoming ``X-Request-ID`` (1-128 of ``[A-Za-z0-9._-]``), else a UUID4."""
+    incoming = request.headers.get("X-Request-ID")
+    if incoming is None or not _VALID_REQUEST_ID.fullmatch(incoming):
+        incoming = str(uuid.uuid4())
+    request.META[_REQUEST_ID_KEY] = incoming
+    return incoming
+
+
+@sync_and_async_middleware
+def request_id_middleware(get_response: GetResponse) -> Middleware:
+    """Give every request an id and every response its ``X-Request-ID`` header."""
+    if iscoroutinefunction(get_response):
+        get_response_async = cast(AsyncGetResponse, get_response)
+
+        async def middleware_async(request: HttpRequest) -> HttpResponseBase:
+            rid = _assign_request_id(request)
+            response = await get_response_async(request)
+            response["X-Request-ID"] = rid
+            return response
+
+        return middleware_async
+
+    get_response_sync = cast(SyncGetResponse, get_response)
+
+    def middleware(request: HttpRequest) -> HttpResponseBase:
+        rid = _assign_request_id(request)
+        response = get_response_sync(request)
+        response["X-Request-ID"] = rid
+        return response
+
+    return middleware
+
+
+def _as_problem(response: HttpResponseBase) -> HttpResponseBase:
+    """``response`` with a problem+json body if it is an error that is not one yet (other
+    headers such as ``Allow`` are kept)."""
+    if (
+        response.status_code >= 400
+        and isinstance(response, HttpResponse)
+        and not response.get("Content-Type", "").startswith(PROBLEM_CONTENT_TYPE)
+    ):
+        body = problem_body(response.status_code, response.reason_phrase)
+        response.content = json.dumps(body).encode()
+        response["Content-Type"] = PROBLEM_CONTENT_TYPE
+        if response.has_header("Content-Length"):  # set by CommonMiddleware for the old body
+            response["Content-Length"] = str(len(response.content))
+    return response
+
+
+@sync_and_async_middleware
+def problem_details_middleware(get_response: GetResponse) -> Middleware:
+    """Turn error responses that Django builds without a hook (405 from ``require_safe`` or
+    ``View``) into problem documents, so that no error is ever an HTML page."""
+    if iscoroutinefunction(get_response):
+        get_response_async = cast(AsyncGetResponse, get_response)
+
+        async def middleware_async(request: HttpRequest) -> HttpResponseBase:
+            return _as_problem(await get_response_async(request))
+
+        return middleware_async
+
+    get_response_sync = cast(SyncGetResponse, get_response)
+
+    def middleware(request: HttpRequest) -> HttpResponseBase:
+        return _as_problem(get_response_sync(request))
+
+    return middleware
