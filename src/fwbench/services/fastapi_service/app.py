@@ -1,0 +1,90 @@
+"""The application: ``create_app()`` builds it and ``app`` is the ASGI entry point
+(``fwbench.services.fastapi_service.app:app``) for uvicorn and granian."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+from starlette.middleware import Middleware
+
+from fwbench.contract import MAX_BODY_BYTES, openapi_document
+
+from .database import create_engine, create_sessionmaker
+from .downstream import create_blocking_client, create_client
+from .middleware import (
+    AuditMiddleware,
+    MetricsMiddleware,
+    RequestBodyMiddleware,
+    RequestIdMiddleware,
+)
+from .problems import install_exception_handlers, problem_schemas
+from .routers import accounts, audit, benchmarks, lab, ops, transactions
+from .settings import get_settings
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
+    """Per worker process: the engine and its pool, the downstream client(s). The yielded
+    dict is the lifespan state every request sees as ``request.state``."""
+    settings = get_settings()
+    engine = create_engine(settings.database_url, settings.db_pool_size)
+    async with AsyncExitStack() as resources:
+        resources.push_async_callback(engine.dispose)
+        state: dict[str, Any] = {
+            "sessionmaker": create_sessionmaker(engine),
+            "downstream": await resources.enter_async_context(create_client(settings)),
+        }
+        if settings.lab:
+            state["blocking_downstream"] = resources.enter_context(create_blocking_client(settings))
+        yield state
+
+
+class ContractApp(FastAPI):
+    """FastAPI whose OpenAPI document also carries the problem-details schemas that the
+    routes' ``application/problem+json`` responses refer to (FastAPI only collects the
+    schemas of response *models*, which are always ``application/json``)."""
+
+    def openapi(self) -> dict[str, Any]:
+        if self.openapi_schema is None:
+            document = super().openapi()
+            document.setdefault("components", {}).setdefault("schemas", {}).update(
+                problem_schemas()
+            )
+        return super().openapi()
+
+
+def create_app() -> FastAPI:
+    """Build the service from the environment (see :mod:`.settings`)."""
+    settings = get_settings()
+    contract = openapi_document()["info"]
+    app = ContractApp(
+        title=contract["title"],
+        version=contract["version"],
+        description=contract["description"],
+        lifespan=lifespan,
+        # A JSON API answers 404 for /transactions/ rather than redirecting to /transactions.
+        redirect_slashes=False,
+        middleware=[
+            Middleware(RequestIdMiddleware),
+            Middleware(MetricsMiddleware),
+            Middleware(AuditMiddleware, settings=settings),
+            Middleware(RequestBodyMiddleware, max_bytes=MAX_BODY_BYTES),
+        ],
+    )
+    # Routes are matched in inclusion order, so the hot, cheap endpoints come first.
+    routers = [module.router for module in (benchmarks, ops, transactions, accounts, audit)]
+    if settings.lab:
+        routers.append(lab.router)
+    for router in routers:
+        app.include_router(router)
+    install_exception_handlers(
+        app, [route for router in routers for route in router.routes if isinstance(route, APIRoute)]
+    )
+    return app
+
+
+app = create_app()

@@ -1,0 +1,148 @@
+"""The six TechEmpower test types and the I/O-bound ``/io`` (no auth, no audit).
+
+JSON bodies go through FastAPI's default path: with a response model, FastAPI serialises
+straight to bytes with Pydantic's Rust core (``ORJSONResponse`` is deprecated for that
+reason in the FastAPI used here), and answers ``Content-Type: application/json`` exactly."""
+
+from __future__ import annotations
+
+from operator import attrgetter
+from pathlib import Path
+from random import randint
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse, PlainTextResponse, Response
+from fastapi.templating import Jinja2Templates
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fwbench.contract import EXTRA_FORTUNE, MAX_RANDOM_NUMBER, WORLD_ROWS, clamp_queries
+
+from .. import models
+from ..database import SessionDep
+from ..downstream import DownstreamDep, delay_timeout, wait_for_delay
+from ..problems import problem_responses
+from ..schemas import HelloMessage, IoResult, World
+from ..settings import SettingsDep
+
+router = APIRouter(tags=["benchmarks"])
+
+#: Autoescaping is on for ``.html`` templates (Starlette uses Jinja2's select_autoescape),
+#: so ``'`` renders as ``&#39;`` and ``<script>`` as ``&lt;script&gt;``.
+templates = Jinja2Templates(directory=Path(__file__).parent.parent / "templates")
+
+
+async def query_count(request: Request) -> int:
+    """The ``queries`` parameter, read raw: the TechEmpower rules clamp it to 1..500 and
+    count a missing or non-integer value as 1, so it can never fail validation (and the
+    operation documents no 422)."""
+    return clamp_queries(request.query_params.get("queries"))
+
+
+#: Number of rows a ``/queries`` or ``/updates`` request asks for.
+QueryCount = Annotated[int, Depends(query_count)]
+
+#: ``queries`` documented by hand, since :func:`query_count` reads it from the request.
+_QUERIES_PARAMETER = {
+    "parameters": [
+        {
+            "name": "queries",
+            "in": "query",
+            "required": False,
+            "description": "Clamped to 1..500; missing or not an integer counts as 1.",
+            "schema": {"type": "string"},
+        }
+    ]
+}
+
+
+async def _random_world(session: AsyncSession) -> models.World:
+    """One random ``world`` row, with its own query (the TechEmpower rules forbid both
+    batching and serving a repeated id from the ORM's identity map, which
+    ``session.get`` would do)."""
+    statement = select(models.World).where(models.World.id == randint(1, WORLD_ROWS))
+    return (await session.scalars(statement)).one()
+
+
+@router.get("/json", operation_id="tfbJson", summary="TechEmpower test type 1, JSON serialization.")
+async def json_serialization() -> HelloMessage:
+    return HelloMessage(message="Hello, World!")
+
+
+@router.get(
+    "/plaintext",
+    response_class=PlainTextResponse,
+    operation_id="tfbPlaintext",
+    summary="TechEmpower test type 6, plaintext.",
+)
+async def plaintext() -> Response:
+    # Set explicitly: Starlette would append "; charset=utf-8" to a text/* media type,
+    # and the TechEmpower rules ask for exactly "text/plain".
+    return Response(b"Hello, World!", headers={"Content-Type": "text/plain"})
+
+
+@router.get(
+    "/db",
+    response_model=World,
+    operation_id="tfbDb",
+    summary="TechEmpower test type 2, one random world row.",
+)
+async def single_query(session: SessionDep) -> models.World:
+    return await _random_world(session)
+
+
+@router.get(
+    "/queries",
+    response_model=list[World],
+    operation_id="tfbQueries",
+    summary="TechEmpower test type 3, N random world rows with one query each.",
+    openapi_extra=_QUERIES_PARAMETER,
+)
+async def multiple_queries(session: SessionDep, count: QueryCount) -> list[models.World]:
+    return [await _random_world(session) for _ in range(count)]
+
+
+@router.get(
+    "/updates",
+    response_model=list[World],
+    operation_id="tfbUpdates",
+    summary="TechEmpower test type 5, N random world rows read, renumbered and persisted.",
+    openapi_extra=_QUERIES_PARAMETER,
+)
+async def updates(session: SessionDep, count: QueryCount) -> list[models.World]:
+    worlds = [await _random_world(session) for _ in range(count)]
+    for world in worlds:
+        world.randomnumber = randint(1, MAX_RANDOM_NUMBER)
+    # The unit of work flushes the changed rows as one executemany UPDATE, in primary-key
+    # order, so concurrent requests lock rows in the same order and cannot deadlock.
+    await session.commit()
+    return worlds
+
+
+@router.get(
+    "/fortunes",
+    response_class=HTMLResponse,
+    operation_id="tfbFortunes",
+    summary="TechEmpower test type 4, fortunes rendered by the framework's template engine.",
+)
+async def fortunes(request: Request, session: SessionDep) -> HTMLResponse:
+    rows = list(await session.scalars(select(models.Fortune)))
+    rows.append(models.Fortune(id=0, message=EXTRA_FORTUNE))
+    rows.sort(key=attrgetter("message"))
+    return templates.TemplateResponse(request, "fortunes.html", {"fortunes": rows})
+
+
+@router.get(
+    "/io",
+    operation_id="io",
+    summary="The article's I/O-bound workload; waits for GET {DOWNSTREAM_URL}/delay?ms=N.",
+    responses=problem_responses(422, 502, 504),
+)
+async def io(
+    downstream: DownstreamDep,
+    settings: SettingsDep,
+    ms: Annotated[int, Query(ge=0, le=10_000)] = 0,
+) -> IoResult:
+    await wait_for_delay(downstream, ms, delay_timeout(ms, settings))
+    return IoResult(downstream_ms=ms)
