@@ -1,11 +1,96 @@
-"""``fwbench calibrate``: placeholder until its issue lands (its owner replaces this module)."""
+"""``fwbench calibrate``: measure the load generator's and the downstream's ceilings."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
+from rich.table import Table
+
+from fwbench.cli._run_options import comma_ints, port_range
+from fwbench.harness.calibrate import calibrate as measure_ceilings
+from fwbench.harness.calibrate import calibration_path, store_calibration
+from fwbench.harness.display import make_console
+from fwbench.harness.errors import FwbenchError, InvalidOption
+from fwbench.harness.load import find_wrk
+from fwbench.harness.machine import describe_machine
+from fwbench.harness.process import exit_on_sigterm, free_port
+from fwbench.harness.runner import default_placement
 
 
 @click.command()
-def calibrate() -> None:
-    """Not implemented yet."""
-    raise click.ClickException("not implemented yet")
+@click.option(
+    "--connections",
+    default="64",
+    show_default=True,
+    callback=comma_ints,
+    help="wrk connections to calibrate (those `fwbench run --connections` will use).",
+)
+@click.option(
+    "--duration",
+    type=click.IntRange(min=1),
+    default=5,
+    show_default=True,
+    help="Seconds per measurement.",
+)
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Calibration file [default: ~/.cache/fwbench/calibration.json, which "
+    "`fwbench run` reads].",
+)
+@click.option(
+    "--ports",
+    default=None,
+    callback=port_range,
+    help="TCP port range START-END for the trivial servers [default: chosen by the OS].",
+)
+def calibrate(
+    connections: tuple[int, ...], duration: int, output: Path | None, ports: range | None
+) -> None:
+    """Measure what wrk reaches against a trivial server on this machine's CPUs (the
+    load generator's ceiling) and against the downstream on the load CPUs (the
+    downstream's ceiling). `fwbench run` marks figures close to them as generator- or
+    downstream-bound, and calibrates by itself when no stored calibration holds."""
+    exit_on_sigterm()
+    console = make_console()
+    path = output if output is not None else calibration_path()
+    try:
+        find_wrk()
+        placement = default_placement()
+        threads = len(placement.load_cpus)
+        if min(connections) < threads:
+            raise InvalidOption(
+                f"--connections must be at least {threads} (one per wrk thread)",
+                f"pass --connections {threads} or more",
+            )
+
+        def port() -> int:
+            return free_port(ports)
+
+        with console.status("Calibrating (wrk against a trivial server)...") as status:
+            measured = measure_ceilings(
+                describe_machine(),
+                placement,
+                connections,
+                threads=threads,
+                duration_s=duration,
+                port=port,
+                on_step=lambda step: status.update(step),
+            )
+        stored = store_calibration(measured, path)
+    except FwbenchError as error:
+        raise click.ClickException(str(error)) from None
+    table = Table(title=f"Load-side ceilings on {stored.cpu_model}")
+    table.add_column("Connections", justify="right")
+    table.add_column(f"Generator (wrk on CPUs {list(placement.load_cpus)}) req/s", justify="right")
+    table.add_column("Downstream (with wrk) req/s", justify="right")
+    for level in stored.levels:
+        table.add_row(
+            str(level.connections),
+            f"{level.generator.throughput:,.0f}",
+            f"{level.downstream.throughput:,.0f}",
+        )
+    console.print(table)
+    console.print(f"Stored in {path}; `fwbench run` uses it while this machine and wrk match.")

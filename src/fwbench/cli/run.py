@@ -1,11 +1,190 @@
-"""``fwbench run``: placeholder until its issue lands (its owner replaces this module)."""
+"""``fwbench run``: the article's table, measured on this machine."""
 
 from __future__ import annotations
 
+import sys
+import time
+from pathlib import Path
+
 import click
+
+from fwbench.cli._run_options import comma_ints, comma_names, port_range
+from fwbench.harness.calibrate import calibration_path
+from fwbench.harness.display import make_console, print_plan, print_summary
+from fwbench.harness.errors import FwbenchError
+from fwbench.harness.machine import describe_machine
+from fwbench.harness.process import exit_on_sigterm
+from fwbench.harness.runner import Run, build_config, default_output, default_placement, preflight
+from fwbench.harness.scenarios import DEFAULT_SCENARIOS, SCENARIOS
+from fwbench.harness.servers import FRAMEWORKS, configure
 
 
 @click.command()
-def run() -> None:
-    """Not implemented yet."""
-    raise click.ClickException("not implemented yet")
+@click.option(
+    "--frameworks",
+    default=",".join(FRAMEWORKS),
+    show_default=True,
+    callback=comma_names,
+    help="Comma-separated frameworks to measure.",
+)
+@click.option(
+    "--servers",
+    default="canonical",
+    show_default=True,
+    help="canonical (FastAPI on uvicorn, Flask and Django on gunicorn sync), all (every "
+    "pair `fwbench serve` supports), or comma-separated server names.",
+)
+@click.option(
+    "--scenarios",
+    default=",".join(DEFAULT_SCENARIOS),
+    show_default=True,
+    callback=comma_names,
+    help=f"Comma-separated scenarios, among: {', '.join(SCENARIOS)}.",
+)
+@click.option(
+    "--connections",
+    default="64",
+    show_default=True,
+    callback=comma_ints,
+    help="wrk connections (closed-loop concurrency); a comma-separated list is a sweep.",
+)
+@click.option(
+    "--duration",
+    type=click.IntRange(min=1),
+    default=5,
+    show_default=True,
+    help="Seconds per measured repeat.",
+)
+@click.option(
+    "--warmup",
+    type=click.IntRange(min=0),
+    default=2,
+    show_default=True,
+    help="Seconds of warm-up before each point's repeats (not measured).",
+)
+@click.option(
+    "--repeats",
+    type=click.IntRange(min=1),
+    default=3,
+    show_default=True,
+    help="Measured repeats per point (median, min, max and CV are reported).",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Worker processes for every server [default: each server's documented rule].",
+)
+@click.option(
+    "--database",
+    default=None,
+    help="Base database URL, e.g. postgresql://user@host:5432/fwbench (each framework "
+    "gets NAME_<framework>) [default: embedded SQLite].",
+)
+@click.option(
+    "--downstream-latency",
+    type=click.IntRange(min=0, max=10_000),
+    default=10,
+    show_default=True,
+    help="Milliseconds the downstream waits in the io scenario (and /score in transactions).",
+)
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Results file [default: results/fwbench-run-YYYYmmdd-HHMMSS.json].",
+)
+@click.option(
+    "--cold-starts",
+    type=click.IntRange(min=0),
+    default=5,
+    show_default=True,
+    help="Spawns timed per framework/server pair for cold start (0 skips cold start and "
+    "import time).",
+)
+@click.option(
+    "--ports",
+    default=None,
+    callback=port_range,
+    help="TCP port range START-END for the services [default: free ports chosen by the OS].",
+)
+def run(
+    frameworks: tuple[str, ...],
+    servers: str,
+    scenarios: tuple[str, ...],
+    connections: tuple[int, ...],
+    duration: int,
+    warmup: int,
+    repeats: int,
+    workers: int | None,
+    database: str | None,
+    downstream_latency: int,
+    output: Path | None,
+    cold_starts: int,
+    ports: range | None,
+) -> None:
+    """Measure each framework on its server(s), print the article's table beside the
+    measured one, and write every measurement to a JSON results file.
+
+    With no options: FastAPI on uvicorn, Flask and Django on gunicorn (sync), scenarios
+    io, json and db at 64 connections, 3 repeats of 5 s, plus memory, cold start and
+    import time; about 4 minutes on 2 cores.
+    """
+    exit_on_sigterm()
+    console = make_console()
+    try:
+        placement = default_placement()
+        config = build_config(
+            frameworks=frameworks,
+            servers=servers,
+            scenarios=scenarios,
+            connections=connections,
+            duration_s=duration,
+            warmup_s=warmup,
+            repeats=repeats,
+            workers=workers,
+            database=database,
+            downstream_latency_ms=downstream_latency,
+            cold_starts=cold_starts,
+            placement=placement,
+        )
+        output = output if output is not None else default_output()
+        preflight(config, database, output)
+        benchmark = Run(
+            config,
+            placement,
+            describe_machine(),
+            output,
+            command=["fwbench", *sys.argv[1:]],
+            database=database,
+            console=console,
+            calibration_file=calibration_path(),
+            ports=ports,
+        )
+        cores = len(placement.service_cpus)
+        print_plan(
+            console,
+            config=config,
+            placement=placement,
+            machine=benchmark.machine,
+            servers=[configure(f, s, cores, workers=workers) for f, s in config.pairs],
+            estimate_s=sum(step.seconds for step in benchmark.steps()),
+            calibrate=benchmark.needs_calibration,
+            output=output,
+        )
+    except FwbenchError as error:
+        raise click.ClickException(str(error)) from None
+    started = time.monotonic()
+    try:
+        results = benchmark.execute()
+    except KeyboardInterrupt:
+        console.print(
+            f"[bold]Interrupted[/]; every process fwbench started is stopped, and the "
+            f"{len(benchmark.results.points)} points measured are kept in {output}."
+        )
+        sys.exit(130)
+    except FwbenchError as error:
+        raise click.ClickException(
+            f"{error} (the {len(benchmark.results.points)} points measured are kept in {output})"
+        ) from None
+    print_summary(console, results, elapsed_s=time.monotonic() - started, output=output)

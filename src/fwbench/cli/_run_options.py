@@ -1,0 +1,38 @@
+"""Option parsers shared by ``fwbench run`` and ``fwbench calibrate``."""
+
+from __future__ import annotations
+
+import click
+
+
+def comma_names(ctx: click.Context, param: click.Parameter, value: str) -> tuple[str, ...]:
+    """``"a, b,a"`` -> ``("a", "b")``: names in order, blanks and repeats dropped."""
+    names = tuple(dict.fromkeys(name.strip() for name in value.split(",") if name.strip()))
+    if not names:
+        raise click.BadParameter("give at least one name")
+    return names
+
+
+def comma_ints(ctx: click.Context, param: click.Parameter, value: str) -> tuple[int, ...]:
+    """``"16,64"`` -> ``(16, 64)``: positive integers in order, repeats dropped."""
+    try:
+        numbers = tuple(dict.fromkeys(int(item) for item in value.split(",") if item.strip()))
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a comma-separated list of integers") from None
+    if not numbers or min(numbers) < 1:
+        raise click.BadParameter(f"{value!r} must list integers of 1 or more")
+    return numbers
+
+
+def port_range(ctx: click.Context, param: click.Parameter, value: str | None) -> range | None:
+    """``"18600-18699"`` -> ``range(18600, 18700)``; None stays None."""
+    if value is None:
+        return None
+    start, _, end = value.partition("-")
+    try:
+        first, last = int(start), int(end)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a range like 18600-18699") from None
+    if not 1024 <= first <= last <= 65535:
+        raise click.BadParameter(f"{value!r} must be a range of ports within 1024-65535")
+    return range(first, last + 1)

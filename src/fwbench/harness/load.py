@@ -1,0 +1,247 @@
+"""Drive wrk, the load generator TechEmpower uses, and read what it measured.
+
+wrk keeps ``connections`` HTTP/1.1 keep-alive connections busy for ``duration``
+seconds (a closed loop: each connection sends its next request when the previous
+response arrives). Its Lua ``done()`` hook (``lua/fwbench_report.lua``) prints one JSON
+line, which :func:`parse_wrk_output` turns into a :class:`~.results.LoadSample`.
+
+wrk runs pinned to the load CPUs with ``taskset`` (its threads inherit the CPU set, which
+a ``sched_setaffinity`` call after the spawn would not guarantee), in a session of its
+own so that only fwbench decides when it stops; :func:`run_load` kills it on any exit.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Final
+
+from fwbench.harness.errors import FwbenchError, MissingTool
+from fwbench.harness.results import Latency, LoadSample, SocketErrors
+
+#: The Lua scripts: the reporter module and one script per kind of scenario.
+LUA_DIR: Final = Path(__file__).with_name("lua")
+
+#: Marker of the reporter's JSON line in wrk's output.
+RESULT_MARKER: Final = "FWBENCH_WRK_RESULT "
+
+#: Seconds wrk may run beyond its duration and timeout before fwbench kills it
+#: (it writes its report as soon as the duration is over, so this is generous).
+_GRACE_S: Final = 30
+
+
+class LoadError(FwbenchError):
+    """wrk failed: it could not connect at all, a script failed, or it printed no report."""
+
+
+@dataclass(frozen=True)
+class LoadSpec:
+    """One wrk run.
+
+    Attributes:
+        url: base URL of the server, e.g. ``http://127.0.0.1:18601``.
+        path: path and query requested by ``get`` scripts, e.g. ``/io?ms=10``.
+        script: a script of :data:`LUA_DIR` without ``.lua`` (``get``, ``transactions``).
+        connections: open connections (at least ``threads``).
+        duration_s: seconds of load.
+        threads: wrk threads; one per load CPU is wrk's own advice ("the number of
+            threads ... should be [the number of] cores", wrk's README).
+        timeout_s: a request without a response after this many seconds counts as a
+            timeout error.
+        cpus: CPUs wrk is pinned to; None: not pinned.
+        script_args: arguments passed to the script's ``init()``.
+    """
+
+    url: str
+    path: str
+    script: str
+    connections: int
+    duration_s: int
+    threads: int
+    timeout_s: int
+    cpus: tuple[int, ...] | None = None
+    script_args: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not (LUA_DIR / f"{self.script}.lua").is_file():
+            raise ValueError(f"no wrk script {self.script!r} in {LUA_DIR}")
+        if self.threads < 1 or self.connections < self.threads:
+            raise ValueError("wrk needs at least one thread and one connection per thread")
+        if self.duration_s < 1 or self.timeout_s < 1:
+            raise ValueError("duration and timeout must be at least one second")
+        if not self.path.startswith("/"):
+            raise ValueError(f"path must start with '/', not {self.path!r}")
+
+
+def find_wrk() -> str:
+    """The path of the wrk executable.
+
+    Raises:
+        MissingTool: wrk is not on the PATH.
+    """
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        raise MissingTool(
+            "wrk is not installed, and fwbench measures load with it",
+            "install it (apt-get install wrk) or run scripts/fwbench, which does",
+        )
+    return wrk
+
+
+def find_taskset() -> str:
+    """The path of taskset, which pins wrk and the services to their CPUs.
+
+    Raises:
+        MissingTool: taskset is not on the PATH.
+    """
+    taskset = shutil.which("taskset")
+    if taskset is None:
+        raise MissingTool(
+            "taskset is not installed, so fwbench cannot pin wrk and the services to CPUs",
+            "install util-linux (apt-get install util-linux)",
+        )
+    return taskset
+
+
+@cache
+def wrk_version() -> str:
+    """wrk's version, e.g. ``wrk debian/4.1.0-3+b2 [epoll]``.
+
+    Raises:
+        MissingTool: wrk is not on the PATH.
+    """
+    # `wrk -v` prints its version line and its usage, then exits with status 1.
+    result = subprocess.run(
+        [find_wrk(), "-v"], capture_output=True, text=True, check=False, timeout=10
+    )
+    first = (result.stdout.strip().splitlines() or ["wrk (unknown version)"])[0]
+    return first.split(" Copyright")[0].strip()
+
+
+def wrk_command(spec: LoadSpec) -> list[str]:
+    """The argv that runs ``spec``: ``taskset -c CPUS wrk ... URL -- ARGS``."""
+    argv = [
+        find_wrk(),
+        "--threads", str(spec.threads),
+        "--connections", str(spec.connections),
+        "--duration", f"{spec.duration_s}s",
+        "--timeout", f"{spec.timeout_s}s",
+        "--latency",
+        "--script", str(LUA_DIR / f"{spec.script}.lua"),
+        f"{spec.url.rstrip('/')}{spec.path}",
+    ]  # fmt: skip
+    if spec.script_args:
+        argv += ["--", *spec.script_args]
+    if spec.cpus is not None:
+        argv = [find_taskset(), "-c", cpu_list(spec.cpus), *argv]
+    return argv
+
+
+def run_load(spec: LoadSpec) -> LoadSample:
+    """Run wrk as ``spec`` says and return what it measured. wrk is killed if fwbench is
+    interrupted or if it overruns its duration.
+
+    Raises:
+        LoadError: wrk failed or printed no report.
+        MissingTool: wrk (or taskset, when pinning) is not installed.
+    """
+    argv = wrk_command(spec)
+    # LuaJIT finds `require("fwbench_report")` through LUA_PATH; ";;" keeps its defaults.
+    env = {**os.environ, "LUA_PATH": f"{LUA_DIR}/?.lua;;"}
+    process = subprocess.Popen(
+        argv,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        stdout, stderr = process.communicate(timeout=spec.duration_s + spec.timeout_s + _GRACE_S)
+    except subprocess.TimeoutExpired:
+        raise LoadError(
+            f"wrk did not finish within {spec.duration_s + spec.timeout_s + _GRACE_S} s",
+            "check that the machine is not overloaded, then rerun",
+        ) from None
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    if process.returncode != 0 or RESULT_MARKER not in stdout:
+        detail = _last_line(stderr) or _last_line(stdout) or f"exit status {process.returncode}"
+        raise LoadError(
+            f"wrk failed against {spec.url}{spec.path}: {detail}",
+            "check that the service is running and answers there",
+        )
+    return parse_wrk_output(stdout)
+
+
+def parse_wrk_output(output: str) -> LoadSample:
+    """Read the report line of ``lua/fwbench_report.lua`` from wrk's standard output.
+
+    Args:
+        output: everything wrk printed on stdout (its own summary is ignored).
+
+    Raises:
+        LoadError: no report line, or a report that is not valid.
+    """
+    lines = [line for line in output.splitlines() if line.startswith(RESULT_MARKER)]
+    if len(lines) != 1:
+        raise LoadError(
+            f"wrk printed {len(lines)} fwbench report lines instead of one",
+            "run wrk with one of fwbench's Lua scripts, which all use fwbench_report.lua",
+        )
+    try:
+        report = json.loads(lines[0].removeprefix(RESULT_MARKER))
+        errors = report["errors"]
+        statuses = {int(status): int(n) for status, n in report["statuses"].items()}
+        above_399 = sum(n for status, n in statuses.items() if status > 399)
+        if errors["status"] != above_399:
+            raise ValueError(
+                f"wrk counted {errors['status']} statuses above 399, the script {above_399}"
+            )
+        latency = report["latency_us"]
+        return LoadSample(
+            requests=report["requests"],
+            duration_us=report["duration_us"],
+            bytes=report["bytes"],
+            errors=SocketErrors(
+                connect=errors["connect"],
+                read=errors["read"],
+                write=errors["write"],
+                timeout=errors["timeout"],
+            ),
+            statuses=statuses,
+            latency_us=Latency(
+                p50=latency["p50"],
+                p75=latency["p75"],
+                p90=latency["p90"],
+                p99=latency["p99"],
+                p99_9=latency["p99_9"],
+                max=latency["max"],
+                mean=latency["mean"],
+                stdev=latency["stdev"],
+            ),
+        )
+    except (ValueError, KeyError, TypeError, AttributeError) as error:
+        raise LoadError(
+            f"wrk's fwbench report is not valid: {error}",
+            "check the Lua scripts under fwbench/harness/lua",
+        ) from None
+
+
+def _last_line(text: str) -> str:
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return lines[-1] if lines else ""
+
+
+def cpu_list(cpus: Iterable[int]) -> str:
+    """CPUs as taskset and the reports write them: ``0,1``."""
+    return ",".join(str(cpu) for cpu in sorted(cpus))

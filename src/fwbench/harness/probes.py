@@ -1,0 +1,350 @@
+"""Probes beside the load: memory of a service's process tree, cold start, import time.
+
+* :class:`MemorySampler` samples RSS, USS and PSS of every process of a running service
+  (psutil's ``memory_full_info``, read from ``/proc/PID/smaps_rollup`` on Linux) in a
+  background thread while wrk loads it.
+* :func:`measure_cold_starts` spawns a service N times and times its first answers.
+* :func:`measure_import_time` runs ``python -X importtime -c "import MODULE"``.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Final
+
+import psutil
+
+from fwbench.harness.errors import FwbenchError, ServiceStartFailed
+from fwbench.harness.load import cpu_list, find_taskset
+from fwbench.harness.process import ServiceProcess, start_service
+from fwbench.harness.results import ColdStart, ImportTime, MemoryProfile, MemoryUse, ProcessMemory
+
+#: Seconds between memory samples: several per measured repeat, at a cost (reading
+#: smaps_rollup of a few processes) far below a millisecond of the load CPUs.
+MEMORY_INTERVAL_S: Final = 0.5
+
+#: The domain request of a cold start: authenticated, reads the database through the ORM,
+#: so lazy initialisation (connection pool, ORM mappers, first query) is paid by it.
+FIRST_REQUEST_PATH: Final = "/transactions?limit=1"
+
+#: Costliest top-level packages recorded per import-time measurement.
+HEAVIEST: Final = 8
+
+
+class ProbeFailed(FwbenchError):
+    """A probe could not measure: the service misbehaved or a tool failed."""
+
+
+@dataclass
+class _Sample:
+    steady: bool
+    processes: dict[int, tuple[str, MemoryUse]]
+
+
+class MemorySampler:
+    """Samples the memory of a service's process tree in a background thread.
+
+    A context manager: sampling starts on entry and stops on exit. Call :meth:`steady`
+    when the warm-up is over; :meth:`profile` then summarizes the samples taken after
+    that call (and all samples, for peaks).
+
+    Args:
+        service: the running service whose tree is sampled.
+        cpus: CPUs the sampling thread runs on (keep it off the service's CPUs);
+            None (default): wherever this process may run.
+        interval_s: seconds between samples, default :data:`MEMORY_INTERVAL_S`.
+    """
+
+    def __init__(
+        self,
+        service: ServiceProcess,
+        cpus: tuple[int, ...] | None = None,
+        interval_s: float = MEMORY_INTERVAL_S,
+    ) -> None:
+        self._service = service
+        self._cpus = cpus
+        self._interval_s = interval_s
+        self._samples: list[_Sample] = []
+        self._steady = False
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="fwbench-memory", daemon=True)
+
+    def __enter__(self) -> MemorySampler:
+        self._thread.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def steady(self) -> None:
+        """Count the following samples as the steady state under load."""
+        self._steady = True
+
+    def _loop(self) -> None:
+        if self._cpus is not None:
+            # On Linux, pid 0 is the calling thread: only the sampler moves.
+            os.sched_setaffinity(0, self._cpus)
+        while True:
+            self._sample()
+            if self._stop.wait(self._interval_s):
+                return
+
+    def _sample(self) -> None:
+        processes = {}
+        for process in self._service.processes():
+            try:
+                info = process.memory_full_info()
+                name = process.name()
+            except (psutil.NoSuchProcess, psutil.AccessDenied):
+                continue  # exited between listing and reading: not part of this sample
+            processes[process.pid] = (name, MemoryUse(rss=info.rss, uss=info.uss, pss=info.pss))
+        if processes:
+            self._samples.append(_Sample(self._steady, processes))
+
+    def profile(self) -> MemoryProfile | None:
+        """The memory profile of the samples so far; None when no process could be read."""
+        samples = list(self._samples)
+        if not samples:
+            return None
+        steady = [s for s in samples if s.steady] or samples
+        pids = sorted({pid for s in samples for pid in s.processes})
+        root = self._service.pid
+        processes = []
+        for pid in sorted(pids, key=lambda pid: (pid != root, pid)):
+            uses = [s.processes[pid][1] for s in steady if pid in s.processes]
+            every = [s.processes[pid][1] for s in samples if pid in s.processes]
+            name = next(s.processes[pid][0] for s in samples if pid in s.processes)
+            role = "worker" if pid != root else "master" if len(pids) > 1 else "single"
+            processes.append(
+                ProcessMemory(pid, role, name, _median(uses or every), _maximum(every))
+            )
+        totals = [_total(s.processes.values()) for s in samples]
+        steady_totals = [_total(s.processes.values()) for s in steady]
+        return MemoryProfile(
+            samples=len(samples),
+            interval_s=self._interval_s,
+            steady=_median(steady_totals),
+            peak=_maximum(totals),
+            processes=tuple(processes),
+        )
+
+
+def _total(processes: Iterable[tuple[str, MemoryUse]]) -> MemoryUse:
+    uses = [use for _, use in processes]
+    return MemoryUse(
+        rss=sum(u.rss for u in uses), uss=sum(u.uss for u in uses), pss=sum(u.pss for u in uses)
+    )
+
+
+def _median(uses: list[MemoryUse]) -> MemoryUse:
+    return MemoryUse(
+        rss=round(statistics.median(u.rss for u in uses)),
+        uss=round(statistics.median(u.uss for u in uses)),
+        pss=round(statistics.median(u.pss for u in uses)),
+    )
+
+
+def _maximum(uses: list[MemoryUse]) -> MemoryUse:
+    return MemoryUse(
+        rss=max(u.rss for u in uses), uss=max(u.uss for u in uses), pss=max(u.pss for u in uses)
+    )
+
+
+def measure_cold_starts(
+    framework: str,
+    server: str,
+    *,
+    count: int,
+    port: Callable[[], int],
+    cpus: tuple[int, ...],
+    workers: int | None = None,
+    database_url: str | None = None,
+    downstream_url: str | None = None,
+    timeout_s: float = 60,
+    on_spawn: Callable[[int], None] = lambda index: None,
+) -> ColdStart:
+    """Spawn ``framework`` on ``server`` ``count`` times; time each spawn until its first
+    2xx ``/healthz`` and its first 2xx domain request (:data:`FIRST_REQUEST_PATH`).
+
+    The database must already be bootstrapped (each spawn skips the bootstrap, as a
+    restarted production instance would). Each service is stopped before the next spawn.
+
+    Args:
+        framework / server: what to start.
+        count: spawns (at least 1).
+        port: returns a free TCP port for each spawn.
+        cpus: CPUs the service is pinned to; the server is sized for their count.
+        workers: worker processes; None (default) applies the server's documented rule.
+        database_url: base database URL; None (default) is the embedded SQLite.
+        downstream_url: the downstream's URL (default: the service's own default).
+        timeout_s: seconds a spawn may take to answer ``/healthz``, default 60.
+        on_spawn: called with the spawn's index (from 0) before it starts, for progress.
+
+    Raises:
+        FwbenchError: the service did not start, or its first request failed.
+    """
+    healthz_ms: list[float] = []
+    first_request_ms: list[float] = []
+    for index in range(count):
+        on_spawn(index)
+        with start_service(
+            framework,
+            port=port(),
+            server=server,
+            workers=workers,
+            cores=len(cpus),
+            database_url=database_url,
+            downstream_url=downstream_url,
+            cpus=cpus,
+            bootstrap=False,
+            wait=False,
+        ) as service:
+            healthz_ms.append(service.wait_ready("/healthz", timeout=timeout_s) * 1000)
+            _first_request(service)
+            first_request_ms.append((time.monotonic() - service.started_at) * 1000)
+    return ColdStart(
+        framework=framework,
+        server=server,
+        healthz_ms=tuple(healthz_ms),
+        first_request_ms=tuple(first_request_ms),
+        first_request_path=FIRST_REQUEST_PATH,
+    )
+
+
+def _first_request(service: ServiceProcess) -> None:
+    host, _, port = service.url.removeprefix("http://").rpartition(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=30)
+    try:
+        connection.request(
+            "GET",
+            FIRST_REQUEST_PATH,
+            headers={"Authorization": f"Bearer {service.env['API_TOKEN']}"},
+        )
+        response = connection.getresponse()
+        response.read()
+    except OSError as error:
+        raise ServiceStartFailed(
+            f"{service.name} answered /healthz but failed GET {FIRST_REQUEST_PATH}: {error}",
+            "run `fwbench serve` to see its errors",
+        ) from None
+    finally:
+        connection.close()
+    if not 200 <= response.status < 300:
+        raise ServiceStartFailed(
+            f"{service.name} answered {response.status} to its first GET {FIRST_REQUEST_PATH}",
+            "run `fwbench serve` and the contract tests to see why",
+        )
+
+
+def parse_importtime(stderr: str, module: str) -> tuple[int, tuple[tuple[str, int], ...]]:
+    """Read ``python -X importtime`` output.
+
+    Args:
+        stderr: what the interpreter wrote to stderr.
+        module: the dotted module the ``-c "import MODULE"`` statement imported.
+
+    Returns:
+        The cumulative microseconds of the statement (the module and the parent packages
+        it loaded, each with everything they imported), and the costliest top-level
+        packages imported by it, ``(name, cumulative µs)``, largest first.
+
+    Raises:
+        ProbeFailed: the output has no entry for ``module``.
+    """
+    entries: list[tuple[int, str, int]] = []  # (depth, name, cumulative us)
+    for line in stderr.splitlines():
+        if not line.startswith("import time:"):
+            continue
+        fields = line.removeprefix("import time:").split("|")
+        if len(fields) != 3 or not fields[1].strip().isdigit():
+            continue  # the header line
+        name = fields[2].rstrip()
+        depth = (len(name) - len(name.lstrip(" "))) // 2
+        entries.append((depth, name.strip(), int(fields[1])))
+    parts = module.split(".")
+    wanted = {".".join(parts[: i + 1]) for i in range(len(parts))}
+    total = 0
+    heavy: dict[str, int] = {}
+    start = 0
+    # Entries are printed when an import completes, so a top-level entry follows all
+    # the nested imports it triggered: its subtree is the run of deeper entries before it.
+    for index, (depth, name, cumulative) in enumerate(entries):
+        if depth != 0:
+            continue
+        if name in wanted:
+            total += cumulative
+            for _, nested, nested_us in entries[start:index]:
+                if "." not in nested and nested != parts[0]:
+                    heavy[nested] = nested_us
+        start = index + 1
+    if module not in {name for depth, name, _ in entries if depth == 0}:
+        raise ProbeFailed(
+            f"python -X importtime printed no entry for {module}",
+            "check that the module imports: python -c 'import " + module + "'",
+        )
+    ranked = sorted(heavy.items(), key=lambda item: item[1], reverse=True)[:HEAVIEST]
+    return total, tuple(ranked)
+
+
+def measure_import_time(
+    framework: str,
+    module: str,
+    env: Mapping[str, str],
+    *,
+    samples: int = 3,
+    cpus: tuple[int, ...] | None = None,
+    python: Path = Path(sys.executable),
+) -> ImportTime:
+    """Import ``module`` in ``samples`` fresh interpreters under ``-X importtime``.
+
+    Args:
+        framework: the service the module belongs to.
+        module: dotted module name, e.g. ``fwbench.services.flask_service.wsgi``.
+        env: the complete environment of the interpreter (the service's configuration).
+        samples: fresh interpreters to time, default 3.
+        cpus: CPUs to pin them to (``taskset``), default: not pinned.
+        python: the interpreter, default this one.
+
+    Raises:
+        ProbeFailed: the import failed.
+    """
+    argv = [str(python), "-X", "importtime", "-c", f"import {module}"]
+    if cpus is not None:
+        argv = [find_taskset(), "-c", cpu_list(cpus), *argv]
+    totals: list[int] = []
+    heaviest: tuple[tuple[str, int], ...] = ()
+    for _ in range(samples):
+        result = subprocess.run(
+            argv,
+            env=dict(env),
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        if result.returncode != 0:
+            last = [line for line in result.stderr.splitlines() if line.strip()][-1:]
+            raise ProbeFailed(
+                f"importing {module} failed: {last[0] if last else 'no output'}",
+                f"run python -c 'import {module}' to see the error",
+            )
+        total, heaviest = parse_importtime(result.stderr, module)
+        totals.append(total)
+    return ImportTime(framework, module, tuple(totals), heaviest)

@@ -1,0 +1,220 @@
+"""Sanity checks recorded with every point: does the measurement mean what it claims?
+
+Each rule returns a :class:`~.results.SanityCheck`; a failed one carries the action to
+take, and the final table prints its short label next to the figure.
+
+* ``littles_law``: wrk is a closed loop, so by Little's law the requests in flight,
+  throughput x mean latency, equal the connections. Below them, connections sat idle
+  (the generator could not keep up, or errors broke connections). Above them, the
+  latency includes wrk's coordinated-omission correction (wrk 4 ``stats_correct``: for
+  every response slower than twice a connection's mean interval between requests, it
+  adds the latencies the requests it could not send meanwhile would have seen), which
+  only weighs much when the service stalled: the percentiles then describe stalls.
+* ``io_ceiling`` (``io``): a request waits at least the downstream latency, so
+  throughput cannot exceed ``connections / latency``; above it the delay did not
+  happen. The message reports the efficiency against that ceiling either way.
+* ``generator_bound``: throughput close to what wrk reaches against a trivial server
+  on the same CPUs (``fwbench calibrate``) measures wrk, not the service.
+* ``downstream_bound`` (scenarios that call the downstream): throughput close to what
+  the load CPUs reach serving the downstream while running wrk measures them.
+* ``unstable``: repeats whose coefficient of variation exceeds 10% (pyperf's rule).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Final
+
+from fwbench.harness.results import CalibrationLevel, LoadSample, SanityCheck
+from fwbench.harness.scenarios import Scenario
+from fwbench.harness.stats import UNSTABLE_CV, summarize
+
+#: Little's law must hold within 15%: wrk's own gaps between a response and the next
+#: request keep measured concurrency a little under the connection count.
+LITTLE_TOLERANCE: Final = 0.15
+
+#: Throughput may exceed the io ceiling by this much before it is impossible: wrk's
+#: duration and the service's timers are not perfectly aligned.
+IO_TOLERANCE: Final = 0.05
+
+#: A throughput at or above this fraction of a calibrated ceiling is bound by it.
+BOUND_FRACTION: Final = 0.8
+
+#: Short labels the final table prints next to a figure whose check failed.
+_LABELS: Final[dict[str, str]] = {
+    "io_ceiling": "above io ceiling",
+    "generator_bound": "generator-bound",
+    "downstream_bound": "downstream-bound",
+    "unstable": "unstable",
+}
+
+
+def label(check: SanityCheck) -> str:
+    """The short label printed next to a figure whose ``check`` failed."""
+    if check.name == "littles_law":
+        below = check.value is not None and check.value < 1
+        return "idle connections" if below else "stalls"
+    return _LABELS.get(check.name, check.name)
+
+
+def littles_law(samples: Sequence[LoadSample], connections: int) -> SanityCheck:
+    """Check that throughput x mean latency ~= connections in every sample.
+
+    Args:
+        samples: the measured repeats of a point.
+        connections: wrk's connections.
+    """
+    ratios = [s.throughput * s.latency_us.mean / 1e6 / connections for s in samples]
+    worst = max(ratios, key=lambda ratio: abs(ratio - 1))
+    passed = abs(worst - 1) <= LITTLE_TOLERANCE
+    in_flight = worst * connections
+    message = (
+        f"throughput x mean latency = {in_flight:.1f} requests in flight for "
+        f"{connections} connections ({worst:.0%}, allowed {1 - LITTLE_TOLERANCE:.0%}"
+        f"-{1 + LITTLE_TOLERANCE:.0%})"
+    )
+    if passed:
+        action = None
+    elif worst < 1:
+        action = (
+            "connections sat idle: look for socket errors or timeouts, check whether the "
+            "point is generator-bound, and rerun on a quieter machine"
+        )
+    else:
+        action = (
+            "the service stalled during the run (wrk's latency correction weighs the "
+            "stalls): rerun on a quiet machine; if it persists, the stalls are the "
+            "service's own (garbage collection, blocking calls)"
+        )
+    return SanityCheck("littles_law", passed, worst, LITTLE_TOLERANCE, message, action)
+
+
+def io_ceiling(
+    samples: Sequence[LoadSample], connections: int, downstream_latency_ms: int
+) -> SanityCheck:
+    """Compare ``io`` throughput with its ceiling ``connections / downstream latency``.
+
+    Args:
+        samples: the measured repeats of the point.
+        connections: wrk's connections.
+        downstream_latency_ms: the downstream's delay per request (> 0).
+    """
+    ceiling = connections / (downstream_latency_ms / 1000)
+    median = summarize([s.throughput for s in samples]).median
+    efficiency = median / ceiling
+    passed = efficiency <= 1 + IO_TOLERANCE
+    message = (
+        f"{median:,.0f} req/s is {efficiency:.0%} of the workload's ceiling {ceiling:,.0f} "
+        f"req/s ({connections} connections / {downstream_latency_ms} ms)"
+    )
+    action = (
+        None
+        if passed
+        else "requests did not wait for the downstream: check the service's DOWNSTREAM_URL "
+        "and the downstream's latency"
+    )
+    return SanityCheck("io_ceiling", passed, efficiency, 1 + IO_TOLERANCE, message, action)
+
+
+def _bound(
+    name: str,
+    samples: Sequence[LoadSample],
+    ceiling: LoadSample,
+    what: str,
+    action: str,
+) -> SanityCheck:
+    median = summarize([s.throughput for s in samples]).median
+    fraction = median / ceiling.throughput
+    passed = fraction < BOUND_FRACTION
+    message = (
+        f"{median:,.0f} req/s is {fraction:.0%} of {what} ({ceiling.throughput:,.0f} req/s; "
+        f"bound from {BOUND_FRACTION:.0%})"
+    )
+    return SanityCheck(name, passed, fraction, BOUND_FRACTION, message, None if passed else action)
+
+
+def generator_bound(samples: Sequence[LoadSample], level: CalibrationLevel) -> SanityCheck:
+    """Compare throughput with wrk's ceiling against a trivial server (calibration).
+
+    Args:
+        samples: the measured repeats of the point.
+        level: the calibration at the point's connections.
+    """
+    return _bound(
+        "generator_bound",
+        samples,
+        level.generator,
+        "the load generator's ceiling",
+        "the figure is a lower bound of the service's capacity: measure on a machine with "
+        "more cores, so wrk gets more of them",
+    )
+
+
+def downstream_bound(samples: Sequence[LoadSample], level: CalibrationLevel) -> SanityCheck:
+    """Compare throughput with what the load CPUs reach running wrk and the downstream.
+
+    Args:
+        samples: the measured repeats of the point.
+        level: the calibration at the point's connections.
+    """
+    return _bound(
+        "downstream_bound",
+        samples,
+        level.downstream,
+        "the downstream's ceiling on the load CPUs",
+        "the figure is a lower bound of the service's capacity: measure on a machine with "
+        "more cores, so wrk and the downstream get more of them",
+    )
+
+
+def unstable(samples: Sequence[LoadSample]) -> SanityCheck | None:
+    """Flag repeats whose throughput varies by more than 10% (None for one repeat).
+
+    Args:
+        samples: the measured repeats of the point.
+    """
+    summary = summarize([s.throughput for s in samples])
+    if summary.cv is None:
+        return None
+    passed = not summary.unstable
+    message = (
+        f"throughput varies by {summary.cv:.1%} (coefficient of variation of {summary.n} "
+        f"repeats, {summary.min:,.0f}-{summary.max:,.0f} req/s; unstable above "
+        f"{UNSTABLE_CV:.0%})"
+    )
+    action = (
+        None
+        if passed
+        else "close other programs using the CPU, then rerun with more --repeats and a longer "
+        "--duration"
+    )
+    return SanityCheck("unstable", passed, summary.cv, UNSTABLE_CV, message, action)
+
+
+def check_point(
+    scenario: Scenario,
+    samples: Sequence[LoadSample],
+    connections: int,
+    downstream_latency_ms: int,
+    level: CalibrationLevel | None,
+) -> tuple[SanityCheck, ...]:
+    """Every check that applies to a point.
+
+    Args:
+        scenario: the point's scenario.
+        samples: its measured repeats (at least one).
+        connections: wrk's connections.
+        downstream_latency_ms: the downstream latency of the run.
+        level: the calibration at ``connections``; None skips the ceiling checks.
+    """
+    checks = [littles_law(samples, connections)]
+    if scenario.name == "io" and downstream_latency_ms > 0:
+        checks.append(io_ceiling(samples, connections, downstream_latency_ms))
+    if level is not None:
+        checks.append(generator_bound(samples, level))
+        if scenario.needs_downstream:
+            checks.append(downstream_bound(samples, level))
+    stability = unstable(samples)
+    if stability is not None:
+        checks.append(stability)
+    return tuple(checks)
