@@ -297,16 +297,20 @@ def test_lab_endpoints_are_not_in_the_schema(lab_service: Service) -> None:
 # --- Full and minimal mode ----------------------------------------------------------------
 
 
-def test_the_admin_serves_its_login_page(sqlite_url: str) -> None:
+def test_the_admin_serves_its_login_page_and_its_stylesheets(sqlite_url: str) -> None:
     service = _start("wsgi", sqlite_url)
     try:
         login = httpx.get(f"{service.url}/admin/login/", timeout=30)
+        css = httpx.get(f"{service.url}/static/admin/css/base.css", timeout=30)
         lab = httpx.get(f"{service.url}/_lab/rows", params={"mode": "page"}, timeout=30)
     finally:
         _stop(service)
     assert login.status_code == 200
     assert login.headers["Content-Type"] == "text/html; charset=utf-8"
     assert "csrfmiddlewaretoken" in login.text
+    assert 'href="/static/admin/css/base.css"' in login.text
+    assert css.status_code == 200
+    assert css.headers["Content-Type"].startswith("text/css")
     assert lab.status_code == 404  # FWBENCH_LAB is not set
 
 

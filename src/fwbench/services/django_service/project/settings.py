@@ -100,6 +100,9 @@ MIDDLEWARE = [
     f"{_PACKAGE}.project.middleware.request_id_middleware",
     f"{_PACKAGE}.project.middleware.problem_details_middleware",
     "django.middleware.security.SecurityMiddleware",
+    # The admin's CSS and JS: WhiteNoise is the static-file server Django's deployment docs
+    # point to for apps without a separate web server ("How to deploy static files").
+    *([] if MINIMAL else ["whitenoise.middleware.WhiteNoiseMiddleware"]),
     # Inside the request id (it stores it) and outside everything that can answer a request.
     f"{_PACKAGE}.payments.middleware.audit_middleware",
     *([] if MINIMAL else ["django.contrib.sessions.middleware.SessionMiddleware"]),
@@ -195,6 +198,9 @@ LANGUAGE_CODE = "en-us"
 USE_I18N = False
 
 STATIC_URL = "static/"
+# WhiteNoise finds the admin's files in the installed apps at start-up, so no
+# collectstatic step (and no writable STATIC_ROOT) is needed to run the service.
+WHITENOISE_USE_FINDERS = True
 
 # Our problem+json views instead of Django's HTML error pages.
 CSRF_FAILURE_VIEW = f"{_PACKAGE}.project.errors.csrf_failure"
