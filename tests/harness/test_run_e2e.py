@@ -71,11 +71,14 @@ def assert_nothing_left(results: Results) -> None:
 @pytest.mark.timeout(900)
 def test_run_measures_the_three_frameworks_and_writes_a_valid_file(tmp_path: Path) -> None:
     output = tmp_path / "run.json"
+    report = tmp_path / "report.html"
     done = fwbench(
         tmp_path, "run", "--scenarios", "json", *QUICK, "--ports", "18600-18639",
-        "--output", str(output),
+        "--output", str(output), "--report", str(report),
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
+    assert f"Report: {report}" in done.stdout
+    assert "<svg" in report.read_text(encoding="utf-8")
     validator().validate(json.loads(output.read_text(encoding="utf-8")))
     results = Results.read(output)
     assert results.status == "complete"

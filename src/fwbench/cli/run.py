@@ -17,6 +17,7 @@ from fwbench.harness.process import exit_on_sigterm
 from fwbench.harness.runner import Run, build_config, default_output, default_placement, preflight
 from fwbench.harness.scenarios import DEFAULT_SCENARIOS, SCENARIOS
 from fwbench.harness.servers import FRAMEWORKS, configure
+from fwbench.report import write_report
 
 
 @click.command()
@@ -108,6 +109,13 @@ from fwbench.harness.servers import FRAMEWORKS, configure
     callback=port_range,
     help="TCP port range START-END for the services [default: free ports chosen by the OS].",
 )
+@click.option(
+    "--report",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also write the HTML report of this run to this file [default: no report; "
+    "`fwbench report RESULTS.json` writes one later].",
+)
 def run(
     frameworks: tuple[str, ...],
     servers: str,
@@ -122,6 +130,7 @@ def run(
     output: Path | None,
     cold_starts: int,
     ports: range | None,
+    report: Path | None,
 ) -> None:
     """Measure each framework on its server(s), print the article's table beside the
     measured one, and write every measurement to a JSON results file.
@@ -188,3 +197,6 @@ def run(
             f"{error} (the {len(benchmark.results.points)} points measured are kept in {output})"
         ) from None
     print_summary(console, results, elapsed_s=time.monotonic() - started, output=output)
+    if report is not None:
+        for written in write_report(output, html=report):
+            console.print(f"Report: {written}")
