@@ -22,6 +22,7 @@ COMMON_LAB = [
 OWN_LAB = {
     "/_lab/io-blocking?ms=0": "fastapi",
     "/_lab/io-sync?ms=0": "fastapi",
+    "/_lab/io-httpx?ms=0": "fastapi",
     "/_lab/io-async?ms=0": "django",
 }
 

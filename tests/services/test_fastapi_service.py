@@ -3,10 +3,10 @@
 The contract suite (tests/contract) checks the behaviour the three implementations share,
 under each one's default server. This module checks what only this implementation has:
 its bootstrap and settings errors, its exact-money column type on SQLite, SQLAlchemy's
-query counts in the N+1 lab endpoint, its blocking lab routes, its session scope (a
-one-connection pool must not deadlock with the audit middleware) and its second server,
-granian. PostgreSQL cases are marked ``postgres`` and use ``FWBENCH_TEST_POSTGRES``
-(default ``postgresql://postgres@127.0.0.1:5432/postgres``).
+query counts in the N+1 lab endpoint, its httpx lab routes, its pooled aiohttp downstream
+client, its session scope (a one-connection pool must not deadlock with the audit
+middleware) and its second server, granian. PostgreSQL cases are marked ``postgres`` and
+use ``FWBENCH_TEST_POSTGRES`` (default ``postgresql://postgres@127.0.0.1:5432/postgres``).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import httpx
+import psutil
 import psycopg
 import pytest
 from psycopg import sql
@@ -34,8 +35,10 @@ from fwbench.harness.process import ServiceProcess, free_port, start_downstream,
 from fwbench.services.fastapi_service.database import create_engine, create_sessionmaker
 from fwbench.services.fastapi_service.models import Base, Transaction, utc_now
 
-#: This module's share of the FastAPI helper's port range (18100-18199).
-_PORTS = iter(range(18150, 18199))
+#: This module's share of the FastAPI helper's port range (18100-18199), or the inclusive
+#: range ``FWBENCH_TEST_PORTS=LOW-HIGH`` names (as in the contract suite).
+_LOW, _, _HIGH = os.environ.get("FWBENCH_TEST_PORTS", "18150-18198").partition("-")
+_PORTS = iter(range(int(_LOW), int(_HIGH) + 1))
 
 POSTGRES_URL = os.environ.get(
     "FWBENCH_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -228,15 +231,45 @@ def test_naive_loading_queries_each_merchant_once_and_eager_joins(
     assert counts == {("naive", 20): 21, ("naive", 200): 51, ("eager", 20): 1, ("eager", 200): 1}
 
 
-@pytest.mark.parametrize("path", ["/_lab/io-blocking", "/_lab/io-sync"])
-def test_the_blocking_lab_routes_call_the_downstream(
-    lab_service: ServiceProcess, path: str
-) -> None:
+@pytest.mark.parametrize("path", ["/_lab/io-httpx", "/_lab/io-blocking", "/_lab/io-sync"])
+def test_the_httpx_lab_routes_call_the_downstream(lab_service: ServiceProcess, path: str) -> None:
     with httpx.Client(base_url=lab_service.url, timeout=30) as client:
         response = client.get(path, params={"ms": 5})
         assert (response.status_code, response.json()) == (200, {"downstream_ms": 5})
         rejected = client.get(path, params={"ms": 10_001})
         assert rejected.status_code == 422, rejected.text
+
+
+def test_io_reuses_one_pooled_downstream_connection(
+    tmp_path: Path, downstream: ServiceProcess
+) -> None:
+    """The worker's one aiohttp session pools and keeps alive its connections: sequential
+    calls share one (a session per call, or a connection closed after each call, would
+    leave none open)."""
+    with start_service(
+        "fastapi",
+        port=free_port(_PORTS),
+        server="uvicorn",
+        workers=1,
+        database_url=f"sqlite:///{tmp_path / 'pooled.sqlite3'}",
+        downstream_url=downstream.url,
+        state_dir=tmp_path,
+    ) as service:
+        with httpx.Client(base_url=service.url, timeout=30) as client:
+            for ms in [0, 1, 2] * 7:
+                response = client.get("/io", params={"ms": ms})
+                assert (response.status_code, response.json()) == (200, {"downstream_ms": ms})
+        downstream_port = int(downstream.url.rsplit(":", 1)[1])
+        worker = psutil.Process(service.pid)
+        open_to_downstream = [
+            connection
+            for process in [worker, *worker.children(recursive=True)]
+            for connection in process.net_connections(kind="tcp")
+            if connection.raddr
+            and connection.raddr.port == downstream_port
+            and connection.status == psutil.CONN_ESTABLISHED
+        ]
+        assert len(open_to_downstream) == 1, open_to_downstream
 
 
 def test_a_one_connection_pool_serves_concurrent_audited_requests(

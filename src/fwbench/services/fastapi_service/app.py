@@ -14,7 +14,8 @@ from starlette.middleware import Middleware
 from fwbench.contract import MAX_BODY_BYTES, openapi_document
 
 from .database import create_engine, create_sessionmaker
-from .downstream import create_blocking_client, create_client
+from .downstream import create_client
+from .httpx_downstream import create_async_client, create_blocking_client
 from .middleware import (
     AuditMiddleware,
     MetricsMiddleware,
@@ -28,8 +29,9 @@ from .settings import get_settings
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
-    """Per worker process: the engine and its pool, the downstream client(s). The yielded
-    dict is the lifespan state every request sees as ``request.state``."""
+    """Per worker process: the engine and its pool, the downstream client (and the lab's
+    httpx clients). The yielded dict is the lifespan state every request sees as
+    ``request.state``."""
     settings = get_settings()
     engine = create_engine(settings.database_url, settings.db_pool_size)
     async with AsyncExitStack() as resources:
@@ -39,6 +41,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
             "downstream": await resources.enter_async_context(create_client(settings)),
         }
         if settings.lab:
+            state["httpx_downstream"] = await resources.enter_async_context(
+                create_async_client(settings)
+            )
             state["blocking_downstream"] = resources.enter_context(create_blocking_client(settings))
         yield state
 

@@ -54,7 +54,7 @@ class Settings(DatabaseSettings):
 
 @lru_cache
 def get_settings() -> Settings:
-    """The process-wide settings, read once (also usable as a FastAPI dependency).
+    """The process-wide settings, read once.
 
     Exits with one line naming the bad variables when the environment is incomplete:
     the service refuses to start without its tokens."""
@@ -65,5 +65,12 @@ def get_settings() -> Settings:
         raise SystemExit(f"fastapi_service: set valid environment variables: {names}") from None
 
 
-#: The settings, as a dependency (tests may override ``get_settings``).
-SettingsDep = Annotated[Settings, Depends(get_settings)]
+async def settings_dependency() -> Settings:
+    """:func:`get_settings` as a dependency. It is ``async def`` because FastAPI runs a
+    plain ``def`` dependency in its external thread pool (FastAPI docs, "Concurrency and
+    async / await", Dependencies): a thread hop per request to return a cached object."""
+    return get_settings()
+
+
+#: The settings, as a dependency.
+SettingsDep = Annotated[Settings, Depends(settings_dependency)]

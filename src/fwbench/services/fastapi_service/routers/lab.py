@@ -18,7 +18,8 @@ from sqlalchemy.orm import joinedload
 
 from .. import models
 from ..database import SessionDep, StreamingSessionDep
-from ..downstream import delay_timeout, wait_for_delay_blocking
+from ..downstream import delay_timeout
+from ..httpx_downstream import wait_for_delay, wait_for_delay_blocking
 from ..schemas import AmountOut, IoResult
 from ..settings import SettingsDep
 
@@ -202,13 +203,32 @@ async def purchases(
     return _json(body, headers={"X-Query-Count": str(counter.count)})
 
 
+async def get_httpx_client(request: Request) -> httpx.AsyncClient:
+    """The lab's ``httpx.AsyncClient``, from the lifespan state."""
+    client: httpx.AsyncClient = request.state.httpx_downstream
+    return client
+
+
 async def get_blocking_client(request: Request) -> httpx.Client:
     """The lab's blocking downstream client, from the lifespan state."""
     client: httpx.Client = request.state.blocking_downstream
     return client
 
 
+HttpxDownstreamDep = Annotated[httpx.AsyncClient, Depends(get_httpx_client)]
 BlockingDownstreamDep = Annotated[httpx.Client, Depends(get_blocking_client)]
+
+
+@router.get("/io-httpx")
+async def io_httpx(
+    downstream: HttpxDownstreamDep,
+    settings: SettingsDep,
+    ms: Annotated[int, Query(ge=0, le=10_000)] = 0,
+) -> IoResult:
+    """``/io`` through ``httpx.AsyncClient``, the article's tip for internal calls, so the
+    experiments can compare it with ``/io`` on aiohttp."""
+    await wait_for_delay(downstream, ms, delay_timeout(ms, settings))
+    return IoResult(downstream_ms=ms)
 
 
 @router.get("/io-blocking")
