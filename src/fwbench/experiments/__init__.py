@@ -1,1 +1,12 @@
-"""experiments"""
+"""``fwbench claims``: the article's claims as experiments, each ending in a verdict.
+
+* :mod:`.model`: the :class:`~.model.Experiment` base class, :class:`~.model.Verdict`
+  and :class:`~.model.Outcome` (supported, contradicted, depends on configuration).
+* :mod:`.verdicts`: the written rules, pure functions of recorded numbers.
+* one module per experiment (:mod:`.blocking_async`, :mod:`.thread_pools`,
+  :mod:`.io_ratio`, :mod:`.httpx_tip`, :mod:`.memory`, :mod:`.cold_start`,
+  :mod:`.unbounded_reads`, :mod:`.n_plus_one`, :mod:`.footprint`, :mod:`.article_table`),
+  listed in run order by :mod:`.registry`;
+* :mod:`.runner` runs them in a :class:`~.context.Context` and records the results;
+  :mod:`.render` prints them.
+"""

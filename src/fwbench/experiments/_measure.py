@@ -1,0 +1,446 @@
+"""Measurements several experiments share, built on the harness (wrk through
+:func:`~fwbench.harness.load.run_load`, memory through
+:class:`~fwbench.harness.probes.MemorySampler`).
+
+The central one is an *io session*: one framework on one server, serving one route that
+waits for the downstream, loaded at several downstream latencies and concurrencies,
+with its memory sampled after start-up and under load. The thread-pool, I/O-ratio,
+memory and article-table experiments all read io sessions, and a session measured for
+one is reused by the others in the same run (:attr:`Context.shared`).
+"""
+
+from __future__ import annotations
+
+import http.client
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Final
+from urllib.parse import urlsplit
+
+from fwbench.experiments.context import Context
+from fwbench.harness.errors import FwbenchError
+from fwbench.harness.load import LoadSpec, run_load
+from fwbench.harness.probes import MemorySampler
+from fwbench.harness.process import ServiceProcess
+from fwbench.harness.results import LoadSample, MemoryProfile
+from fwbench.harness.servers import ServerConfig
+
+#: anyio's default thread limiter: FastAPI runs ``def`` routes and dependencies through
+#: Starlette's thread pool, "only 40 tokens. This means that only 40 threads can run at
+#: the same time" (Starlette docs, "Thread Pool"), per worker process.
+ANYIO_THREADS: Final = 40
+
+#: granian's WSGI defaults (granian/server/common.py): backlog 1024, backpressure
+#: backlog / workers, blocking threads backpressure / 2 per worker.
+GRANIAN_BACKLOG: Final = 1024
+
+#: Seconds a loaded server may take to work off the requests wrk left queued before the
+#: next measurement starts.
+DRAIN_TIMEOUT_S: Final = 60.0
+
+#: Seconds the memory after start-up is sampled, before any request.
+IDLE_SAMPLE_S: Final = 1.0
+
+_MB: Final = 1_000_000
+
+
+class MeasurementFailed(FwbenchError):
+    """A measurement could not be taken (a lab endpoint missing, a server that never
+    recovered)."""
+
+
+@dataclass(frozen=True)
+class LoadFigures:
+    """One wrk run, reduced to what the experiments judge.
+
+    Attributes:
+        connections: wrk's connections.
+        duration_s: the run's length.
+        ok: 2xx responses.
+        failed: non-2xx responses plus socket errors (timeouts included).
+        ok_rps: 2xx responses per second.
+        p50_ms / p99_ms: latency percentiles of the responses received.
+    """
+
+    connections: int
+    duration_s: float
+    ok: int
+    failed: int
+    ok_rps: float
+    p50_ms: float
+    p99_ms: float
+
+
+def figures(sample: LoadSample, connections: int) -> LoadFigures:
+    """Reduce a wrk sample to :class:`LoadFigures`."""
+    ok = sum(n for status, n in sample.statuses.items() if 200 <= status < 300)
+    duration = sample.duration_us / 1e6
+    return LoadFigures(
+        connections=connections,
+        duration_s=duration,
+        ok=ok,
+        failed=sample.requests - ok + sample.errors.total,
+        ok_rps=ok / duration,
+        p50_ms=sample.latency_us.p50 / 1000,
+        p99_ms=sample.latency_us.p99 / 1000,
+    )
+
+
+def load(
+    context: Context, url: str, path: str, connections: int, duration_s: int, timeout_s: int = 10
+) -> LoadFigures:
+    """Load ``url + path`` with wrk pinned to the load CPUs.
+
+    Args:
+        context: the run's context (placement).
+        url: the service's base URL.
+        path: path and query to GET.
+        connections: wrk's connections.
+        duration_s: seconds of load.
+        timeout_s: a response later than this counts as failed (default 10 s).
+    """
+    threads = min(len(context.placement.load_cpus), connections)
+    spec = LoadSpec(
+        url=url,
+        path=path,
+        script="get",
+        connections=connections,
+        duration_s=duration_s,
+        threads=threads,
+        timeout_s=timeout_s,
+        cpus=context.placement.load_cpus,
+    )
+    return figures(run_load(spec), connections)
+
+
+def get(url: str, path: str, timeout_s: float = 10.0) -> tuple[int, dict[str, str], bytes]:
+    """One ``GET``: status, headers (lower-case names) and body. Raises ``OSError`` on a
+    connection failure or a timeout."""
+    return request("GET", url, path, timeout_s)
+
+
+def request(
+    method: str, url: str, path: str, timeout_s: float = 60.0
+) -> tuple[int, dict[str, str], bytes]:
+    """One HTTP request without a body: status, headers (lower-case names) and body.
+
+    Raises ``OSError`` on a connection failure, a timeout, or a response cut short (a
+    streamed body the server could not finish)."""
+    parts = urlsplit(url)
+    conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=timeout_s)
+    try:
+        conn.request(method, path)
+        response = conn.getresponse()
+        body = response.read()
+        return response.status, {k.lower(): v for k, v in response.getheaders()}, body
+    except http.client.HTTPException as error:
+        raise ConnectionError(f"the response broke off ({type(error).__name__})") from None
+    finally:
+        conn.close()
+
+
+def expect_ok(method: str, url: str, path: str, timeout_s: float = 120.0) -> bytes:
+    """``request`` that must answer 2xx; :class:`MeasurementFailed` otherwise."""
+    try:
+        status, _, body = request(method, url, path, timeout_s)
+    except OSError as error:
+        raise MeasurementFailed(
+            f"{method} {url}{path} failed: {error}", "check the service's output"
+        ) from None
+    if not 200 <= status < 300:
+        raise MeasurementFailed(
+            f"{method} {url}{path} answered {status}",
+            "check that the service implements the /_lab endpoints (FWBENCH_LAB=1)",
+        )
+    return body
+
+
+def drain(service: ServiceProcess, path: str = "/healthz") -> float:
+    """Wait until ``service`` answers ``path`` again after a load; return the seconds it
+    took. Servers keep working off requests wrk left queued, which would otherwise
+    slow the next measurement down.
+
+    Raises:
+        MeasurementFailed: no answer within :data:`DRAIN_TIMEOUT_S`.
+    """
+    started = time.monotonic()
+    while time.monotonic() - started < DRAIN_TIMEOUT_S:
+        try:
+            status, _, _ = get(service.url, path, timeout_s=DRAIN_TIMEOUT_S)
+            if 200 <= status < 300:
+                return time.monotonic() - started
+        except OSError:
+            pass
+        time.sleep(0.05)
+    raise MeasurementFailed(
+        f"{service.name} did not answer {path} within {DRAIN_TIMEOUT_S:.0f} s after a load",
+        "check its output; the server may be stuck",
+    )
+
+
+def slots(config: ServerConfig, route: str) -> float:
+    """How many requests ``config`` can serve at once on ``route`` (``math.inf`` for an
+    event loop awaiting the downstream): the ``slots`` of Little's law."""
+    if config.server == "uvicorn" or (config.server == "granian" and config.interface == "asgi"):
+        if config.framework == "fastapi" and route.startswith("/_lab/io-sync"):
+            return config.workers * ANYIO_THREADS
+        # FastAPI's async routes await on the loop; Django's ASGI handler gives each
+        # request its own thread-sensitive context, hence its own thread for sync views.
+        return math.inf
+    if config.server == "gunicorn-sync":
+        return config.workers
+    if config.server == "gunicorn-gthread":
+        return config.workers * (config.threads or 1)
+    if config.server == "gunicorn-gevent":
+        return config.workers * (config.connections or 1000)
+    # granian WSGI: blocking threads, by default backpressure / 2 per worker.
+    threads = config.threads or max(1, GRANIAN_BACKLOG // config.workers // 2)
+    return config.workers * threads
+
+
+# --- memory -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MemoryFigures:
+    """A service's memory, in MB (10^6 bytes): the whole tree's PSS (its real footprint,
+    shared pages divided among the processes mapping them) and RSS, and one serving
+    process's PSS, USS (what it alone uses) and RSS; ``workers`` serving processes."""
+
+    total_pss_mb: float
+    total_rss_mb: float
+    worker_pss_mb: float
+    worker_uss_mb: float
+    worker_rss_mb: float
+    workers: int
+
+
+def memory_figures(profile: MemoryProfile) -> MemoryFigures:
+    """Reduce a harness memory profile (steady values) to :class:`MemoryFigures`."""
+    worker = profile.per_worker
+    return MemoryFigures(
+        total_pss_mb=profile.steady.pss / _MB,
+        total_rss_mb=profile.steady.rss / _MB,
+        worker_pss_mb=worker.pss / _MB,
+        worker_uss_mb=worker.uss / _MB,
+        worker_rss_mb=worker.rss / _MB,
+        workers=len(profile.serving) or 1,
+    )
+
+
+def sample_memory(context: Context, service: ServiceProcess, seconds: float) -> MemoryFigures:
+    """Sample ``service``'s tree for ``seconds`` without load (its memory after import)."""
+    with MemorySampler(service, cpus=context.placement.load_cpus, interval_s=0.2) as sampler:
+        sampler.steady()
+        time.sleep(seconds)
+    profile = sampler.profile()
+    if profile is None:
+        raise MeasurementFailed(
+            f"could not read the memory of {service.name}'s processes",
+            "check that /proc is readable (psutil memory_full_info)",
+        )
+    return memory_figures(profile)
+
+
+# --- io sessions --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """The grid of an io session: downstream latencies (ms), wrk connections, seconds per
+    run, repeats per point (the median is kept) and warm-up seconds."""
+
+    latencies_ms: tuple[int, ...]
+    connections: tuple[int, ...]
+    duration_s: int
+    repeats: int
+    warmup_s: int
+
+    def seconds(self) -> float:
+        """Planned load time of one session (start-up and draining excluded)."""
+        points = len(self.latencies_ms) * len(self.connections)
+        return self.warmup_s + points * self.repeats * self.duration_s + IDLE_SAMPLE_S
+
+
+#: The sweep every io session measures: short for ``--quick``, the issue's three
+#: latencies otherwise.
+QUICK_SWEEP: Final = Sweep((10, 50), (16, 64), duration_s=2, repeats=1, warmup_s=1)
+FULL_SWEEP: Final = Sweep((10, 50, 200), (16, 64, 128), duration_s=3, repeats=3, warmup_s=2)
+
+#: The downstream latency and concurrency of the io comparisons (ratios, the article's
+#: table): those of ``fwbench run``'s io scenario (its defaults in
+#: fwbench.harness.runner.build_config), so both commands compare the same point.
+IO_LATENCY_MS: Final = 10
+IO_CONNECTIONS: Final = 64
+
+#: Seconds a session takes besides its load: start-up, idle sampling, draining.
+SESSION_OVERHEAD_S: Final = 6.0
+
+
+def sweep_for(context: Context) -> Sweep:
+    """The sweep of this run's mode."""
+    return QUICK_SWEEP if context.quick else FULL_SWEEP
+
+
+@dataclass(frozen=True)
+class IoPoint:
+    """The median of a point's repeats (by 2xx throughput)."""
+
+    latency_ms: int
+    load: LoadFigures
+
+
+@dataclass(frozen=True)
+class IoSession:
+    """One io session: the configuration measured and what it gave.
+
+    Attributes:
+        framework / server / route: what was loaded (``route`` without its query).
+        workers / threads: the server's sizing.
+        slots: requests it can serve at once (:func:`slots`), None for unbounded.
+        idle: memory after start-up, before any request.
+        loaded: memory while loaded (median of the samples under load).
+        points: one per (latency, connections), latencies outer.
+    """
+
+    framework: str
+    server: str
+    route: str
+    workers: int
+    threads: int | None
+    slots: float | None
+    idle: MemoryFigures
+    loaded: MemoryFigures
+    points: tuple[IoPoint, ...]
+
+    @property
+    def label(self) -> str:
+        """e.g. ``flask gunicorn-sync`` or ``fastapi uvicorn /_lab/io-sync``."""
+        suffix = "" if self.route == "/io" else f" {self.route}"
+        return f"{self.framework} {self.server}{suffix}"
+
+    def plateau(self, latency_ms: int) -> IoPoint:
+        """The point of highest 2xx throughput at ``latency_ms``."""
+        candidates = [p for p in self.points if p.latency_ms == latency_ms]
+        if not candidates:
+            raise ValueError(f"{self.label}: nothing measured at {latency_ms} ms")
+        return max(candidates, key=lambda p: p.load.ok_rps)
+
+    def at(self, latency_ms: int, connections: int) -> IoPoint:
+        """The point at ``latency_ms`` and ``connections``."""
+        for point in self.points:
+            if (point.latency_ms, point.load.connections) == (latency_ms, connections):
+                return point
+        raise ValueError(f"{self.label}: nothing measured at {latency_ms} ms, {connections} conns")
+
+
+def io_session(context: Context, framework: str, server: str, route: str = "/io") -> IoSession:
+    """Measure (or reuse from this run) ``framework`` on ``server`` serving ``route``
+    over the mode's :class:`Sweep`. A failure is remembered too, so the experiments
+    sharing the session do not each retry it.
+
+    Raises:
+        FwbenchError: the service did not start or did not answer as it should.
+    """
+    sweep = sweep_for(context)
+    key = ("io-session", framework, server, route, sweep)
+    cached = context.shared.get(key)
+    if isinstance(cached, IoSession):
+        return cached
+    if isinstance(cached, FwbenchError):
+        raise cached
+    context.say(f"io session: {framework} on {server}, {route}")
+    try:
+        session = _measure_session(context, framework, server, route, sweep)
+    except FwbenchError as error:
+        context.shared[key] = error
+        raise
+    context.shared[key] = session
+    return session
+
+
+def io_sessions(
+    context: Context, setups: Sequence[tuple[str, str, str]]
+) -> tuple[tuple[IoSession, ...], tuple[str, ...]]:
+    """The io sessions of ``setups`` (framework, server, route) that could be measured,
+    and one line for each that could not, so one broken configuration does not cost
+    an experiment its other configurations."""
+    sessions = []
+    failures = []
+    for framework, server, route in setups:
+        try:
+            sessions.append(io_session(context, framework, server, route))
+        except FwbenchError as error:
+            failures.append(f"{framework} {server} {route}: {error.problem}")
+    return tuple(sessions), tuple(failures)
+
+
+def _measure_session(
+    context: Context, framework: str, server: str, route: str, sweep: Sweep
+) -> IoSession:
+    with context.service(framework, server) as service:
+        config = service.config
+        if config is None:
+            raise MeasurementFailed(f"{framework} started without a configuration", "report a bug")
+        idle = sample_memory(context, service, IDLE_SAMPLE_S)
+        expect_ok("GET", service.url, f"{route}?ms=0", timeout_s=10)
+        with MemorySampler(service, cpus=context.placement.load_cpus) as sampler:
+            if sweep.warmup_s:
+                warmup_path = f"{route}?ms={sweep.latencies_ms[0]}"
+                load(context, service.url, warmup_path, sweep.connections[0], sweep.warmup_s)
+                drain(service)
+            sampler.steady()
+            points = []
+            for latency in sweep.latencies_ms:
+                for connections in sweep.connections:
+                    runs = []
+                    for _ in range(sweep.repeats):
+                        runs.append(
+                            load(
+                                context,
+                                service.url,
+                                f"{route}?ms={latency}",
+                                connections,
+                                sweep.duration_s,
+                            )
+                        )
+                        drain(service)
+                    runs.sort(key=lambda run: run.ok_rps)
+                    if not runs[0].ok:
+                        raise MeasurementFailed(
+                            f"{framework} on {config.server} answered no {route}?ms={latency} "
+                            f"request with 2xx at {connections} connections",
+                            "run `fwbench serve` and the contract tests to see why",
+                        )
+                    points.append(IoPoint(latency, runs[len(runs) // 2]))
+        profile = sampler.profile()
+        if profile is None:
+            raise MeasurementFailed(
+                f"could not read the memory of {framework}'s processes under load",
+                "check that /proc is readable (psutil memory_full_info)",
+            )
+        capacity = slots(config, route)
+        session = IoSession(
+            framework=framework,
+            server=config.server,
+            route=route,
+            workers=config.workers,
+            threads=config.threads,
+            slots=None if math.isinf(capacity) else capacity,
+            idle=idle,
+            loaded=memory_figures(profile),
+            points=tuple(points),
+        )
+    return session
+
+
+def sessions_budget(context: Context, setups: tuple[tuple[str, str, str], ...]) -> float:
+    """Planned seconds for the io sessions of ``setups`` (framework, server, route) that
+    this run has not measured yet."""
+    sweep = sweep_for(context)
+    missing = [setup for setup in setups if ("io-session", *setup, sweep) not in context.shared]
+    points = len(sweep.latencies_ms) * len(sweep.connections) * sweep.repeats
+    # Every run is followed by a drain of about a second.
+    return len(missing) * (sweep.seconds() + points + SESSION_OVERHEAD_S)

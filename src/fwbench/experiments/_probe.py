@@ -1,0 +1,102 @@
+"""A latency prober: samples ``GET /healthz`` from a background thread while a load runs.
+
+``/healthz`` does no I/O, so while a server is loaded its latency is the time a request
+waits to be scheduled: on an event loop, the loop's lag. A blocking call inside an
+``async def`` route shows up here as lag of the order of the blocked call, while a
+well-behaved async server answers in a millisecond or two.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import threading
+import time
+from dataclasses import dataclass
+from types import TracebackType
+from urllib.parse import urlsplit
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    """What the prober saw: the latency of each answered probe (ms, in order) and how
+    many probes got no 2xx answer within the timeout."""
+
+    latencies_ms: tuple[float, ...]
+    failures: int
+
+
+class LatencyProbe:
+    """Sample ``GET path`` every ``interval_s`` seconds until the ``with`` block ends.
+
+    Args:
+        url: base URL of the server, e.g. ``http://127.0.0.1:18801``.
+        path: path to probe, default ``/healthz``.
+        interval_s: pause between the end of one probe and the next, default 0.1 s.
+        timeout_s: a probe without an answer after this long counts as a failure and
+            the thread moves on, so the prober always ends (default 5 s).
+        cpus: CPUs the probing thread runs on (keep it off the service's CPUs); None
+            (default): wherever this process may run.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        path: str = "/healthz",
+        interval_s: float = 0.1,
+        timeout_s: float = 5.0,
+        cpus: tuple[int, ...] | None = None,
+    ) -> None:
+        parts = urlsplit(url)
+        self._host = parts.hostname or "127.0.0.1"
+        self._port = parts.port or 80
+        self._path = path
+        self._interval = interval_s
+        self._timeout = timeout_s
+        self._cpus = cpus
+        self._stop = threading.Event()
+        self._latencies: list[float] = []
+        self._failures = 0
+        self._thread = threading.Thread(target=self._loop, name="fwbench-probe", daemon=True)
+
+    def __enter__(self) -> LatencyProbe:
+        self._thread.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self._stop.set()
+        # The running probe ends by its own timeout at the latest.
+        self._thread.join(self._timeout + 1)
+
+    def result(self) -> ProbeResult:
+        """The samples taken so far."""
+        return ProbeResult(tuple(self._latencies), self._failures)
+
+    def _loop(self) -> None:
+        if self._cpus is not None:
+            # On Linux, pid 0 is the calling thread: only the prober moves.
+            os.sched_setaffinity(0, self._cpus)
+        while not self._stop.is_set():
+            started = time.perf_counter()
+            # A fresh connection per probe, as a health checker opens: a kept-alive one
+            # would be served by the worker that accepted it, hiding the others.
+            conn = http.client.HTTPConnection(self._host, self._port, timeout=self._timeout)
+            try:
+                conn.request("GET", self._path)
+                response = conn.getresponse()
+                response.read()
+                ok = 200 <= response.status < 300
+            except OSError:
+                ok = False
+            finally:
+                conn.close()
+            if ok:
+                self._latencies.append((time.perf_counter() - started) * 1000)
+            else:
+                self._failures += 1
+            self._stop.wait(self._interval)

@@ -1,0 +1,213 @@
+"""Experiment 9: the article's table (requests/s for I/O, memory, cold start).
+
+The same three columns, measured here: ``/io`` throughput at ``fwbench run``'s io point,
+the whole service's memory (PSS) under that load, and the cold start to the first
+domain request, each framework on its canonical server and, as a second configuration,
+all three on the same server (granian, which serves every one of them). Absolute values
+depend on the machine; the verdicts compare what carries over: the ranking and the
+ratios between frameworks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Final
+
+from fwbench.experiments._measure import (
+    IO_CONNECTIONS,
+    IO_LATENCY_MS,
+    io_session,
+    sessions_budget,
+)
+from fwbench.experiments.cold_start import (
+    IMPORT_SAMPLES,
+    SPAWN_ESTIMATE_S,
+    cold_start_run,
+    spawns_for,
+)
+from fwbench.experiments.context import Context
+from fwbench.experiments.model import Experiment, Plan, Table, Verdict, failures_table, noting
+from fwbench.experiments.verdicts import table_column_rule
+from fwbench.harness.errors import FwbenchError
+from fwbench.harness.servers import FRAMEWORKS, canonical_server
+
+NAMES: Final = {"fastapi": "FastAPI", "flask": "Flask", "django": "Django"}
+
+#: The article's table, per framework: requests/s (I/O), memory (MB), cold start (ms).
+ARTICLE_RPS: Final = {"FastAPI": 12_000.0, "Flask": 4_500.0, "Django": 2_800.0}
+ARTICLE_MB: Final = {"FastAPI": 90.0, "Flask": 120.0, "Django": 310.0}
+ARTICLE_MS: Final = {"FastAPI": 300.0, "Flask": 150.0, "Django": 1_200.0}
+
+RPS_CLAIM: Final = "Requests/sec (I/O): FastAPI 12,000, Flask 4,500, Django 2,800"
+MB_CLAIM: Final = "Memory (MB): FastAPI 90, Flask 120, Django 310"
+MS_CLAIM: Final = "Cold Start (ms): FastAPI 300, Flask 150, Django 1200"
+
+CANONICAL: Final = "canonical servers"
+SAME_SERVER: Final = "all on granian"
+
+
+#: Configuration name -> framework -> server.
+CONFIGURATIONS: Final[dict[str, dict[str, str]]] = {
+    CANONICAL: {framework: canonical_server(framework) for framework in FRAMEWORKS},
+    SAME_SERVER: dict.fromkeys(FRAMEWORKS, "granian"),
+}
+
+
+def _cold_configurations(context: Context) -> tuple[str, ...]:
+    """The configurations whose cold starts are measured (``--quick``: canonical only)."""
+    return (CANONICAL,) if context.quick else (CANONICAL, SAME_SERVER)
+
+
+@dataclass(frozen=True)
+class TableEntry:
+    """One framework in one configuration: ``rps`` 2xx requests/s of ``/io``,
+    ``memory_mb`` the service's PSS under that load, ``cold_start_ms`` the median
+    spawn-to-first-domain-request (None when not measured in that configuration)."""
+
+    configuration: str
+    framework: str
+    server: str
+    workers: int
+    rps: float
+    memory_mb: float
+    cold_start_ms: float | None
+
+
+@dataclass(frozen=True)
+class ArticleTableEvidence:
+    """The entries, those that could not be measured, and the io point the throughput was
+    measured at."""
+
+    latency_ms: int
+    connections: int
+    entries: tuple[TableEntry, ...]
+    failures: tuple[str, ...]
+
+
+def column(
+    evidence: ArticleTableEvidence, value: Callable[[TableEntry], float | None]
+) -> dict[str, dict[str, float]]:
+    """Configuration -> framework name -> ``value(entry)``, for the configurations where
+    every framework has a value."""
+    result: dict[str, dict[str, float]] = {}
+    for configuration in dict.fromkeys(entry.configuration for entry in evidence.entries):
+        values = {
+            NAMES[entry.framework]: value(entry)
+            for entry in evidence.entries
+            if entry.configuration == configuration
+        }
+        if len(values) == len(NAMES) and all(v is not None for v in values.values()):
+            result[configuration] = {name: v for name, v in values.items() if v is not None}
+    return result
+
+
+class ArticleTable(Experiment[ArticleTableEvidence]):
+    """The article's three columns, measured, with ranking and ratios compared."""
+
+    name = "article-table"
+    title = "The article's table, measured"
+    claims = (RPS_CLAIM, MB_CLAIM, MS_CLAIM)
+    setup = (
+        f"/io?ms={IO_LATENCY_MS} throughput at {IO_CONNECTIONS} connections, the service's PSS "
+        "under that load, and the median cold start to the first domain request, for each "
+        "framework on its canonical server and all three on granian (cold starts on granian "
+        "in the full run only). Reuses what the other experiments measured in this run."
+    )
+    evidence_type = ArticleTableEvidence
+
+    def plan(self, context: Context) -> Plan:
+        setups = tuple(
+            (framework, server, "/io")
+            for servers in CONFIGURATIONS.values()
+            for framework, server in servers.items()
+        )
+        spawns = spawns_for(context)
+        cold = [
+            (framework, server, False, spawns)
+            for name in _cold_configurations(context)
+            for framework, server in CONFIGURATIONS[name].items()
+        ]
+        missing = [key for key in cold if ("cold-start", *key) not in context.shared]
+        cold_s = len(missing) * ((spawns + 1) * SPAWN_ESTIMATE_S + IMPORT_SAMPLES * 1.5)
+        return Plan(
+            sessions_budget(context, setups) + cold_s,
+            ("io sessions and cold starts not measured yet by the other experiments",),
+        )
+
+    def run(self, context: Context) -> ArticleTableEvidence:
+        entries = []
+        failures = []
+        cold_configurations = _cold_configurations(context)
+        for name, servers in CONFIGURATIONS.items():
+            for framework, server in servers.items():
+                try:
+                    session = io_session(context, framework, server)
+                    cold = None
+                    if name in cold_configurations:
+                        spawns = spawns_for(context)
+                        cold = cold_start_run(context, framework, server, False, spawns)
+                except FwbenchError as error:
+                    failures.append(f"{framework} {server} ({name}): {error.problem}")
+                    continue
+                entries.append(
+                    TableEntry(
+                        configuration=name,
+                        framework=framework,
+                        server=session.server,
+                        workers=session.workers,
+                        rps=session.at(IO_LATENCY_MS, IO_CONNECTIONS).load.ok_rps,
+                        memory_mb=session.loaded.total_pss_mb,
+                        cold_start_ms=None if cold is None else cold.first_request,
+                    )
+                )
+        return ArticleTableEvidence(IO_LATENCY_MS, IO_CONNECTIONS, tuple(entries), tuple(failures))
+
+    def tables(self, evidence: ArticleTableEvidence) -> tuple[Table, ...]:
+        rows = []
+        for entry in evidence.entries:
+            name = NAMES[entry.framework]
+            cold = "-" if entry.cold_start_ms is None else f"{entry.cold_start_ms:,.0f}"
+            rows.append(
+                (
+                    f"{name} ({entry.configuration})",
+                    f"{entry.server} x{entry.workers}",
+                    f"{entry.rps:,.0f}",
+                    f"{ARTICLE_RPS[name]:,.0f}",
+                    f"{entry.memory_mb:,.0f}",
+                    f"{ARTICLE_MB[name]:,.0f}",
+                    cold,
+                    f"{ARTICLE_MS[name]:,.0f}",
+                )
+            )
+        return (
+            Table(
+                "Measured here vs the article",
+                (
+                    "framework",
+                    "server x workers",
+                    "req/s (I/O)",
+                    "article",
+                    "memory MB",
+                    "article",
+                    "cold start ms",
+                    "article",
+                ),
+                tuple(rows),
+                f"req/s: 2xx responses of GET /io?ms={evidence.latency_ms} at "
+                f"{evidence.connections} connections; memory: whole-service PSS under that "
+                "load; cold start: median spawn to first 2xx domain request.",
+            ),
+            *failures_table(evidence.failures),
+        )
+
+    def verdicts(self, evidence: ArticleTableEvidence) -> tuple[Verdict, ...]:
+        columns = (
+            (RPS_CLAIM, column(evidence, lambda e: e.rps), ARTICLE_RPS, "throughput"),
+            (MB_CLAIM, column(evidence, lambda e: e.memory_mb), ARTICLE_MB, "memory"),
+            (MS_CLAIM, column(evidence, lambda e: e.cold_start_ms), ARTICLE_MS, "cold start"),
+        )
+        return tuple(
+            noting(table_column_rule(claim, measured, article, what), evidence.failures)
+            for claim, measured, article, what in columns
+        )

@@ -1,0 +1,168 @@
+"""What an experiment runs with: options, CPU placement, ports, the downstream, and a
+log of every service it started.
+
+Every server an experiment needs is started through :meth:`Context.service` (the
+harness's :func:`~fwbench.harness.process.start_service`, with the lab endpoints on and
+pinned to the service CPUs), so the command lines of everything measured end up in the
+results file. One downstream serves the whole ``fwbench claims`` run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import ExitStack
+from pathlib import Path
+from types import TracebackType
+from typing import Final
+from urllib.parse import urlsplit, urlunsplit
+
+from fwbench.contract import LAB_FLAG
+from fwbench.harness.errors import ServiceStartFailed
+from fwbench.harness.process import (
+    ServiceProcess,
+    free_port,
+    start_downstream,
+    start_service,
+)
+from fwbench.harness.results import Placement, ServiceRun
+from fwbench.harness.runner import default_placement
+
+#: TCP ports the experiments use (fwbench claims' own range, away from `fwbench serve`'s).
+PORTS: Final = range(18800, 18900)
+
+
+def redacted(url: str) -> str:
+    """``url`` without its password, as results files record database URLs."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{parts.username}@{netloc}"))
+
+
+class Context:
+    """The environment experiments run in. A context manager: leaving it stops the
+    downstream.
+
+    Args:
+        quick: run the short ``--quick`` variant of every experiment.
+        state_dir: directory for the SQLite files of the default database.
+        database: base PostgreSQL URL (``--database``), None for SQLite per service.
+        placement: CPUs of the service and of the load; None: the harness's default
+            (:func:`~fwbench.harness.runner.default_placement`).
+        say: prints one line of progress (default: discard it).
+        ports: the TCP ports to use, default :data:`PORTS`.
+    """
+
+    def __init__(
+        self,
+        *,
+        quick: bool,
+        state_dir: Path,
+        database: str | None = None,
+        placement: Placement | None = None,
+        say: Callable[[str], None] = lambda line: None,
+        ports: range = PORTS,
+    ) -> None:
+        self.quick = quick
+        self.state_dir = state_dir
+        self.database = database
+        self.placement = placement if placement is not None else default_placement()
+        self.say = say
+        self._ports = ports
+        self._next_port = 0
+        self._stack = ExitStack()
+        self._downstream: ServiceProcess | None = None
+        #: Every service start, in order, as the results file records it.
+        self.services: list[ServiceRun] = []
+        #: Measurements shared between experiments, by a key naming what was measured.
+        self.shared: dict[tuple[object, ...], object] = {}
+
+    def __enter__(self) -> Context:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self._stack.close()
+
+    @property
+    def service_cores(self) -> int:
+        """Cores the service runs on: what server configurations are sized for."""
+        return len(self.placement.service_cpus)
+
+    def port(self) -> int:
+        """A free port of the range, rotating so a port just released is not reused at
+        once (a stopped server's sockets may linger in TIME_WAIT)."""
+        ordered = [*self._ports[self._next_port :], *self._ports[: self._next_port]]
+        port = free_port(ordered)
+        self._next_port = (self._ports.index(port) + 1) % len(self._ports)
+        return port
+
+    def downstream_url(self) -> str:
+        """The URL of the run's downstream, started on the load CPUs on first use."""
+        if self._downstream is None:
+            self._downstream = self._stack.enter_context(
+                start_downstream(port=self.port(), cpus=self.placement.load_cpus)
+            )
+        return self._downstream.url
+
+    @contextlib.contextmanager
+    def service(
+        self,
+        framework: str,
+        server: str | None = None,
+        *,
+        workers: int | None = None,
+        threads: int | None = None,
+        env: Mapping[str, str] | None = None,
+        bootstrap: bool = True,
+    ) -> Iterator[ServiceProcess]:
+        """Start ``framework`` under ``server`` with the lab endpoints on, pinned to the
+        service CPUs; stop it (and every worker) on leaving the block.
+
+        Args:
+            framework: ``fastapi``, ``flask`` or ``django``.
+            server: server name; None (default): the framework's canonical server.
+            workers: worker processes; None (default): the server's documented rule.
+            threads: threads per worker; None (default): the documented rule.
+            env: more environment variables for the service (default none).
+            bootstrap: create and seed the database first (default True).
+        """
+        process = start_service(
+            framework,
+            port=self.port(),
+            server=server,
+            workers=workers,
+            threads=threads,
+            cores=self.service_cores,
+            database_url=self.database,
+            downstream_url=self.downstream_url(),
+            extra_env={LAB_FLAG: "1", **(env or {})},
+            cpus=self.placement.service_cpus,
+            bootstrap=bootstrap,
+            state_dir=self.state_dir,
+        )
+        with process:
+            config = process.config
+            if config is None:
+                raise ServiceStartFailed(
+                    f"{framework} started without a configuration", "report a bug"
+                )
+            self.services.append(
+                ServiceRun(
+                    framework=framework,
+                    server=config.server,
+                    workers=config.workers,
+                    threads=config.threads,
+                    advice=config.advice,
+                    command=tuple(process.argv),
+                    cpus=self.placement.service_cpus,
+                    database=redacted(process.env["DATABASE_URL"]),
+                )
+            )
+            yield process

@@ -1,0 +1,145 @@
+"""Experiment 3: the I/O throughput ratio ("3x faster than Flask for I/O bound tasks").
+
+FastAPI on each of its servers against Flask and Django on each of theirs, all serving
+``GET /io?ms=L`` at ``fwbench run``'s io point (the same latency and connections); the
+answer is a table of ratios, one per server pairing, not one number. The ratios at the
+other latencies and concurrencies of the sweep are printed for the canonical pairing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+from fwbench.experiments._measure import (
+    IO_CONNECTIONS,
+    IO_LATENCY_MS,
+    IoSession,
+    io_sessions,
+    sessions_budget,
+)
+from fwbench.experiments.context import Context
+from fwbench.experiments.model import Experiment, Plan, Table, Verdict, failures_table, noting
+from fwbench.experiments.verdicts import ratio_rule
+
+CLAIM: Final = "3x faster than Flask for I/O bound tasks"
+CLAIMED_RATIO: Final = 3.0
+
+QUICK_SETUPS: Final[tuple[tuple[str, str, str], ...]] = (
+    ("fastapi", "uvicorn", "/io"),
+    ("fastapi", "granian", "/io"),
+    ("flask", "gunicorn-sync", "/io"),
+    ("flask", "gunicorn-gthread", "/io"),
+    ("flask", "gunicorn-gevent", "/io"),
+    ("flask", "granian", "/io"),
+    ("django", "gunicorn-sync", "/io"),
+    ("django", "uvicorn", "/io"),
+)
+FULL_SETUPS: Final = (
+    *QUICK_SETUPS,
+    ("django", "gunicorn-gthread", "/io"),
+    ("django", "granian", "/io"),
+)
+
+
+@dataclass(frozen=True)
+class IoRatioEvidence:
+    """The io sessions (and those that failed), and the point (latency, connections) the
+    ratios compare."""
+
+    latency_ms: int
+    connections: int
+    sessions: tuple[IoSession, ...]
+    failures: tuple[str, ...]
+
+    def rps(self, session: IoSession) -> float:
+        """2xx throughput of ``session`` at the compared point."""
+        return session.at(self.latency_ms, self.connections).load.ok_rps
+
+
+def ratios(evidence: IoRatioEvidence, other: str) -> dict[str, float]:
+    """FastAPI/``other`` throughput ratio for every pairing of their servers."""
+    fastapi = [s for s in evidence.sessions if s.framework == "fastapi"]
+    others = [s for s in evidence.sessions if s.framework == other]
+    return {
+        f"FastAPI {fast.server} vs {slow.server}": evidence.rps(fast) / evidence.rps(slow)
+        for fast in fastapi
+        for slow in others
+    }
+
+
+class IoRatio(Experiment[IoRatioEvidence]):
+    """FastAPI/Flask and FastAPI/Django io throughput, per server pairing."""
+
+    name = "io-ratio"
+    title = "I/O throughput ratio per server pairing"
+    claims = (CLAIM,)
+    setup = (
+        f"GET /io?ms={IO_LATENCY_MS} at {IO_CONNECTIONS} connections (fwbench run's io point) "
+        "for FastAPI on uvicorn and granian, Flask on gunicorn sync/gthread/gevent and "
+        "granian, Django on gunicorn and uvicorn; the FastAPI/Flask ratio for every pairing."
+    )
+    evidence_type = IoRatioEvidence
+
+    def _setups(self, context: Context) -> tuple[tuple[str, str, str], ...]:
+        return QUICK_SETUPS if context.quick else FULL_SETUPS
+
+    def plan(self, context: Context) -> Plan:
+        setups = self._setups(context)
+        return Plan(
+            sessions_budget(context, setups),
+            (f"{len(setups)} io sessions (reused when thread-pools measured them)",),
+        )
+
+    def run(self, context: Context) -> IoRatioEvidence:
+        sessions, failures = io_sessions(context, self._setups(context))
+        return IoRatioEvidence(IO_LATENCY_MS, IO_CONNECTIONS, sessions, failures)
+
+    def tables(self, evidence: IoRatioEvidence) -> tuple[Table, ...]:
+        fastapi = [s for s in evidence.sessions if s.framework == "fastapi"]
+        others = [s for s in evidence.sessions if s.framework != "fastapi"]
+        matrix = Table(
+            f"FastAPI / other throughput at {evidence.latency_ms} ms, "
+            f"{evidence.connections} connections",
+            ("configuration", "2xx req/s", *(f"FastAPI {s.server} / it" for s in fastapi)),
+            tuple(
+                (
+                    slow.label,
+                    f"{evidence.rps(slow):,.0f}",
+                    *(f"{evidence.rps(fast) / evidence.rps(slow):.2f}x" for fast in fastapi),
+                )
+                for slow in others
+            ),
+            "FastAPI: " + ", ".join(f"{s.server} {evidence.rps(s):,.0f} req/s" for s in fastapi),
+        )
+        canonical = {(s.framework, s.server): s for s in evidence.sessions}
+        fast, slow = (
+            canonical.get(("fastapi", "uvicorn")),
+            canonical.get(("flask", "gunicorn-sync")),
+        )
+        if fast is None or slow is None:
+            return (matrix, *failures_table(evidence.failures))
+        sweep_rows = []
+        for point in fast.points:
+            other = slow.at(point.latency_ms, point.load.connections).load.ok_rps
+            sweep_rows.append(
+                (
+                    f"{point.latency_ms} ms",
+                    str(point.load.connections),
+                    f"{point.load.ok_rps:,.0f}",
+                    f"{other:,.0f}",
+                    f"{point.load.ok_rps / other:.2f}x",
+                )
+            )
+        sweep = Table(
+            "FastAPI uvicorn / Flask gunicorn-sync across the sweep",
+            ("latency", "connections", "FastAPI req/s", "Flask req/s", "ratio"),
+            tuple(sweep_rows),
+        )
+        return (matrix, sweep, *failures_table(evidence.failures))
+
+    def verdicts(self, evidence: IoRatioEvidence) -> tuple[Verdict, ...]:
+        verdict = ratio_rule(
+            CLAIM, ratios(evidence, "flask"), CLAIMED_RATIO, "FastAPI/Flask io throughput"
+        )
+        return (noting(verdict, evidence.failures),)

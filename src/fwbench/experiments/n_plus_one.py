@@ -1,0 +1,202 @@
+"""Experiment 7: N+1 queries (the ``shell_plus --print-sql`` tip).
+
+Each framework lists purchases with their merchant (``GET /_lab/purchases``) two ways:
+``naive`` touches the relation lazily per row, ``eager`` joins it in (``select_related``
+/ ``joinedload``). The query count of one request comes from each ORM's own
+instrumentation (``X-Query-Count``: Django's ``execute_wrapper``, SQLAlchemy's
+``before_cursor_execute``), at a small and a large listing; the cost from wrk's
+throughput at the large one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+from fwbench.experiments._measure import LoadFigures, MeasurementFailed, drain, expect_ok, get, load
+from fwbench.experiments.context import Context
+from fwbench.experiments.model import Experiment, Plan, Table, Verdict, failures_table, noting
+from fwbench.experiments.verdicts import NPlusOneInput, n_plus_one_rule
+from fwbench.harness.errors import FwbenchError
+from fwbench.harness.servers import FRAMEWORKS, canonical_server
+
+CLAIM: Final = "Django: Run ./manage.py shell_plus --print-sql to catch N+1 queries early"
+SMALL_LIMIT: Final = 10
+LARGE_LIMIT: Final = 100
+CONNECTIONS: Final = 16
+
+
+@dataclass(frozen=True)
+class Settings:
+    """wrk seconds per throughput run and runs per mode (the median is kept)."""
+
+    duration_s: int
+    repeats: int
+
+
+QUICK: Final = Settings(duration_s=2, repeats=1)
+FULL: Final = Settings(duration_s=5, repeats=3)
+
+
+@dataclass(frozen=True)
+class ListingRun:
+    """One framework: statements per request for each mode at both limits, and the
+    throughput of each mode at the large limit."""
+
+    framework: str
+    server: str
+    naive_small: int
+    naive_large: int
+    eager_small: int
+    eager_large: int
+    naive: LoadFigures
+    eager: LoadFigures
+
+    def rule_input(self) -> NPlusOneInput:
+        """The numbers the N+1 rule reads."""
+        return NPlusOneInput(
+            name=f"{self.framework} {self.server}",
+            small_limit=SMALL_LIMIT,
+            large_limit=LARGE_LIMIT,
+            naive_small=self.naive_small,
+            naive_large=self.naive_large,
+            eager_small=self.eager_small,
+            eager_large=self.eager_large,
+            naive_rps=self.naive.ok_rps,
+            eager_rps=self.eager.ok_rps,
+        )
+
+
+@dataclass(frozen=True)
+class NPlusOneEvidence:
+    """Every framework's listing runs, and the frameworks that could not be measured."""
+
+    runs: tuple[ListingRun, ...]
+    failures: tuple[str, ...]
+
+
+def _query_count(url: str, mode: str, limit: int) -> int:
+    try:
+        status, headers, _ = get(url, f"/_lab/purchases?mode={mode}&limit={limit}")
+    except OSError as error:
+        raise MeasurementFailed(
+            f"GET /_lab/purchases failed: {error}", "check the service"
+        ) from None
+    count = headers.get("x-query-count", "")
+    if status != 200 or not count.isdigit():
+        raise MeasurementFailed(
+            f"GET /_lab/purchases?mode={mode} answered {status} without an X-Query-Count",
+            "check that the service implements the /_lab endpoints (FWBENCH_LAB=1)",
+        )
+    return int(count)
+
+
+def measure_framework(context: Context, framework: str, settings: Settings) -> ListingRun:
+    """Seed the lab tables, count the statements, then load both modes."""
+    server = canonical_server(framework)
+    with context.service(framework, server) as service:
+        expect_ok("POST", service.url, "/_lab/purchases/seed")
+        counts = {
+            (mode, limit): _query_count(service.url, mode, limit)
+            for mode in ("naive", "eager")
+            for limit in (SMALL_LIMIT, LARGE_LIMIT)
+        }
+        throughput = {}
+        for mode in ("naive", "eager"):
+            context.say(f"n+1: {framework} {mode}")
+            runs = []
+            for _ in range(settings.repeats):
+                path = f"/_lab/purchases?mode={mode}&limit={LARGE_LIMIT}"
+                runs.append(load(context, service.url, path, CONNECTIONS, settings.duration_s))
+                drain(service)
+            runs.sort(key=lambda run: run.ok_rps)
+            if not runs[0].ok:
+                raise MeasurementFailed(
+                    f"{framework} answered no /_lab/purchases?mode={mode} request with 2xx",
+                    "check its output and its /_lab endpoints",
+                )
+            throughput[mode] = runs[len(runs) // 2]
+    return ListingRun(
+        framework=framework,
+        server=server,
+        naive_small=counts["naive", SMALL_LIMIT],
+        naive_large=counts["naive", LARGE_LIMIT],
+        eager_small=counts["eager", SMALL_LIMIT],
+        eager_large=counts["eager", LARGE_LIMIT],
+        naive=throughput["naive"],
+        eager=throughput["eager"],
+    )
+
+
+class NPlusOne(Experiment[NPlusOneEvidence]):
+    """Naive vs eager relation loading: statements per request and throughput."""
+
+    name = "n-plus-one"
+    title = "N+1 queries: naive vs eager relation loading"
+    claims = (CLAIM,)
+    setup = (
+        f"GET /_lab/purchases?mode=naive|eager&limit=N (purchases with their merchant, 50 "
+        f"merchants, 1,000 purchases) in each framework on its canonical server: statements "
+        f"per request at N={SMALL_LIMIT} and N={LARGE_LIMIT} from the ORM's own "
+        f"instrumentation, throughput at N={LARGE_LIMIT} with {CONNECTIONS} connections."
+    )
+    evidence_type = NPlusOneEvidence
+
+    def plan(self, context: Context) -> Plan:
+        settings = QUICK if context.quick else FULL
+        per_framework = 5 + 2 * settings.repeats * (settings.duration_s + 1)
+        return Plan(
+            len(FRAMEWORKS) * per_framework,
+            (
+                f"{len(FRAMEWORKS)} frameworks x 2 modes: 4 counted requests, "
+                f"{settings.repeats} x {settings.duration_s} s of load",
+            ),
+        )
+
+    def run(self, context: Context) -> NPlusOneEvidence:
+        settings = QUICK if context.quick else FULL
+        runs = []
+        failures = []
+        for framework in FRAMEWORKS:
+            try:
+                runs.append(measure_framework(context, framework, settings))
+            except FwbenchError as error:
+                failures.append(f"{framework}: {error.problem}")
+        return NPlusOneEvidence(tuple(runs), tuple(failures))
+
+    def tables(self, evidence: NPlusOneEvidence) -> tuple[Table, ...]:
+        return (
+            Table(
+                "Statements per request and throughput",
+                (
+                    "framework",
+                    f"naive N={SMALL_LIMIT}",
+                    f"naive N={LARGE_LIMIT}",
+                    f"eager N={SMALL_LIMIT}",
+                    f"eager N={LARGE_LIMIT}",
+                    f"naive req/s N={LARGE_LIMIT}",
+                    f"eager req/s N={LARGE_LIMIT}",
+                    "eager / naive",
+                ),
+                tuple(
+                    (
+                        f"{run.framework} {run.server}",
+                        str(run.naive_small),
+                        str(run.naive_large),
+                        str(run.eager_small),
+                        str(run.eager_large),
+                        f"{run.naive.ok_rps:,.0f}",
+                        f"{run.eager.ok_rps:,.0f}",
+                        f"{run.eager.ok_rps / run.naive.ok_rps:.2f}x",
+                    )
+                    for run in evidence.runs
+                ),
+                "SQLAlchemy skips the lazy load of a merchant already in the session, so its "
+                "naive listing costs 1 + distinct merchants statements; Django's costs 1 + N.",
+            ),
+            *failures_table(evidence.failures),
+        )
+
+    def verdicts(self, evidence: NPlusOneEvidence) -> tuple[Verdict, ...]:
+        verdict = n_plus_one_rule(CLAIM, [run.rule_input() for run in evidence.runs])
+        return (noting(verdict, evidence.failures),)

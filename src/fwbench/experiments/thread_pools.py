@@ -1,0 +1,179 @@
+"""Experiment 2: thread-pool and worker limits, read through Little's law.
+
+Every configuration serves ``GET /io?ms=L`` (or a lab variant of it) under a
+concurrency sweep at several downstream latencies L. A server that can hold ``slots``
+requests at once (workers x threads; unbounded for an event loop) cannot exceed
+``slots / L`` requests per second, and a closed-loop generator with ``c`` connections
+cannot exceed ``c / L``: each measured plateau is printed beside the lower of the two, so
+the reader sees which limit it hit, and why.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Final
+
+from fwbench.experiments._measure import IoSession, io_sessions, sessions_budget, sweep_for
+from fwbench.experiments.context import Context
+from fwbench.experiments.model import Experiment, Plan, Table, Verdict, failures_table, noting
+from fwbench.experiments.verdicts import (
+    PlateauInput,
+    classify_plateau,
+    exhaustion_rule,
+    little_ceiling,
+    near_figure_rule,
+)
+
+RPS_PER_CORE_CLAIM: Final = "Flask’s sync nature becomes a bottleneck at ~50 RPS/core"
+RPS_PER_CORE: Final = 50.0
+EXHAUSTION_CLAIM: Final = "No async: Threadpool exhaustion at scale"
+
+#: (framework, server, route) measured; ``quick`` runs only the first group.
+QUICK_SETUPS: Final[tuple[tuple[str, str, str], ...]] = (
+    ("fastapi", "uvicorn", "/io"),
+    ("fastapi", "uvicorn", "/_lab/io-sync"),
+    ("flask", "gunicorn-sync", "/io"),
+    ("flask", "gunicorn-gthread", "/io"),
+    ("flask", "gunicorn-gevent", "/io"),
+    ("flask", "granian", "/io"),
+    ("django", "gunicorn-sync", "/io"),
+    ("django", "uvicorn", "/io"),
+)
+FULL_SETUPS: Final = (
+    *QUICK_SETUPS,
+    ("django", "gunicorn-gthread", "/io"),
+    ("django", "granian", "/io"),
+    ("django", "uvicorn", "/_lab/io-async"),
+)
+
+
+@dataclass(frozen=True)
+class ThreadPoolEvidence:
+    """The io sessions measured, those that failed, and the cores the service ran on."""
+
+    service_cores: int
+    sessions: tuple[IoSession, ...]
+    failures: tuple[str, ...]
+
+
+def _slots(session: IoSession) -> float:
+    return math.inf if session.slots is None else session.slots
+
+
+def _plateaus(evidence: ThreadPoolEvidence, framework: str | None) -> list[PlateauInput]:
+    inputs = []
+    for session in evidence.sessions:
+        if framework is not None and session.framework != framework:
+            continue
+        for latency in dict.fromkeys(p.latency_ms for p in session.points):
+            best = session.plateau(latency)
+            connections = max(p.load.connections for p in session.points)
+            inputs.append(
+                PlateauInput(
+                    f"{session.label} at {latency} ms",
+                    best.load.ok_rps,
+                    _slots(session),
+                    connections,
+                    latency,
+                )
+            )
+    return inputs
+
+
+class ThreadPools(Experiment[ThreadPoolEvidence]):
+    """Throughput vs concurrency vs downstream latency, against Little's law."""
+
+    name = "thread-pools"
+    title = "Thread-pool and worker limits (Little's law)"
+    claims = (RPS_PER_CORE_CLAIM, EXHAUSTION_CLAIM)
+    setup = (
+        "GET /io?ms=L (the route awaits or calls the downstream for L ms) under a wrk "
+        "concurrency sweep, for FastAPI async and def routes (anyio's 40 threads), Flask on "
+        "gunicorn sync/gthread/gevent and granian, Django on WSGI and ASGI; servers sized by "
+        "their documented rules for the service's cores. Each plateau is compared with "
+        "min(slots, connections) / L."
+    )
+    evidence_type = ThreadPoolEvidence
+
+    def _setups(self, context: Context) -> tuple[tuple[str, str, str], ...]:
+        return QUICK_SETUPS if context.quick else FULL_SETUPS
+
+    def plan(self, context: Context) -> Plan:
+        sweep = sweep_for(context)
+        return Plan(
+            sessions_budget(context, self._setups(context)),
+            (
+                f"{len(self._setups(context))} configurations x latencies "
+                f"{', '.join(map(str, sweep.latencies_ms))} ms x connections "
+                f"{', '.join(map(str, sweep.connections))}, {sweep.duration_s} s x "
+                f"{sweep.repeats} per point",
+            ),
+        )
+
+    def run(self, context: Context) -> ThreadPoolEvidence:
+        sessions, failures = io_sessions(context, self._setups(context))
+        return ThreadPoolEvidence(context.service_cores, sessions, failures)
+
+    def tables(self, evidence: ThreadPoolEvidence) -> tuple[Table, ...]:
+        connections = sorted({p.load.connections for s in evidence.sessions for p in s.points})
+        rows = []
+        for session in evidence.sessions:
+            slots = _slots(session)
+            for latency in dict.fromkeys(p.latency_ms for p in session.points):
+                by_conn = {
+                    p.load.connections: f"{p.load.ok_rps:,.0f}"
+                    + (f" ({p.load.failed} failed)" if p.load.failed else "")
+                    for p in session.points
+                    if p.latency_ms == latency
+                }
+                best = session.plateau(latency).load.ok_rps
+                kind = classify_plateau(best, slots, max(connections), latency)
+                rows.append(
+                    (
+                        session.label,
+                        "inf" if math.isinf(slots) else f"{slots:g}",
+                        str(latency),
+                        *(by_conn.get(c, "") for c in connections),
+                        f"{little_ceiling(min(slots, max(connections)), latency):,.0f}",
+                        kind.value,
+                    )
+                )
+        return (
+            Table(
+                "2xx requests/s by concurrency, vs Little's law ceiling",
+                (
+                    "configuration",
+                    "slots",
+                    "latency ms",
+                    *(f"c={c}" for c in connections),
+                    "ceiling",
+                    "what bounds the plateau",
+                ),
+                tuple(rows),
+                f"service on {evidence.service_cores} core(s); slots = workers x threads "
+                f"(inf: event loop); ceiling = min(slots, max connections) / latency",
+            ),
+            *failures_table(evidence.failures),
+        )
+
+    def verdicts(self, evidence: ThreadPoolEvidence) -> tuple[Verdict, ...]:
+        sync = [
+            s for s in evidence.sessions if (s.framework, s.server) == ("flask", "gunicorn-sync")
+        ]
+        per_core = {
+            f"gunicorn sync ({s.workers} workers) at {latency} ms": (
+                s.plateau(latency).load.ok_rps / evidence.service_cores
+            )
+            for s in sync
+            for latency in dict.fromkeys(p.latency_ms for p in s.points)
+        }
+        per_core_verdict = near_figure_rule(
+            RPS_PER_CORE_CLAIM,
+            per_core,
+            RPS_PER_CORE,
+            "Flask gunicorn-sync plateau per core",
+            "req/s",
+        )
+        exhaustion = exhaustion_rule(EXHAUSTION_CLAIM, _plateaus(evidence, "flask"))
+        return noting(per_core_verdict, evidence.failures), noting(exhaustion, evidence.failures)

@@ -1,0 +1,130 @@
+"""Every experiment's verdicts, tables and printing on evidence recorded by a real
+``fwbench claims --quick`` run (tests/experiments/data/quick-evidence.json).
+
+The rule tests (test_verdicts.py) check each rule on chosen numbers; these check that
+each experiment feeds its rules the right numbers from what it measured.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rich.console import Console
+
+from fwbench.experiments import article_table, io_ratio, memory, thread_pools
+from fwbench.experiments._jsonable import from_json, to_json
+from fwbench.experiments.model import Experiment, Outcome, Plan
+from fwbench.experiments.registry import EXPERIMENTS
+from fwbench.experiments.render import print_record
+from fwbench.experiments.runner import ExperimentRecord, rejudge
+
+RECORDED = json.loads(
+    (Path(__file__).parent / "data" / "quick-evidence.json").read_text(encoding="utf-8")
+)["evidence"]
+
+#: What the rules concluded from the recorded run.
+EXPECTED = {
+    "blocking-async": [Outcome.DEPENDS],
+    "thread-pools": [Outcome.DEPENDS, Outcome.DEPENDS],
+    "io-ratio": [Outcome.DEPENDS],
+    "httpx-tip": [Outcome.DEPENDS],
+    "memory": [Outcome.CONTRADICTED],
+    "cold-start": [Outcome.CONTRADICTED],
+    "unbounded-reads": [Outcome.DEPENDS],
+    "n-plus-one": [Outcome.SUPPORTED],
+    "footprint": [Outcome.DEPENDS],
+    "article-table": [Outcome.CONTRADICTED] * 3,
+}
+
+
+def _evidence(experiment: Experiment[Any]) -> Any:
+    return from_json(experiment.evidence_type, RECORDED[experiment.name])
+
+
+@pytest.mark.parametrize("experiment", EXPERIMENTS, ids=lambda e: e.name)
+def test_recorded_evidence_gives_the_recorded_verdicts(experiment: Experiment[Any]) -> None:
+    evidence = _evidence(experiment)
+    assert to_json(evidence) == RECORDED[experiment.name]
+    verdicts = experiment.verdicts(evidence)
+    assert [v.outcome for v in verdicts] == EXPECTED[experiment.name]
+    assert [v.claim for v in verdicts] == list(experiment.claims)
+    for verdict in verdicts:
+        assert verdict.rule and verdict.findings
+
+
+@pytest.mark.parametrize("experiment", EXPERIMENTS, ids=lambda e: e.name)
+def test_recorded_evidence_prints_claim_tables_and_verdicts(experiment: Experiment[Any]) -> None:
+    evidence = _evidence(experiment)
+    tables = experiment.tables(evidence)
+    assert tables and all(len(row) == len(t.columns) for t in tables for row in t.rows)
+    record = ExperimentRecord(
+        name=experiment.name,
+        title=experiment.title,
+        claims=experiment.claims,
+        setup=experiment.setup,
+        plan=Plan(1.0, ("recorded",)),
+        duration_s=1.0,
+        evidence=RECORDED[experiment.name],
+        tables=tables,
+        verdicts=experiment.verdicts(evidence),
+        error=None,
+    )
+    assert rejudge(experiment, record) == record.verdicts
+    console = Console(record=True, width=200)
+    print_record(console, record)
+    text = console.export_text()
+    for verdict in record.verdicts:
+        assert verdict.outcome.value in text
+        assert verdict.rule[:60] in text
+    assert tables[0].title in text
+
+
+def test_thread_pools_judges_the_50_rps_claim_per_core_and_latency() -> None:
+    evidence = _evidence(thread_pools.ThreadPools())
+    per_core, exhaustion = thread_pools.ThreadPools().verdicts(evidence)
+    # One finding per latency of the gunicorn-sync sessions.
+    assert [f.split(":")[0] for f in per_core.findings] == [
+        "gunicorn sync (3 workers) at 10 ms",
+        "gunicorn sync (3 workers) at 50 ms",
+    ]
+    # Exhaustion is judged on Flask only: 4 servers x 2 latencies.
+    assert len(exhaustion.findings) == 8
+    assert all(f.startswith("flask ") for f in exhaustion.findings)
+    assert "flask gunicorn-sync at 50 ms" in exhaustion.condition.split("Does not hold")[0]
+
+
+def test_io_ratio_pairs_every_fastapi_server_with_every_flask_server() -> None:
+    evidence = _evidence(io_ratio.IoRatio())
+    ratios = io_ratio.ratios(evidence, "flask")
+    assert len(ratios) == 2 * 4
+    sync = next(
+        s for s in evidence.sessions if s.server == "gunicorn-sync" and s.framework == "flask"
+    )
+    fast = next(s for s in evidence.sessions if (s.framework, s.server) == ("fastapi", "uvicorn"))
+    assert ratios["FastAPI uvicorn vs gunicorn-sync"] == pytest.approx(
+        evidence.rps(fast) / evidence.rps(sync)
+    )
+
+
+def test_memory_capacity_sizes_workers_for_the_target() -> None:
+    evidence = _evidence(memory.Memory())
+    for session in evidence.sessions:
+        plan = memory.capacity(session, evidence.latency_ms, evidence.target_rps)
+        assert plan.workers * plan.per_worker_rps >= evidence.target_rps
+        assert (plan.workers - 1) * plan.per_worker_rps < evidence.target_rps
+        assert plan.memory_mb >= plan.workers * session.loaded.worker_pss_mb
+
+
+def test_article_table_columns_skip_configurations_without_a_value() -> None:
+    evidence = _evidence(article_table.ArticleTable())
+    assert set(article_table.column(evidence, lambda e: e.rps)) == {
+        article_table.CANONICAL,
+        article_table.SAME_SERVER,
+    }
+    # --quick measures cold starts on the canonical servers only.
+    assert set(article_table.column(evidence, lambda e: e.cold_start_ms)) == {
+        article_table.CANONICAL
+    }

@@ -1,0 +1,330 @@
+"""The verdict rules on recorded numbers: every rule reaches each of its verdicts.
+
+The numbers are shaped like what the experiments record (requests/s, MB, ms, bytes per
+row); the cases sit on both sides of each threshold so a changed threshold or a flipped
+comparison fails a test.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from fwbench.experiments.model import Outcome
+from fwbench.experiments.verdicts import (
+    Behaviour,
+    ColdStartInput,
+    LoadedRun,
+    NPlusOneInput,
+    PlateauInput,
+    PlateauKind,
+    across,
+    at_least_figure_rule,
+    classify_plateau,
+    classify_run,
+    cold_start_rule,
+    competitive_rule,
+    deadlock_rule,
+    exhaustion_rule,
+    growth_per_row,
+    little_ceiling,
+    n_plus_one_rule,
+    near_figure_rule,
+    ratio_rule,
+    sprawl_rule,
+    table_column_rule,
+    whole_table_rule,
+)
+
+CLAIM = "a claim"
+
+
+def test_across_names_both_sides_when_it_depends() -> None:
+    verdict = across(CLAIM, "rule", {"uvicorn": True, "granian": False}, ["a", "b"])
+    assert verdict.outcome is Outcome.DEPENDS
+    assert "holds for uvicorn" in verdict.condition
+    assert "Does not hold for granian" in verdict.condition
+    assert verdict.findings == ("a", "b")
+
+
+def test_across_refuses_to_judge_nothing() -> None:
+    with pytest.raises(ValueError, match="nothing to judge"):
+        across(CLAIM, "rule", {}, [])
+
+
+@pytest.mark.parametrize(
+    ("ratios", "outcome"),
+    [
+        ({"uvicorn vs gunicorn sync": 3.4, "uvicorn vs gunicorn gevent": 2.5}, Outcome.SUPPORTED),
+        (
+            {"uvicorn vs gunicorn sync": 1.2, "uvicorn vs gunicorn gevent": 2.49},
+            Outcome.CONTRADICTED,
+        ),
+        ({"uvicorn vs gunicorn sync": 7.9, "uvicorn vs gunicorn gevent": 1.1}, Outcome.DEPENDS),
+    ],
+)
+def test_ratio_rule_reads_3x_as_at_least_2_5(ratios: dict[str, float], outcome: Outcome) -> None:
+    verdict = ratio_rule(CLAIM, ratios, 3, "FastAPI/Flask io throughput")
+    assert verdict.outcome is outcome
+    assert ">= 2.5" in verdict.rule
+
+
+@pytest.mark.parametrize(
+    ("per_core", "outcome"),
+    [
+        ({"10 ms": 34.0, "50 ms": 74.0}, Outcome.SUPPORTED),
+        ({"10 ms": 320.0, "200 ms": 12.0}, Outcome.CONTRADICTED),
+        ({"10 ms": 320.0, "50 ms": 61.5, "200 ms": 15.2}, Outcome.DEPENDS),
+    ],
+)
+def test_near_figure_rule_uses_a_factor_1_5(per_core: dict[str, float], outcome: Outcome) -> None:
+    verdict = near_figure_rule(CLAIM, per_core, 50, "plateau per core", "req/s")
+    assert verdict.outcome is outcome
+    assert "33.33 to 75" in verdict.rule
+
+
+@pytest.mark.parametrize(
+    ("totals", "outcome"),
+    [
+        ({"gunicorn sync": 412.0, "uvicorn": 205.0}, Outcome.SUPPORTED),
+        ({"gunicorn sync": 160.0, "uvicorn": 71.0}, Outcome.CONTRADICTED),
+        ({"gunicorn sync": 260.0, "uvicorn": 88.0}, Outcome.DEPENDS),
+    ],
+)
+def test_at_least_figure_rule(totals: dict[str, float], outcome: Outcome) -> None:
+    assert at_least_figure_rule(CLAIM, totals, 300, "memory", "MB").outcome is outcome
+
+
+def test_little_ceiling_is_slots_over_latency() -> None:
+    assert little_ceiling(3, 50) == pytest.approx(60.0)
+    assert little_ceiling(40, 200) == pytest.approx(200.0)
+
+
+@pytest.mark.parametrize(
+    ("plateau", "slots", "connections", "kind"),
+    [
+        (55.0, 3, 64, PlateauKind.SLOTS),  # gunicorn sync, 3 workers, ceiling 60
+        (40.0, 3, 64, PlateauKind.OTHER),  # below 80 % of 60
+        (75.0, 3, 64, PlateauKind.ABOVE),  # above 115 % of 60
+        (1200.0, math.inf, 64, PlateauKind.LOAD),  # event loop, ceiling 64 / 50 ms = 1280
+        (700.0, math.inf, 64, PlateauKind.OTHER),  # event loop, CPU bound
+    ],
+)
+def test_classify_plateau(
+    plateau: float, slots: float, connections: int, kind: PlateauKind
+) -> None:
+    assert classify_plateau(plateau, slots, connections, 50) is kind
+
+
+def _plateau(name: str, plateau: float, slots: float) -> PlateauInput:
+    return PlateauInput(name, plateau, slots, connections=64, latency_ms=50)
+
+
+@pytest.mark.parametrize(
+    ("plateaus", "outcome"),
+    [
+        ([_plateau("sync", 57.0, 3), _plateau("gthread", 230.0, 12)], Outcome.SUPPORTED),
+        ([_plateau("gevent", 1180.0, math.inf), _plateau("sync", 31.0, 3)], Outcome.CONTRADICTED),
+        ([_plateau("sync", 57.0, 3), _plateau("gevent", 1180.0, math.inf)], Outcome.DEPENDS),
+    ],
+)
+def test_exhaustion_rule(plateaus: list[PlateauInput], outcome: Outcome) -> None:
+    verdict = exhaustion_rule(CLAIM, plateaus)
+    assert verdict.outcome is outcome
+    assert len(verdict.findings) == len(plateaus)
+
+
+def _run(ok: int, recovered_s: float | None = 0.4, connections: int = 16) -> LoadedRun:
+    # 1 worker at 50 ms: one at a time is 20 req/s; 16 queued requests drain in 0.8 s.
+    return LoadedRun(
+        ok=ok,
+        duration_s=3,
+        workers=1,
+        latency_ms=50,
+        connections=connections,
+        recovered_s=recovered_s,
+        recovery_timeout_s=10,
+    )
+
+
+def test_classify_run_tells_deadlock_stall_and_concurrency_apart() -> None:
+    assert classify_run(_run(ok=0, recovered_s=None)) is Behaviour.DEADLOCKED
+    # Some requests went through before it locked up: still a deadlock.
+    assert classify_run(_run(ok=37, recovered_s=None)) is Behaviour.DEADLOCKED
+    assert classify_run(_run(ok=58)) is Behaviour.SERIALISED
+    assert classify_run(_run(ok=90)) is Behaviour.SERIALISED  # 30 req/s = 1.5 x 20
+    assert classify_run(_run(ok=91)) is Behaviour.CONCURRENT
+    assert classify_run(_run(ok=2400)) is Behaviour.CONCURRENT
+
+
+def test_classify_run_does_not_call_a_busy_core_a_stall() -> None:
+    # 1.6 ms of CPU per request: 900 req/s one at a time is all one core does.
+    fast = LoadedRun(
+        ok=3600, duration_s=4, workers=1, latency_ms=1.6, connections=32,
+        recovered_s=0.02, recovery_timeout_s=10,
+    )  # fmt: skip
+    assert classify_run(fast) is Behaviour.CPU_BOUND
+
+
+def test_classify_run_refuses_a_recovery_wait_too_short_to_tell() -> None:
+    # 256 queued requests at 20 req/s need 12.8 s to drain, more than the 10 s waited.
+    with pytest.raises(ValueError, match=r"take 12\.8 s to drain"):
+        classify_run(_run(ok=0, recovered_s=None, connections=256))
+
+
+@pytest.mark.parametrize(
+    ("runs", "outcome"),
+    [
+        (
+            {"blocking in async def": _run(12, None), "async client": _run(2400)},
+            Outcome.SUPPORTED,
+        ),
+        ({"blocking in async def": _run(59), "async client": _run(2400)}, Outcome.CONTRADICTED),
+        (
+            {
+                "blocking in async def": _run(59),
+                "sync deps + pool": _run(0, None),
+                "async": _run(2400),
+            },
+            Outcome.DEPENDS,
+        ),
+    ],
+)
+def test_deadlock_rule(runs: dict[str, LoadedRun], outcome: Outcome) -> None:
+    verdict = deadlock_rule(CLAIM, runs, mixing=["blocking in async def"])
+    assert verdict.outcome is outcome
+    if outcome is Outcome.DEPENDS:
+        assert verdict.condition.startswith("deadlocked only in sync deps + pool")
+
+
+def _cold(name: str, ms: float, reference_ms: float = 400.0) -> ColdStartInput:
+    return ColdStartInput(name, ms, "Flask on gunicorn sync", reference_ms)
+
+
+@pytest.mark.parametrize(
+    ("points", "outcome"),
+    [
+        ([_cold("Django full", 1250.0), _cold("Django minimal", 1010.0)], Outcome.SUPPORTED),
+        # slow but not 2x the alternative; 2x the alternative but under a second
+        (
+            [_cold("Django full", 1250.0, 700.0), _cold("Django minimal", 900.0)],
+            Outcome.CONTRADICTED,
+        ),
+        ([_cold("Django full", 1250.0), _cold("Django minimal", 700.0)], Outcome.DEPENDS),
+    ],
+)
+def test_cold_start_rule(points: list[ColdStartInput], outcome: Outcome) -> None:
+    assert cold_start_rule(CLAIM, points).outcome is outcome
+
+
+def test_growth_per_row_is_the_least_squares_slope() -> None:
+    assert growth_per_row({1_000: 1.0e6, 10_000: 4.6e6, 100_000: 40.6e6}) == pytest.approx(400.0)
+    with pytest.raises(ValueError, match="two table sizes"):
+        growth_per_row({1_000: 1.0e6})
+
+
+@pytest.mark.parametrize(
+    ("growth", "outcome"),
+    [
+        ({"Django all": 1450.0, "Django stream": 210.0}, Outcome.SUPPORTED),
+        ({"Django page": 0.4, "Django stream": 128.0}, Outcome.CONTRADICTED),
+        ({"Django all": 1450.0, "Django stream": 12.0, "Django page": 0.4}, Outcome.DEPENDS),
+    ],
+)
+def test_whole_table_rule(growth: dict[str, float], outcome: Outcome) -> None:
+    assert whole_table_rule(CLAIM, growth).outcome is outcome
+
+
+def _n1(name: str, naive: tuple[int, int], eager: tuple[int, int], gain: float) -> NPlusOneInput:
+    return NPlusOneInput(name, 10, 100, naive[0], naive[1], eager[0], eager[1], 100.0, 100.0 * gain)
+
+
+@pytest.mark.parametrize(
+    ("points", "outcome"),
+    [
+        (
+            [_n1("Django", (11, 101), (1, 1), 4.0), _n1("SQLAlchemy", (11, 51), (2, 2), 2.0)],
+            Outcome.SUPPORTED,
+        ),
+        # no growth; growth but free
+        (
+            [_n1("Django", (2, 2), (1, 1), 1.0), _n1("SQLAlchemy", (11, 51), (2, 2), 1.1)],
+            Outcome.CONTRADICTED,
+        ),
+        (
+            [_n1("Django", (11, 101), (1, 1), 4.0), _n1("SQLAlchemy", (11, 51), (2, 2), 1.1)],
+            Outcome.DEPENDS,
+        ),
+    ],
+)
+def test_n_plus_one_rule(points: list[NPlusOneInput], outcome: Outcome) -> None:
+    assert n_plus_one_rule(CLAIM, points).outcome is outcome
+
+
+@pytest.mark.parametrize(
+    ("closures", "outcome"),
+    [
+        ({"flask": 24, "fastapi": 20, "django": 18}, Outcome.SUPPORTED),
+        ({"flask": 12, "fastapi": 20, "django": 18}, Outcome.CONTRADICTED),
+        ({"flask": 21, "fastapi": 20, "django": 25}, Outcome.DEPENDS),
+        ({"flask": 14, "fastapi": 10, "django": 9}, Outcome.DEPENDS),
+    ],
+)
+def test_sprawl_rule(closures: dict[str, int], outcome: Outcome) -> None:
+    assert sprawl_rule(CLAIM, closures, "flask", 15).outcome is outcome
+
+
+ARTICLE_RPS = {"FastAPI": 12_000.0, "Flask": 4_500.0, "Django": 2_800.0}
+
+
+@pytest.mark.parametrize(
+    ("measured", "outcome"),
+    [
+        (
+            {"canonical": {"FastAPI": 3000.0, "Flask": 1300.0, "Django": 800.0}},
+            Outcome.SUPPORTED,
+        ),
+        (
+            {"canonical": {"FastAPI": 1000.0, "Flask": 1300.0, "Django": 800.0}},
+            Outcome.CONTRADICTED,
+        ),
+        (
+            {
+                "canonical": {"FastAPI": 3000.0, "Flask": 1300.0, "Django": 800.0},
+                # right order, but Flask at 0.9 of FastAPI where the article has 0.375
+                "granian": {"FastAPI": 3000.0, "Flask": 2700.0, "Django": 800.0},
+            },
+            Outcome.DEPENDS,
+        ),
+    ],
+)
+def test_table_column_rule(measured: dict[str, dict[str, float]], outcome: Outcome) -> None:
+    assert table_column_rule(CLAIM, measured, ARTICLE_RPS, "throughput").outcome is outcome
+
+
+def test_table_column_rule_needs_every_framework() -> None:
+    with pytest.raises(ValueError, match="no throughput measured for Django"):
+        table_column_rule(CLAIM, {"c": {"FastAPI": 1.0, "Flask": 1.0}}, ARTICLE_RPS, "throughput")
+
+
+@pytest.mark.parametrize(
+    ("measured", "outcome"),
+    [
+        (
+            {"10 ms, 64 conns": (2400.0, 2500.0), "50 ms, 64 conns": (1000.0, 1250.0)},
+            Outcome.SUPPORTED,
+        ),
+        (
+            {"10 ms, 64 conns": (330.0, 2588.0), "50 ms, 64 conns": (999.0, 1250.0)},
+            Outcome.CONTRADICTED,
+        ),
+        ({"10 ms, 64 conns": (330.0, 2588.0), "200 ms, 16 conns": (75.0, 76.0)}, Outcome.DEPENDS),
+    ],
+)
+def test_competitive_rule_needs_80_percent_of_the_alternative(
+    measured: dict[str, tuple[float, float]], outcome: Outcome
+) -> None:
+    verdict = competitive_rule(CLAIM, measured, "httpx.AsyncClient", "aiohttp")
+    assert verdict.outcome is outcome
+    assert ">= 80% of the throughput of aiohttp" in verdict.rule
