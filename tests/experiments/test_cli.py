@@ -25,8 +25,13 @@ def _claims(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 def test_only_footprint_writes_a_results_file_with_the_claims_section(tmp_path: Path) -> None:
     output = tmp_path / "out" / "claims.json"
-    done = _claims("--quick", "--only", "footprint", "--output", str(output), cwd=tmp_path)
+    report_html = tmp_path / "report.html"
+    done = _claims(
+        "--quick", "--only", "footprint", "--output", str(output), "--report", str(report_html),
+        cwd=tmp_path,
+    )  # fmt: skip
     assert done.returncode == 0, done.stderr
+    assert "Plugin sprawl" in report_html.read_text(encoding="utf-8")
     assert "Plugin sprawl" in done.stdout
     assert "Verdict" in done.stdout
     results = Results.read(output)

@@ -25,6 +25,7 @@ from fwbench.harness.machine import describe_machine
 from fwbench.harness.process import exit_on_sigterm
 from fwbench.harness.results import Results
 from fwbench.harness.runner import build_config, default_placement, preflight
+from fwbench.report import write_report
 
 
 def default_output(now: datetime | None = None) -> Path:
@@ -64,9 +65,21 @@ def default_output(now: datetime | None = None) -> Path:
     help="Base database URL, e.g. postgresql://user@host:5432/fwbench (each framework gets "
     "NAME_<framework>) [default: SQLite files in a temporary directory].",
 )
+@click.option(
+    "--report",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also write the HTML report of these results to this file [default: no report; "
+    "`fwbench report RESULTS.json` writes one later].",
+)
 @click.option("--list", "list_only", is_flag=True, help="List the experiments and exit.")
 def claims(
-    quick: bool, only: tuple[str, ...], output: Path | None, database: str | None, list_only: bool
+    quick: bool,
+    only: tuple[str, ...],
+    output: Path | None,
+    database: str | None,
+    report: Path | None,
+    list_only: bool,
 ) -> None:
     """Turn each claim of the article into an experiment: measure, then print the evidence
     and a verdict (supported, contradicted, or depends on configuration) computed from the
@@ -135,9 +148,9 @@ def claims(
 
         def save(status: str | None = None, error: str | None = None) -> None:
             nonlocal results
-            report = ClaimsReport(quick, tuple(records), time.monotonic() - started)
+            so_far = ClaimsReport(quick, tuple(records), time.monotonic() - started)
             current = replace(results, services=tuple(context.services))
-            current = current.with_section("claims", report.to_json())
+            current = current.with_section("claims", so_far.to_json())
             if status is not None:
                 current = current.finished(status, error)
             current.write(output)
@@ -152,7 +165,9 @@ def claims(
 
         try:
             with context:
-                report = run_experiments(experiments, context, on_start=on_start, on_done=on_done)
+                claims_report = run_experiments(
+                    experiments, context, on_start=on_start, on_done=on_done
+                )
         except KeyboardInterrupt:
             save("interrupted")
             console.print(
@@ -166,5 +181,8 @@ def claims(
                 f"{error} (the {len(records)} experiments done are kept in {output})"
             ) from None
         save("complete")
-    print_summary(console, report)
+    print_summary(console, claims_report)
     console.print(f"Results: {output}")
+    if report is not None:
+        for written in write_report(output, html=report):
+            console.print(f"Report: {written}")
