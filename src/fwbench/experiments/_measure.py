@@ -25,7 +25,7 @@ from fwbench.harness.load import LoadSpec, run_load
 from fwbench.harness.probes import MemorySampler
 from fwbench.harness.process import ServiceProcess
 from fwbench.harness.results import LoadSample, MemoryProfile
-from fwbench.harness.servers import ServerConfig
+from fwbench.harness.servers import ServerConfig, all_pairs
 
 #: anyio's default thread limiter: FastAPI runs ``def`` routes and dependencies through
 #: Starlette's thread pool, "only 40 tokens. This means that only 40 threads can run at
@@ -274,6 +274,17 @@ FULL_SWEEP: Final = Sweep((10, 50, 200), (16, 64, 128), duration_s=3, repeats=3,
 #: fwbench.harness.runner.build_config), so both commands compare the same point.
 IO_LATENCY_MS: Final = 10
 IO_CONNECTIONS: Final = 64
+
+#: ``(framework, server, route)`` of every supported pair on ``/io``: what the io-ratio and
+#: memory experiments measure in a full run.
+IO_FULL_SETUPS: Final = tuple((framework, server, "/io") for framework, server in all_pairs())
+#: The quick subset: Django's gthread and granian pairs are left out to fit the time budget
+#: (Django stays measured on its canonical WSGI server and on ASGI).
+IO_QUICK_SETUPS: Final = tuple(
+    setup
+    for setup in IO_FULL_SETUPS
+    if setup[0] != "django" or setup[1] in ("gunicorn-sync", "uvicorn")
+)
 
 #: Seconds a session takes besides its load: start-up, idle sampling, draining.
 SESSION_OVERHEAD_S: Final = 6.0

@@ -13,7 +13,9 @@ from typing import Final
 
 from fwbench.experiments._measure import (
     IO_CONNECTIONS,
+    IO_FULL_SETUPS,
     IO_LATENCY_MS,
+    IO_QUICK_SETUPS,
     IoSession,
     io_sessions,
     sessions_budget,
@@ -25,21 +27,8 @@ from fwbench.experiments.verdicts import ratio_rule
 CLAIM: Final = "3x faster than Flask for I/O bound tasks"
 CLAIMED_RATIO: Final = 3.0
 
-QUICK_SETUPS: Final[tuple[tuple[str, str, str], ...]] = (
-    ("fastapi", "uvicorn", "/io"),
-    ("fastapi", "granian", "/io"),
-    ("flask", "gunicorn-sync", "/io"),
-    ("flask", "gunicorn-gthread", "/io"),
-    ("flask", "gunicorn-gevent", "/io"),
-    ("flask", "granian", "/io"),
-    ("django", "gunicorn-sync", "/io"),
-    ("django", "uvicorn", "/io"),
-)
-FULL_SETUPS: Final = (
-    *QUICK_SETUPS,
-    ("django", "gunicorn-gthread", "/io"),
-    ("django", "granian", "/io"),
-)
+QUICK_SETUPS: Final = IO_QUICK_SETUPS
+FULL_SETUPS: Final = IO_FULL_SETUPS
 
 
 @dataclass(frozen=True)

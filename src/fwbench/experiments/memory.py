@@ -15,7 +15,9 @@ from dataclasses import dataclass
 from typing import Final
 
 from fwbench.experiments._measure import (
+    IO_FULL_SETUPS,
     IO_LATENCY_MS,
+    IO_QUICK_SETUPS,
     IoSession,
     io_sessions,
     sessions_budget,
@@ -23,7 +25,6 @@ from fwbench.experiments._measure import (
 from fwbench.experiments.context import Context
 from fwbench.experiments.model import Experiment, Plan, Table, Verdict, failures_table, noting
 from fwbench.experiments.verdicts import at_least_figure_rule
-from fwbench.harness.servers import all_pairs
 
 CLAIM: Final = "300MB memory overhead per service"
 CLAIMED_MB: Final = 300.0
@@ -31,17 +32,8 @@ CLAIMED_MB: Final = 300.0
 #: The load the capacity table sizes for, in requests/s of ``/io`` at the io latency.
 TARGET_RPS: Final = 1_000
 
-QUICK_SETUPS: Final[tuple[tuple[str, str, str], ...]] = (
-    ("fastapi", "uvicorn", "/io"),
-    ("fastapi", "granian", "/io"),
-    ("flask", "gunicorn-sync", "/io"),
-    ("flask", "gunicorn-gthread", "/io"),
-    ("flask", "gunicorn-gevent", "/io"),
-    ("flask", "granian", "/io"),
-    ("django", "gunicorn-sync", "/io"),
-    ("django", "uvicorn", "/io"),
-)
-FULL_SETUPS: Final = tuple((framework, server, "/io") for framework, server in all_pairs())
+QUICK_SETUPS: Final = IO_QUICK_SETUPS
+FULL_SETUPS: Final = IO_FULL_SETUPS
 
 
 @dataclass(frozen=True)
