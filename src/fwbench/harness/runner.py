@@ -386,17 +386,6 @@ class _Sequence:
             self._running = False
 
 
-@contextlib.contextmanager
-def _affinity(cpus: Sequence[int]) -> Iterator[None]:
-    """Pin this process to ``cpus`` for the duration, then restore its affinity."""
-    before = os.sched_getaffinity(0)
-    os.sched_setaffinity(0, cpus)
-    try:
-        yield
-    finally:
-        os.sched_setaffinity(0, before)
-
-
 class Run:
     """One ``fwbench run``.
 
@@ -494,9 +483,6 @@ class Run:
         self._save(self.results)
         try:
             with _Progress(self.console, steps) as progress, contextlib.ExitStack() as stack:
-                # fwbench's own work (progress display, memory sampling, parsing) stays off
-                # the service's CPUs, like the load it generates.
-                stack.enter_context(_affinity(self.placement.load_cpus))
                 with progress.step("starting the downstream"):
                     downstream = stack.enter_context(
                         start_downstream(port=self.port(), cpus=self.placement.load_cpus)
