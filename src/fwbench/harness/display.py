@@ -126,7 +126,7 @@ def print_plan(
     console.print(
         f"Machine: {machine.cpu_model}, {machine.usable_cpus} usable CPUs; service on "
         f"{_cpus(placement.service_cpus)}, wrk ({config.wrk_threads} thread"
-        f"{'s' if config.wrk_threads > 1 else ''}) + downstream + fwbench on "
+        f"{'s' if config.wrk_threads > 1 else ''}) + downstream + fwbench's sampler on "
         f"{_cpus(placement.load_cpus)}. Database: {config.database or 'embedded SQLite'}; "
         f"downstream latency {config.downstream_latency_ms} ms."
     )

@@ -5,11 +5,12 @@ The orchestration, in order:
 1. :func:`build_config` resolves the options into a :class:`~.results.RunConfig`;
    :func:`preflight` checks what can fail before anything starts (wrk, taskset, the
    database, the output path), so a mistake costs one sentence, not a half-done run.
-2. :class:`Run` prints the plan and its estimated duration, pins fwbench itself to the
-   load CPUs, starts the downstream there, calibrates the load side when no stored
-   calibration holds, then for each framework/server pair: starts the service on the
-   service CPUs, measures each scenario at each concurrency (warm-up, then the repeats,
-   the memory sampler running throughout), and times cold starts and imports.
+2. :class:`Run` prints the plan and its estimated duration, starts the downstream on the
+   load CPUs (where wrk and the memory sampler's thread run too), calibrates the load
+   side when no stored calibration holds, then for each framework/server pair: starts
+   the service on the service CPUs, measures each scenario at each concurrency
+   (warm-up, then the repeats, the memory sampler running throughout), and times cold
+   starts and imports.
 3. Every completed step is written to the results file at once, so Ctrl-C or a crash
    keeps what was measured; every process started is stopped on any exit.
 """
