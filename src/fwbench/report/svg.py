@@ -13,7 +13,7 @@ colour per framework everywhere; servers are told apart by line dash and marker 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from xml.sax.saxutils import escape, quoteattr
 
@@ -113,9 +113,15 @@ def _marker(shape: str, x: float, y: float, color: str, size: float = 4.5) -> st
     if shape == "square":
         side = 2 * size
         return _el(
-            "rect", x=x - size, y=y - size, width=side, height=side,
-            fill=color, stroke="#ffffff", stroke_width=1,
-        )  # fmt: skip
+            "rect",
+            x=x - size,
+            y=y - size,
+            width=side,
+            height=side,
+            fill=color,
+            stroke="#ffffff",
+            stroke_width=1,
+        )
     if shape == "triangle":
         top, bottom, half = y - size * 1.2, y + size * 0.8, size * 1.1
         points = f"{x:.1f},{top:.1f} {x - half:.1f},{bottom:.1f} {x + half:.1f},{bottom:.1f}"
@@ -244,9 +250,16 @@ def line_chart(
     )
     cy = top + plot_height / 2
     body.append(
-        _text(18, cy, y_label, font_size=12, fill=_TEXT, text_anchor="middle",
-              transform=f"rotate(-90 18 {cy:.1f})")
-    )  # fmt: skip
+        _text(
+            18,
+            cy,
+            y_label,
+            font_size=12,
+            fill=_TEXT,
+            text_anchor="middle",
+            transform=f"rotate(-90 18 {cy:.1f})",
+        )
+    )
     entries = []
     for item in series:
         color = color_for(item.framework)
@@ -324,28 +337,8 @@ def bar_chart(
         return left + value / ticks[-1] * plot_w
 
     plot_h = row * len(bars)
-    body = [_text(16, 22, title, font_size=15, font_weight="600", fill=_TEXT)]
-    for tick in ticks:
-        body.append(_el("line", x1=sx(tick), y1=top, x2=sx(tick), y2=top + plot_h, stroke=_GRID))
-        body.append(
-            _text(
-                sx(tick),
-                top + plot_h + 16,
-                fmt_number(tick),
-                font_size=11,
-                fill=_MUTED,
-                text_anchor="middle",
-            )
-        )
-    body.append(
-        _text(
-            left + plot_w / 2,
-            top + plot_h + 36,
-            x_label,
-            font_size=12,
-            fill=_TEXT,
-            text_anchor="middle",
-        )
+    body = _horizontal_frame(
+        title, x_label, ticks, sx, left=left, top=top, plot_w=plot_w, plot_h=plot_h
     )
     for i, bar in enumerate(bars):
         y = top + i * row + 6
@@ -443,28 +436,8 @@ def range_chart(rows: Sequence[RangeRow], *, title: str, x_label: str, width: in
         return left + (math.log10(max(value, 1e-9)) - lo) / ((hi - lo) or 1.0) * plot_w
 
     plot_h = row * len(rows)
-    body = [_text(16, 22, title, font_size=15, font_weight="600", fill=_TEXT)]
-    for tick in ticks:
-        body.append(_el("line", x1=sx(tick), y1=top, x2=sx(tick), y2=top + plot_h, stroke=_GRID))
-        body.append(
-            _text(
-                sx(tick),
-                top + plot_h + 16,
-                fmt_number(tick),
-                font_size=11,
-                fill=_MUTED,
-                text_anchor="middle",
-            )
-        )
-    body.append(
-        _text(
-            left + plot_w / 2,
-            top + plot_h + 36,
-            x_label,
-            font_size=12,
-            fill=_TEXT,
-            text_anchor="middle",
-        )
+    body = _horizontal_frame(
+        title, x_label, ticks, sx, left=left, top=top, plot_w=plot_w, plot_h=plot_h
     )
     for i, item in enumerate(rows):
         y = top + i * row + row / 2
@@ -496,3 +469,42 @@ def range_chart(rows: Sequence[RangeRow], *, title: str, x_label: str, width: in
     legend, used = _legend(entries, left, top + plot_h + 60, plot_w)
     body += legend
     return _frame(width, int(top + plot_h + 60 + used), title, body)
+
+
+def _horizontal_frame(
+    title: str,
+    x_label: str,
+    ticks: list[float],
+    sx: Callable[[float], float],
+    *,
+    left: float,
+    top: float,
+    plot_w: float,
+    plot_h: float,
+) -> list[str]:
+    """The frame shared by the horizontal charts: the title, a vertical grid line and a
+    label per x tick (``sx`` maps a value to its x position), and the x-axis label."""
+    body = [_text(16, 22, title, font_size=15, font_weight="600", fill=_TEXT)]
+    for tick in ticks:
+        body.append(_el("line", x1=sx(tick), y1=top, x2=sx(tick), y2=top + plot_h, stroke=_GRID))
+        body.append(
+            _text(
+                sx(tick),
+                top + plot_h + 16,
+                fmt_number(tick),
+                font_size=11,
+                fill=_MUTED,
+                text_anchor="middle",
+            )
+        )
+    body.append(
+        _text(
+            left + plot_w / 2,
+            top + plot_h + 36,
+            x_label,
+            font_size=12,
+            fill=_TEXT,
+            text_anchor="middle",
+        )
+    )
+    return body
