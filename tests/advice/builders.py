@@ -12,8 +12,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from fwbench.experiments.model import Outcome, Plan, Table, Verdict
+from fwbench.experiments.runner import ClaimsReport, ExperimentRecord
 from fwbench.harness.results import (
     ColdStart,
+    Json,
     Latency,
     LoadSample,
     Machine,
@@ -228,3 +231,41 @@ def write_results(path: Path, **kwargs: object) -> Path:
 def with_cold_start(name: tuple[str, str], cold_start_ms: float) -> dict[tuple[str, str], Setup]:
     """An override of one pair's cold start."""
     return {name: replace(SETUPS[name], cold_start_ms=cold_start_ms)}
+
+
+BLOCKING_VERDICT = Verdict(
+    claim="All-or-nothing async: Mixing sync/async causes deadlocks",
+    outcome=Outcome.DEPENDS,
+    rule="a written rule",
+    condition="deadlocked only in sync dependency with an exhausted pool",
+    findings=("async def + time.sleep: 19.5 ok req/s: serialised (stall)",),
+)
+
+
+def claims_section(
+    verdict: Verdict = BLOCKING_VERDICT,
+    experiment: str = "blocking",
+    tables: tuple[Table, ...] = (),
+) -> dict[str, Json]:
+    """The ``claims`` section ``fwbench claims`` writes, with one experiment's ``verdict``
+    (default: a blocking-async one) and its ``tables``."""
+    record = ExperimentRecord(
+        name=experiment,
+        title=f"The {experiment} experiment",
+        claims=(verdict.claim,),
+        setup="a fixture setup",
+        plan=Plan(10.0, ("run",)),
+        duration_s=9.0,
+        evidence=None,
+        tables=tables,
+        verdicts=(verdict,),
+        error=None,
+    )
+    return ClaimsReport(True, (record,), 9.0).to_json()
+
+
+def write_claims_results(path: Path) -> Path:
+    """Write a results file as ``fwbench claims`` leaves it (verdicts, no run points)."""
+    results = replace(build_results(), points=(), cold_starts=())
+    results.with_section("claims", claims_section()).write(path)
+    return path

@@ -11,9 +11,7 @@ from fwbench.advice.engine import Status
 from fwbench.advice.evidence import Evidence, evidence_from_results
 from fwbench.advice.profile import Deadline, Deployment, Workload
 from fwbench.advice.rules import Criterion
-from fwbench.experiments.model import Outcome, Plan, Verdict
-from fwbench.experiments.runner import ClaimsReport, ExperimentRecord
-from tests.advice.builders import SETUPS, build_results, with_cold_start
+from tests.advice.builders import SETUPS, build_results, claims_section, with_cold_start
 from tests.advice.conftest import EXAMPLES
 
 # The article's decision tree, one profile per branch (section 1, and the case study).
@@ -183,26 +181,7 @@ def test_memory_budget_too_small_for_a_framework_costs_it_points() -> None:
 
 
 def test_risks_quote_the_claims_verdict_when_measured() -> None:
-    verdict = Verdict(
-        claim="All-or-nothing async: Mixing sync/async causes deadlocks",
-        outcome=Outcome.DEPENDS,
-        rule="a written rule",
-        condition="deadlocked only in sync dependency with an exhausted pool",
-        findings=("async def + time.sleep: 19.5 ok req/s: serialised (stall)",),
-    )
-    record = ExperimentRecord(
-        name="blocking",
-        title="Blocking call in an async route",
-        claims=(verdict.claim,),
-        setup="three FastAPI routes",
-        plan=Plan(10.0, ("run",)),
-        duration_s=9.0,
-        evidence=None,
-        tables=(),
-        verdicts=(verdict,),
-        error=None,
-    )
-    results = build_results().with_section("claims", ClaimsReport(True, (record,), 9.0).to_json())
+    results = build_results().with_section("claims", claims_section())
     advice = advise(FASTAPI_BRANCH, evidence_from_results(results, "claims.json"))
     risk = next(r for r in advice.recommendation.risks if r.spec.title.startswith("A blocking"))
     assert risk.evidence is not None

@@ -9,11 +9,13 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
 
 from fwbench.cli import cli
+from tests.advice.builders import write_claims_results
 from tests.advice.conftest import EXAMPLES
 
 
@@ -23,10 +25,10 @@ def _in_empty_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
 
 
-def _json(args: list[str]) -> dict[str, object]:
+def _json(args: list[str]) -> dict[str, Any]:
     result = CliRunner().invoke(cli, ["advise", "--format", "json", *args])
     assert result.exit_code == 0, result.output
-    document: dict[str, object] = json.loads(result.stdout)
+    document: dict[str, Any] = json.loads(result.stdout)
     return document
 
 
@@ -41,6 +43,11 @@ def test_flags_answer_the_questions(tmp_path: Path) -> None:
     assert isinstance(measurements, dict)
     assert str(measurements["source"]).startswith("reference results run-")
     assert "reference results shipped with fwbench" in str(document["notice"])
+    # The shipped run file has no claims verdicts: they come from the shipped claims file.
+    assert "Claims verdicts: the reference claims shipped with fwbench (claims-" in str(
+        document["notice"]
+    )
+    assert any(risk["measured"] for option in document["ranking"] for risk in option["risks"])
 
 
 def test_profile_file_with_results_file(tmp_path: Path, results_file: Path) -> None:
@@ -57,8 +64,8 @@ def test_profile_file_with_results_file(tmp_path: Path, results_file: Path) -> N
 
 def test_flags_override_the_profile_file(tmp_path: Path) -> None:
     document = _json(["--profile", str(EXAMPLES / "legacy-flask.toml"), "--peak-rps", "900"])
-    assert document["profile"]["peak_rps"] == 900.0  # type: ignore[index]
-    assert document["profile"]["legacy_plugins"] is True  # type: ignore[index]
+    assert document["profile"]["peak_rps"] == 900.0
+    assert document["profile"]["legacy_plugins"] is True
 
 
 def test_newest_results_file_in_results_dir_is_used(
@@ -70,6 +77,19 @@ def test_newest_results_file_in_results_dir_is_used(
     result = CliRunner().invoke(cli, ["advise", "--format", "json"])
     assert result.exit_code == 0, result.output
     assert "results/run.json, the newest results file" in json.loads(result.stdout)["notice"]
+
+
+def test_claims_verdicts_come_from_the_claims_file_beside_the_run(results_file: Path) -> None:
+    """`fwbench run` and `fwbench claims` write separate files: advise uses both."""
+    Path("results").mkdir()
+    Path("results/run.json").write_bytes(results_file.read_bytes())
+    write_claims_results(Path("results/claims.json"))
+    document = _json(["--workload", "io", "--team-debugs-async"])
+    assert "Measurements: results/run.json, the newest results file" in str(document["notice"])
+    assert "Claims verdicts: results/claims.json (Fixture CPU" in str(document["notice"])
+    fastapi = next(o for o in document["ranking"] if o["framework"] == "fastapi")
+    blocking = next(r for r in fastapi["risks"] if r["title"].startswith("A blocking"))
+    assert blocking["measured"]["outcome"] == "depends on configuration"
 
 
 def test_text_output_names_the_recommendation(tmp_path: Path, results_file: Path) -> None:

@@ -12,12 +12,11 @@ import pytest
 from click.testing import CliRunner
 
 from fwbench.cli import cli
-from fwbench.experiments.model import Outcome, Plan, Table, Verdict
-from fwbench.experiments.runner import ClaimsReport, ExperimentRecord
+from fwbench.experiments.model import Outcome, Table, Verdict
 from fwbench.harness.results import Results
 from fwbench.report import render_html, render_markdown, write_report
 from fwbench.report.model import build_report
-from tests.advice.builders import SETUPS, build_results
+from tests.advice.builders import SETUPS, build_results, claims_section
 
 ARTIFACTS = Path(__file__).parents[2] / "artifacts"
 
@@ -30,19 +29,8 @@ def _with_claims(results: Results) -> Results:
         condition="holds in none of the 2 configurations measured",
         findings=("uvicorn vs gunicorn gthread: 1.30x < 2.5", "<script>x</script>: 1.1x < 2.5"),
     )
-    record = ExperimentRecord(
-        name="io-ratio",
-        title="I/O throughput ratio",
-        claims=(verdict.claim,),
-        setup="FastAPI vs Flask under /io, per server configuration",
-        plan=Plan(60.0, ("io sweep",)),
-        duration_s=55.0,
-        evidence=None,
-        tables=(Table("Ratios", ("pair", "ratio"), (("uvicorn vs gthread", "1.30x"),)),),
-        verdicts=(verdict,),
-        error=None,
-    )
-    return results.with_section("claims", ClaimsReport(True, (record,), 55.0).to_json())
+    ratios = Table("Ratios", ("pair", "ratio"), (("uvicorn vs gthread", "1.30x"),))
+    return results.with_section("claims", claims_section(verdict, "io-ratio", (ratios,)))
 
 
 @pytest.fixture

@@ -1,14 +1,19 @@
 """Which measurements ``advise`` uses: the file given, else the newest results file in
 ``results/``, else the reference results shipped with fwbench, else none, and a sentence
-saying which."""
+saying which.
+
+``fwbench run`` and ``fwbench claims`` write separate files, so when the chosen file holds
+no claims verdicts they come from the newest file in ``results/`` that has them, else
+from the reference claims shipped with fwbench, and the sentence names that file too."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 
-from fwbench.advice.evidence import Evidence, evidence_from_results
+from fwbench.advice.evidence import Evidence, claims_from, describe_machine, evidence_from_results
 from fwbench.harness.results import Results, ResultsFormatError
 
 #: Where ``fwbench run`` and ``fwbench claims`` write results files by default.
@@ -44,8 +49,39 @@ def _reference_files() -> list[Path]:
     return sorted(Path(str(item)) for item in folder.iterdir() if item.name.endswith(".json"))
 
 
+def _newest_first(search: Path) -> list[Path]:
+    return sorted(search.glob("*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
+
+
+def _claims_files(search: Path) -> Iterator[tuple[Path, str]]:
+    """Where claims verdicts may be, in order of preference, each with how to name it."""
+    for path in _newest_first(search):
+        yield path, str(path)
+    for path in _reference_files():
+        yield path, f"the reference claims shipped with fwbench ({path.name})"
+
+
+def _with_claims(source: Source, search: Path) -> Source:
+    """``source`` with claims verdicts from another file when its own file has none."""
+    if source.evidence is None or source.evidence.claims:
+        return source
+    for path, name in _claims_files(search):
+        try:
+            results = Results.read(path)
+        except ResultsFormatError:
+            continue
+        claims = claims_from(results)
+        if claims:
+            machine = describe_machine(results.machine)
+            return Source(
+                replace(source.evidence, claims=claims),
+                f"{source.notice} Claims verdicts: {name} ({machine}).",
+            )
+    return source
+
+
 def find_source(results: Path | None = None, search: Path = RESULTS_DIR) -> Source:
-    """Choose the measurements.
+    """Choose the measurements, and the claims verdicts when they are in another file.
 
     Args:
         results: a results file the user named; read it or fail (default: None, search).
@@ -55,6 +91,10 @@ def find_source(results: Path | None = None, search: Path = RESULTS_DIR) -> Sour
     Raises:
         ResultsFormatError: ``results`` was given and cannot be read as a results file.
     """
+    return _with_claims(_find_measurements(results, search), search)
+
+
+def _find_measurements(results: Path | None, search: Path) -> Source:
     if results is not None:
         parsed = Results.read(results)
         if not parsed.points:
@@ -63,8 +103,7 @@ def find_source(results: Path | None = None, search: Path = RESULTS_DIR) -> Sour
             )
         evidence = evidence_from_results(parsed, str(results))
         return Source(evidence, f"Measurements: {results} ({evidence.machine}).")
-    candidates = sorted(search.glob("*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
-    for path in candidates:
+    for path in _newest_first(search):
         found = _usable(path)
         if found is not None:
             evidence = evidence_from_results(found, str(path))
