@@ -110,15 +110,15 @@ def config(**changes: Any) -> RunConfig:
     return RunConfig(**(values | changes))
 
 
-def memory() -> MemoryProfile:
+def memory(steady_mb: int = 150) -> MemoryProfile:
     def use(mb: int) -> MemoryUse:
         return MemoryUse(rss=mb * 10**6, uss=mb * 8 * 10**5, pss=mb * 9 * 10**5)
 
     return MemoryProfile(
         samples=30,
         interval_s=0.5,
-        steady=use(150),
-        peak=use(160),
+        steady=use(steady_mb),
+        peak=use(steady_mb + 10),
         processes=(
             ProcessMemory(100, "master", "gunicorn", use(20), use(20)),
             ProcessMemory(101, "worker", "gunicorn", use(40), use(45)),
@@ -244,6 +244,20 @@ def test_memory_per_worker_is_the_median_serving_process() -> None:
     profile = memory()
     assert [p.pid for p in profile.serving] == [101, 102, 103]
     assert profile.per_worker.rss == 44 * 10**6
+
+
+def test_heaviest_memory_is_the_point_with_the_largest_steady_pss() -> None:
+    run = results(
+        points=(
+            point(scenario="io", memory=memory(steady_mb=150)),
+            point(scenario="json", memory=memory(steady_mb=180)),
+            point(scenario="db", memory=None),
+        )
+    )
+    heaviest = run.heaviest_memory("flask", "gunicorn-sync")
+    assert heaviest is not None
+    assert heaviest.scenario == "json"
+    assert run.heaviest_memory("fastapi", "uvicorn") is None
 
 
 def test_sections_keep_other_commands_data() -> None:

@@ -171,10 +171,9 @@ def _setup(results: Results, service: ServiceRun) -> SetupEvidence:
             latency = _io_latency(point, float(results.config.downstream_latency_ms))
             io.setdefault(latency, []).append(_load_point(point))
     cpu = tuple(_load_point(p) for p in points if p.scenario == "json")
-    # Memory under the heaviest load measured: the largest steady tree total (PSS, which
-    # counts pages shared between forked workers once, as the kernel does).
-    profiled = [p.memory for p in points if p.memory is not None]
-    heaviest = max(profiled, key=lambda m: m.steady.pss, default=None)
+    # PSS counts pages shared between forked workers once, as the kernel does.
+    heaviest_point = results.heaviest_memory(service.framework, service.server)
+    heaviest = heaviest_point.memory if heaviest_point else None
     cold = results.cold_start(service.framework, service.server)
     return SetupEvidence(
         framework=service.framework,

@@ -187,13 +187,10 @@ def article_table(results: Results) -> Table:
     for framework, server in results.config.pairs:
         article_rps, article_mb, article_ms = ARTICLE[framework]
         io = _best(results, framework, server, "io")
-        profiled = [
-            p for p in results.points if (p.framework, p.server) == (framework, server) and p.memory
-        ]
-        memory_point = io if io is not None and io.memory else next(iter(profiled), None)
+        heaviest = results.heaviest_memory(framework, server)
         memory = "-"
-        if memory_point is not None and memory_point.memory is not None:
-            memory = f"{memory_point.memory.steady.pss / MB:,.0f}"
+        if heaviest is not None and heaviest.memory is not None:
+            memory = f"{heaviest.memory.steady.pss / MB:,.0f}"
         cold = results.cold_start(framework, server)
         cold_text = "-"
         if cold is not None:
@@ -275,13 +272,12 @@ def print_summary(console: Console, results: Results, *, elapsed_s: float, outpu
             )
     console.print()
     console.print(article_table(results))
-    memory_load = "I/O" if "io" in results.config.scenarios else results.config.scenarios[0]
     console.print(
         "[dim]I/O: GET /io waiting "
         f"{results.config.downstream_latency_ms} ms on the downstream, at "
         f"{', '.join(map(str, results.config.connections))} connections. Memory: steady PSS "
-        f"of the service's whole process tree (master + workers) under the {memory_load} "
-        "load. Cold start: median time from spawn to the first successful domain request. "
+        "of the service's whole process tree (master + workers) under the heaviest load "
+        "measured. Cold start: median time from spawn to the first successful domain request. "
         "The article's figures come from an unnamed machine and setup.[/]"
     )
     if results.calibration is not None:

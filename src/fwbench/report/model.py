@@ -140,15 +140,6 @@ def _valid(results: Results, framework: str, server: str, scenario: str) -> list
     )
 
 
-def _heaviest_memory(results: Results, framework: str, server: str) -> Point | None:
-    points = [
-        p
-        for p in results.points
-        if (p.framework, p.server) == (framework, server) and p.memory is not None
-    ]
-    return max(points, key=lambda p: p.memory.steady.pss if p.memory else 0, default=None)
-
-
 def _article(results: Results) -> tuple[tuple[ArticleRow, ...], str]:
     """Per framework, its canonical (first measured) server: best ``io`` throughput over
     the sweep, steady memory of the whole tree (PSS) under the heaviest load, median cold
@@ -168,7 +159,7 @@ def _article(results: Results) -> tuple[tuple[ArticleRow, ...], str]:
             s for s in results.services if (s.framework, s.server) == (framework, server)
         )
         points = _valid(results, framework, server, scenario)
-        heavy = _heaviest_memory(results, framework, server)
+        heavy = results.heaviest_memory(framework, server)
         start = results.cold_start(framework, server)
         threads = f" x {service.threads} threads" if service.threads else ""
         rows.append(
@@ -272,7 +263,7 @@ def _latency(results: Results) -> tuple[Chart, ...]:
 def _memory(results: Results) -> tuple[Chart | None, TableView | None]:
     bars, rows = [], []
     for framework, server in _pairs(results):
-        point = _heaviest_memory(results, framework, server)
+        point = results.heaviest_memory(framework, server)
         if point is None or point.memory is None:
             continue
         memory = point.memory
