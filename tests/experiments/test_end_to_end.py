@@ -97,8 +97,8 @@ def test_thread_pools_plateaus_respect_littles_law(
     context: Context, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(
-        thread_pools,
-        "QUICK_SETUPS",
+        thread_pools.ThreadPools,
+        "quick_setups",
         (("flask", "gunicorn-sync", "/io"), ("fastapi", "uvicorn", "/_lab/io-sync")),
     )
     evidence, record = _run(thread_pools.ThreadPools(), context)
@@ -115,8 +115,8 @@ def test_thread_pools_plateaus_respect_littles_law(
 
 def test_io_ratio_compares_every_pairing(context: Context, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(
-        io_ratio,
-        "QUICK_SETUPS",
+        io_ratio.IoRatio,
+        "quick_setups",
         (("fastapi", "uvicorn", "/io"), ("flask", "gunicorn-sync", "/io")),
     )
     evidence, record = _run(io_ratio.IoRatio(), context)
@@ -136,7 +136,7 @@ def test_httpx_tip_compares_both_clients_at_every_point(context: Context) -> Non
 def test_memory_measures_workers_and_the_whole_tree(
     context: Context, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(memory, "QUICK_SETUPS", (("django", "gunicorn-sync", "/io"),))
+    monkeypatch.setattr(memory.Memory, "quick_setups", (("django", "gunicorn-sync", "/io"),))
     evidence, record = _run(memory.Memory(), context)
     (session,) = evidence.sessions
     assert session.loaded.workers == session.workers == 2 * context.service_cores + 1

@@ -14,12 +14,14 @@ from __future__ import annotations
 import http.client
 import math
 import time
+from abc import abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Final
+from typing import ClassVar, Final, TypeVar
 from urllib.parse import urlsplit
 
 from fwbench.experiments.context import Context
+from fwbench.experiments.model import Experiment, Plan
 from fwbench.harness.errors import FwbenchError
 from fwbench.harness.load import LoadSpec, run_load
 from fwbench.harness.probes import MemorySampler
@@ -275,9 +277,14 @@ FULL_SWEEP: Final = Sweep((10, 50, 200), (16, 64, 128), duration_s=3, repeats=3,
 IO_LATENCY_MS: Final = 10
 IO_CONNECTIONS: Final = 64
 
+#: What an io session loads: ``(framework, server, route)``.
+IoSetup = tuple[str, str, str]
+
 #: ``(framework, server, route)`` of every supported pair on ``/io``: what the io-ratio and
 #: memory experiments measure in a full run.
-IO_FULL_SETUPS: Final = tuple((framework, server, "/io") for framework, server in all_pairs())
+IO_FULL_SETUPS: Final[tuple[IoSetup, ...]] = tuple(
+    (framework, server, "/io") for framework, server in all_pairs()
+)
 #: The quick subset: Django's gthread and granian pairs are left out to fit the time budget
 #: (Django stays measured on its canonical WSGI server and on ASGI).
 IO_QUICK_SETUPS: Final = tuple(
@@ -373,7 +380,7 @@ def io_session(context: Context, framework: str, server: str, route: str = "/io"
 
 
 def io_sessions(
-    context: Context, setups: Sequence[tuple[str, str, str]]
+    context: Context, setups: Sequence[IoSetup]
 ) -> tuple[tuple[IoSession, ...], tuple[str, ...]]:
     """The io sessions of ``setups`` (framework, server, route) that could be measured,
     and one line for each that could not, so one broken configuration does not cost
@@ -447,7 +454,7 @@ def _measure_session(
     return session
 
 
-def sessions_budget(context: Context, setups: tuple[tuple[str, str, str], ...]) -> float:
+def sessions_budget(context: Context, setups: tuple[IoSetup, ...]) -> float:
     """Planned seconds for the io sessions of ``setups`` (framework, server, route) that
     this run has not measured yet."""
     sweep = sweep_for(context)
@@ -455,3 +462,44 @@ def sessions_budget(context: Context, setups: tuple[tuple[str, str, str], ...]) 
     points = len(sweep.latencies_ms) * len(sweep.connections) * sweep.repeats
     # Every run is followed by a drain of about a second.
     return len(missing) * (sweep.seconds() + points + SESSION_OVERHEAD_S)
+
+
+SessionsEvidence = TypeVar("SessionsEvidence")
+
+
+class IoSessionsExperiment(Experiment[SessionsEvidence]):
+    """An experiment whose evidence is io sessions, one per :data:`IoSetup` of its mode;
+    sessions an earlier experiment of the run measured are reused, not measured again.
+
+    Subclasses choose their setups (default: every pair on ``/io``, the quick subset
+    with ``--quick``) and turn the sessions into evidence in :meth:`evidence`.
+    """
+
+    #: The setups a ``--quick`` run measures.
+    quick_setups: ClassVar[tuple[IoSetup, ...]] = IO_QUICK_SETUPS
+    #: The setups a full run measures.
+    full_setups: ClassVar[tuple[IoSetup, ...]] = IO_FULL_SETUPS
+
+    def setups(self, context: Context) -> tuple[IoSetup, ...]:
+        """The setups of this run's mode."""
+        return self.quick_setups if context.quick else self.full_setups
+
+    def describe_sessions(self, context: Context) -> str:
+        """The line :meth:`plan` prints about the sessions."""
+        count = len(self.setups(context))
+        return f"{count} io sessions (reused when earlier experiments measured them)"
+
+    def plan(self, context: Context) -> Plan:
+        setups = self.setups(context)
+        return Plan(sessions_budget(context, setups), (self.describe_sessions(context),))
+
+    def run(self, context: Context) -> SessionsEvidence:
+        sessions, failures = io_sessions(context, self.setups(context))
+        return self.evidence(context, sessions, failures)
+
+    @abstractmethod
+    def evidence(
+        self, context: Context, sessions: tuple[IoSession, ...], failures: tuple[str, ...]
+    ) -> SessionsEvidence:
+        """The evidence of the measured ``sessions``; ``failures`` names each setup that
+        could not be measured, in one line."""

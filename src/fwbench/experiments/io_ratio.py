@@ -13,22 +13,16 @@ from typing import Final
 
 from fwbench.experiments._measure import (
     IO_CONNECTIONS,
-    IO_FULL_SETUPS,
     IO_LATENCY_MS,
-    IO_QUICK_SETUPS,
     IoSession,
-    io_sessions,
-    sessions_budget,
+    IoSessionsExperiment,
 )
 from fwbench.experiments.context import Context
-from fwbench.experiments.model import Experiment, Plan, Table, Verdict, failures_table, noting
+from fwbench.experiments.model import Table, Verdict, failures_table, noting
 from fwbench.experiments.verdicts import ratio_rule
 
 CLAIM: Final = "3x faster than Flask for I/O bound tasks"
 CLAIMED_RATIO: Final = 3.0
-
-QUICK_SETUPS: Final = IO_QUICK_SETUPS
-FULL_SETUPS: Final = IO_FULL_SETUPS
 
 
 @dataclass(frozen=True)
@@ -57,7 +51,7 @@ def ratios(evidence: IoRatioEvidence, other: str) -> dict[str, float]:
     }
 
 
-class IoRatio(Experiment[IoRatioEvidence]):
+class IoRatio(IoSessionsExperiment[IoRatioEvidence]):
     """FastAPI/Flask and FastAPI/Django io throughput, per server pairing."""
 
     name = "io-ratio"
@@ -70,18 +64,9 @@ class IoRatio(Experiment[IoRatioEvidence]):
     )
     evidence_type = IoRatioEvidence
 
-    def _setups(self, context: Context) -> tuple[tuple[str, str, str], ...]:
-        return QUICK_SETUPS if context.quick else FULL_SETUPS
-
-    def plan(self, context: Context) -> Plan:
-        setups = self._setups(context)
-        return Plan(
-            sessions_budget(context, setups),
-            (f"{len(setups)} io sessions (reused when thread-pools measured them)",),
-        )
-
-    def run(self, context: Context) -> IoRatioEvidence:
-        sessions, failures = io_sessions(context, self._setups(context))
+    def evidence(
+        self, context: Context, sessions: tuple[IoSession, ...], failures: tuple[str, ...]
+    ) -> IoRatioEvidence:
         return IoRatioEvidence(IO_LATENCY_MS, IO_CONNECTIONS, sessions, failures)
 
     def tables(self, evidence: IoRatioEvidence) -> tuple[Table, ...]:

@@ -14,16 +14,9 @@ import math
 from dataclasses import dataclass
 from typing import Final
 
-from fwbench.experiments._measure import (
-    IO_FULL_SETUPS,
-    IO_LATENCY_MS,
-    IO_QUICK_SETUPS,
-    IoSession,
-    io_sessions,
-    sessions_budget,
-)
+from fwbench.experiments._measure import IO_LATENCY_MS, IoSession, IoSessionsExperiment
 from fwbench.experiments.context import Context
-from fwbench.experiments.model import Experiment, Plan, Table, Verdict, failures_table, noting
+from fwbench.experiments.model import Table, Verdict, failures_table, noting
 from fwbench.experiments.verdicts import at_least_figure_rule
 
 CLAIM: Final = "300MB memory overhead per service"
@@ -31,9 +24,6 @@ CLAIMED_MB: Final = 300.0
 
 #: The load the capacity table sizes for, in requests/s of ``/io`` at the io latency.
 TARGET_RPS: Final = 1_000
-
-QUICK_SETUPS: Final = IO_QUICK_SETUPS
-FULL_SETUPS: Final = IO_FULL_SETUPS
 
 
 @dataclass(frozen=True)
@@ -67,7 +57,7 @@ def capacity(session: IoSession, latency_ms: int, target_rps: int) -> Capacity:
     return Capacity(per_worker, workers, master + workers * loaded.worker_pss_mb)
 
 
-class Memory(Experiment[MemoryEvidence]):
+class Memory(IoSessionsExperiment[MemoryEvidence]):
     """Memory per worker and per service, idle and loaded, and for a target load."""
 
     name = "memory"
@@ -80,18 +70,9 @@ class Memory(Experiment[MemoryEvidence]):
     )
     evidence_type = MemoryEvidence
 
-    def _setups(self, context: Context) -> tuple[tuple[str, str, str], ...]:
-        return QUICK_SETUPS if context.quick else FULL_SETUPS
-
-    def plan(self, context: Context) -> Plan:
-        setups = self._setups(context)
-        return Plan(
-            sessions_budget(context, setups),
-            (f"{len(setups)} io sessions (reused when earlier experiments measured them)",),
-        )
-
-    def run(self, context: Context) -> MemoryEvidence:
-        sessions, failures = io_sessions(context, self._setups(context))
+    def evidence(
+        self, context: Context, sessions: tuple[IoSession, ...], failures: tuple[str, ...]
+    ) -> MemoryEvidence:
         return MemoryEvidence(IO_LATENCY_MS, TARGET_RPS, sessions, failures)
 
     def tables(self, evidence: MemoryEvidence) -> tuple[Table, ...]:
@@ -133,7 +114,9 @@ class Memory(Experiment[MemoryEvidence]):
 
     def verdicts(self, evidence: MemoryEvidence) -> tuple[Verdict, ...]:
         django = {
-            f"Django on {s.server} ({s.workers} workers)": s.loaded.total_pss_mb
+            f"Django on {s.server} ({s.workers} worker{'' if s.workers == 1 else 's'})": (
+                s.loaded.total_pss_mb
+            )
             for s in evidence.sessions
             if s.framework == "django"
         }

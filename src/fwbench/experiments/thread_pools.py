@@ -14,9 +14,9 @@ import math
 from dataclasses import dataclass
 from typing import Final
 
-from fwbench.experiments._measure import IoSession, io_sessions, sessions_budget, sweep_for
+from fwbench.experiments._measure import IoSession, IoSessionsExperiment, IoSetup, sweep_for
 from fwbench.experiments.context import Context
-from fwbench.experiments.model import Experiment, Plan, Table, Verdict, failures_table, noting
+from fwbench.experiments.model import Table, Verdict, failures_table, noting
 from fwbench.experiments.verdicts import (
     PlateauInput,
     classify_plateau,
@@ -30,7 +30,7 @@ RPS_PER_CORE: Final = 50.0
 EXHAUSTION_CLAIM: Final = "No async: Threadpool exhaustion at scale"
 
 #: (framework, server, route) measured; ``quick`` runs only the first group.
-QUICK_SETUPS: Final[tuple[tuple[str, str, str], ...]] = (
+QUICK_SETUPS: Final[tuple[IoSetup, ...]] = (
     ("fastapi", "uvicorn", "/io"),
     ("fastapi", "uvicorn", "/_lab/io-sync"),
     ("flask", "gunicorn-sync", "/io"),
@@ -81,7 +81,7 @@ def _plateaus(evidence: ThreadPoolEvidence, framework: str | None) -> list[Plate
     return inputs
 
 
-class ThreadPools(Experiment[ThreadPoolEvidence]):
+class ThreadPools(IoSessionsExperiment[ThreadPoolEvidence]):
     """Throughput vs concurrency vs downstream latency, against Little's law."""
 
     name = "thread-pools"
@@ -95,24 +95,21 @@ class ThreadPools(Experiment[ThreadPoolEvidence]):
         "min(slots, connections) / L."
     )
     evidence_type = ThreadPoolEvidence
+    quick_setups = QUICK_SETUPS
+    full_setups = FULL_SETUPS
 
-    def _setups(self, context: Context) -> tuple[tuple[str, str, str], ...]:
-        return QUICK_SETUPS if context.quick else FULL_SETUPS
-
-    def plan(self, context: Context) -> Plan:
+    def describe_sessions(self, context: Context) -> str:
         sweep = sweep_for(context)
-        return Plan(
-            sessions_budget(context, self._setups(context)),
-            (
-                f"{len(self._setups(context))} configurations x latencies "
-                f"{', '.join(map(str, sweep.latencies_ms))} ms x connections "
-                f"{', '.join(map(str, sweep.connections))}, {sweep.duration_s} s x "
-                f"{sweep.repeats} per point",
-            ),
+        return (
+            f"{len(self.setups(context))} configurations x latencies "
+            f"{', '.join(map(str, sweep.latencies_ms))} ms x connections "
+            f"{', '.join(map(str, sweep.connections))}, {sweep.duration_s} s x "
+            f"{sweep.repeats} per point"
         )
 
-    def run(self, context: Context) -> ThreadPoolEvidence:
-        sessions, failures = io_sessions(context, self._setups(context))
+    def evidence(
+        self, context: Context, sessions: tuple[IoSession, ...], failures: tuple[str, ...]
+    ) -> ThreadPoolEvidence:
         return ThreadPoolEvidence(context.service_cores, sessions, failures)
 
     def tables(self, evidence: ThreadPoolEvidence) -> tuple[Table, ...]:
