@@ -9,12 +9,11 @@ well-behaved async server answers in a millisecond or two.
 from __future__ import annotations
 
 import http.client
-import os
-import threading
 import time
 from dataclasses import dataclass
-from types import TracebackType
 from urllib.parse import urlsplit
+
+from fwbench.harness.probes import PeriodicSampler
 
 
 @dataclass(frozen=True)
@@ -26,7 +25,7 @@ class ProbeResult:
     failures: int
 
 
-class LatencyProbe:
+class LatencyProbe(PeriodicSampler):
     """Sample ``GET path`` every ``interval_s`` seconds until the ``with`` block ends.
 
     Args:
@@ -47,56 +46,35 @@ class LatencyProbe:
         timeout_s: float = 5.0,
         cpus: tuple[int, ...] | None = None,
     ) -> None:
+        # The running probe ends by its own timeout at the latest.
+        super().__init__("fwbench-probe", interval_s, cpus, join_timeout_s=timeout_s + 1)
         parts = urlsplit(url)
         self._host = parts.hostname or "127.0.0.1"
         self._port = parts.port or 80
         self._path = path
-        self._interval = interval_s
         self._timeout = timeout_s
-        self._cpus = cpus
-        self._stop = threading.Event()
         self._latencies: list[float] = []
         self._failures = 0
-        self._thread = threading.Thread(target=self._loop, name="fwbench-probe", daemon=True)
-
-    def __enter__(self) -> LatencyProbe:
-        self._thread.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self._stop.set()
-        # The running probe ends by its own timeout at the latest.
-        self._thread.join(self._timeout + 1)
 
     def result(self) -> ProbeResult:
         """The samples taken so far."""
         return ProbeResult(tuple(self._latencies), self._failures)
 
-    def _loop(self) -> None:
-        if self._cpus is not None:
-            # On Linux, pid 0 is the calling thread: only the prober moves.
-            os.sched_setaffinity(0, self._cpus)
-        while not self._stop.is_set():
-            started = time.perf_counter()
-            # A fresh connection per probe, as a health checker opens: a kept-alive one
-            # would be served by the worker that accepted it, hiding the others.
-            conn = http.client.HTTPConnection(self._host, self._port, timeout=self._timeout)
-            try:
-                conn.request("GET", self._path)
-                response = conn.getresponse()
-                response.read()
-                ok = 200 <= response.status < 300
-            except OSError:
-                ok = False
-            finally:
-                conn.close()
-            if ok:
-                self._latencies.append((time.perf_counter() - started) * 1000)
-            else:
-                self._failures += 1
-            self._stop.wait(self._interval)
+    def sample(self) -> None:
+        started = time.perf_counter()
+        # A fresh connection per probe, as a health checker opens: a kept-alive one
+        # would be served by the worker that accepted it, hiding the others.
+        conn = http.client.HTTPConnection(self._host, self._port, timeout=self._timeout)
+        try:
+            conn.request("GET", self._path)
+            response = conn.getresponse()
+            response.read()
+            ok = 200 <= response.status < 300
+        except OSError:
+            ok = False
+        finally:
+            conn.close()
+        if ok:
+            self._latencies.append((time.perf_counter() - started) * 1000)
+        else:
+            self._failures += 1

@@ -16,11 +16,12 @@ import subprocess
 import sys
 import threading
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Final
+from typing import Final, Self
 
 import psutil
 
@@ -45,13 +46,66 @@ class ProbeFailed(FwbenchError):
     """A probe could not measure: the service misbehaved or a tool failed."""
 
 
+class PeriodicSampler(ABC):
+    """Calls :meth:`sample` every ``interval_s`` seconds in a background thread, from the
+    start of a ``with`` block to its end.
+
+    Args:
+        name: the thread's name (seen in py-spy and tracebacks).
+        interval_s: pause between the end of one sample and the next.
+        cpus: CPUs the thread runs on (keep it off the service's CPUs); None: wherever
+            this process may run.
+        join_timeout_s: how long leaving the block waits for a sample in progress; None
+            waits for it to finish.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        interval_s: float,
+        cpus: tuple[int, ...] | None,
+        join_timeout_s: float | None = None,
+    ) -> None:
+        self._interval_s = interval_s
+        self._cpus = cpus
+        self._join_timeout_s = join_timeout_s
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name=name, daemon=True)
+
+    def __enter__(self) -> Self:
+        self._thread.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self._stop.set()
+        self._thread.join(self._join_timeout_s)
+
+    @abstractmethod
+    def sample(self) -> None:
+        """Take one sample (runs in the background thread)."""
+
+    def _loop(self) -> None:
+        if self._cpus is not None:
+            # On Linux, pid 0 is the calling thread: only the sampler moves.
+            os.sched_setaffinity(0, self._cpus)
+        while True:
+            self.sample()
+            if self._stop.wait(self._interval_s):
+                return
+
+
 @dataclass
 class _Sample:
     steady: bool
     processes: dict[int, tuple[str, MemoryUse]]
 
 
-class MemorySampler:
+class MemorySampler(PeriodicSampler):
     """Samples the memory of a service's process tree in a background thread.
 
     A context manager: sampling starts on entry and stops on exit. Call :meth:`steady`
@@ -71,41 +125,16 @@ class MemorySampler:
         cpus: tuple[int, ...] | None = None,
         interval_s: float = MEMORY_INTERVAL_S,
     ) -> None:
+        super().__init__("fwbench-memory", interval_s, cpus)
         self._service = service
-        self._cpus = cpus
-        self._interval_s = interval_s
         self._samples: list[_Sample] = []
         self._steady = False
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="fwbench-memory", daemon=True)
-
-    def __enter__(self) -> MemorySampler:
-        self._thread.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self._stop.set()
-        self._thread.join()
 
     def steady(self) -> None:
         """Count the following samples as the steady state under load."""
         self._steady = True
 
-    def _loop(self) -> None:
-        if self._cpus is not None:
-            # On Linux, pid 0 is the calling thread: only the sampler moves.
-            os.sched_setaffinity(0, self._cpus)
-        while True:
-            self._sample()
-            if self._stop.wait(self._interval_s):
-                return
-
-    def _sample(self) -> None:
+    def sample(self) -> None:
         processes = {}
         for process in self._service.processes():
             try:
