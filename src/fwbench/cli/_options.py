@@ -1,8 +1,45 @@
-"""Option parsers shared by ``fwbench run`` and ``fwbench calibrate``."""
+"""Options and option parsers shared by ``fwbench run``, ``claims`` and ``calibrate``."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
 import click
+
+Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
+
+
+def output_option(command: str) -> Decorator:
+    """``--output FILE``: where ``fwbench COMMAND`` writes its results file."""
+    return click.option(
+        "--output",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help=f"Results file [default: results/fwbench-{command}-YYYYmmdd-HHMMSS.json].",
+    )
+
+
+def database_option(default: str) -> Decorator:
+    """``--database URL``; ``default`` says what the command uses without one."""
+    return click.option(
+        "--database",
+        metavar="URL",
+        default=None,
+        help="Base database URL, e.g. postgresql://user@host:5432/fwbench (each framework "
+        f"gets NAME_<framework>) [default: {default}].",
+    )
+
+
+#: ``--report FILE``: also write the HTML report of the results.
+report_option: Decorator = click.option(
+    "--report",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also write the HTML report of these results to this file [default: no report; "
+    "`fwbench report RESULTS.json` writes one later].",
+)
 
 
 def comma_names(ctx: click.Context, param: click.Parameter, value: str) -> tuple[str, ...]:

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from fwbench.cli._run_options import comma_ints, port_range
+from fwbench.cli._options import comma_ints, port_range
 from fwbench.harness.calibrate import calibrate as measure_ceilings
 from fwbench.harness.calibrate import calibration_path, store_calibration
 from fwbench.harness.display import make_console

@@ -6,13 +6,13 @@ import sys
 import tempfile
 import time
 from dataclasses import replace
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import click
 from rich.console import Console
 
+from fwbench.cli._options import database_option, output_option, report_option
 from fwbench.experiments._measure import FULL_SWEEP, IO_LATENCY_MS, QUICK_SWEEP
 from fwbench.experiments.cold_start import FULL_SPAWNS, QUICK_SPAWNS
 from fwbench.experiments.context import Context
@@ -24,18 +24,8 @@ from fwbench.harness.errors import FwbenchError
 from fwbench.harness.machine import describe_machine
 from fwbench.harness.process import exit_on_sigterm
 from fwbench.harness.results import Results
-from fwbench.harness.runner import build_config, default_placement, preflight
+from fwbench.harness.runner import build_config, default_output, default_placement, preflight
 from fwbench.report import write_report
-
-
-def default_output(now: datetime | None = None) -> Path:
-    """``results/fwbench-claims-YYYYmmdd-HHMMSS.json`` under the current directory.
-
-    Args:
-        now: the time stamped in the name; None (default) is now.
-    """
-    stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
-    return Path("results") / f"fwbench-claims-{stamp}.json"
 
 
 @click.command()
@@ -52,26 +42,9 @@ def default_output(now: datetime | None = None) -> Path:
     help=f"Run only this experiment; repeat for several. One of: "
     f"{', '.join(e.name for e in EXPERIMENTS)}.",
 )
-@click.option(
-    "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Results file [default: results/fwbench-claims-YYYYmmdd-HHMMSS.json].",
-)
-@click.option(
-    "--database",
-    metavar="URL",
-    default=None,
-    help="Base database URL, e.g. postgresql://user@host:5432/fwbench (each framework gets "
-    "NAME_<framework>) [default: SQLite files in a temporary directory].",
-)
-@click.option(
-    "--report",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Also write the HTML report of these results to this file [default: no report; "
-    "`fwbench report RESULTS.json` writes one later].",
-)
+@output_option("claims")
+@database_option("SQLite files in a temporary directory")
+@report_option
 @click.option("--list", "list_only", is_flag=True, help="List the experiments and exit.")
 def claims(
     quick: bool,
@@ -98,7 +71,7 @@ def claims(
                 console.print(f'  "{claim}"', style="italic")
         return
     exit_on_sigterm()
-    output = output if output is not None else default_output()
+    output = output if output is not None else default_output("claims")
     try:
         placement = default_placement()
         sweep = QUICK_SWEEP if quick else FULL_SWEEP

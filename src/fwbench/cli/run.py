@@ -8,7 +8,14 @@ from pathlib import Path
 
 import click
 
-from fwbench.cli._run_options import comma_ints, comma_names, port_range
+from fwbench.cli._options import (
+    comma_ints,
+    comma_names,
+    database_option,
+    output_option,
+    port_range,
+    report_option,
+)
 from fwbench.harness.calibrate import calibration_path
 from fwbench.harness.display import make_console, print_plan, print_summary
 from fwbench.harness.errors import FwbenchError
@@ -76,12 +83,7 @@ from fwbench.report import write_report
     default=None,
     help="Worker processes for every server [default: each server's documented rule].",
 )
-@click.option(
-    "--database",
-    default=None,
-    help="Base database URL, e.g. postgresql://user@host:5432/fwbench (each framework "
-    "gets NAME_<framework>) [default: embedded SQLite].",
-)
+@database_option("embedded SQLite")
 @click.option(
     "--downstream-latency",
     type=click.IntRange(min=0, max=10_000),
@@ -89,12 +91,7 @@ from fwbench.report import write_report
     show_default=True,
     help="Milliseconds the downstream waits in the io scenario (and /score in transactions).",
 )
-@click.option(
-    "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Results file [default: results/fwbench-run-YYYYmmdd-HHMMSS.json].",
-)
+@output_option("run")
 @click.option(
     "--cold-starts",
     type=click.IntRange(min=0),
@@ -109,13 +106,7 @@ from fwbench.report import write_report
     callback=port_range,
     help="TCP port range START-END for the services [default: free ports chosen by the OS].",
 )
-@click.option(
-    "--report",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Also write the HTML report of this run to this file [default: no report; "
-    "`fwbench report RESULTS.json` writes one later].",
-)
+@report_option
 def run(
     frameworks: tuple[str, ...],
     servers: str,
@@ -157,7 +148,7 @@ def run(
             cold_starts=cold_starts,
             placement=placement,
         )
-        output = output if output is not None else default_output()
+        output = output if output is not None else default_output("run")
         preflight(config, database, output)
         benchmark = Run(
             config,

@@ -95,14 +95,15 @@ def default_placement(cpus: Sequence[int] | None = None) -> Placement:
     return Placement(tuple(usable[-half:]), tuple(usable[:-half]))
 
 
-def default_output(now: datetime | None = None) -> Path:
-    """``results/fwbench-run-YYYYmmdd-HHMMSS.json`` under the current directory.
+def default_output(command: str, now: datetime | None = None) -> Path:
+    """``results/fwbench-COMMAND-YYYYmmdd-HHMMSS.json`` under the current directory.
 
     Args:
+        command: the fwbench command writing the file (``run``, ``claims``).
         now: the time stamped in the name; None (default) is now.
     """
     stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
-    return Path("results") / f"fwbench-run-{stamp}.json"
+    return Path("results") / f"fwbench-{command}-{stamp}.json"
 
 
 def resolve_pairs(frameworks: Sequence[str], servers: str) -> tuple[tuple[str, str], ...]:
