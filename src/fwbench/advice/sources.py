@@ -73,9 +73,10 @@ def _with_claims(source: Source, search: Path) -> Source:
         claims = claims_from(results)
         if claims:
             machine = describe_machine(results.machine)
+            where = "the same machine" if machine == source.evidence.machine else machine
             return Source(
                 replace(source.evidence, claims=claims),
-                f"{source.notice} Claims verdicts: {name} ({machine}).",
+                f"{source.notice} Claims verdicts: {name}, measured on {where}.",
             )
     return source
 

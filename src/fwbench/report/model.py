@@ -285,7 +285,7 @@ def _memory(results: Results) -> tuple[Chart | None, TableView | None]:
     if not bars:
         return None, None
     chart = Chart(
-        bar_chart(bars, title="Memory of the whole process tree under load",
+        bar_chart(bars, title="Memory of the whole process tree under the heaviest load",
                   x_label="megabytes (PSS, steady under load)",
                   legend=(("workers", 1.0), ("master", 0.45))),
         "PSS shares pages between forked workers, so it adds up to the real footprint; "
