@@ -11,10 +11,8 @@ time goes.
 
 from __future__ import annotations
 
-import http.client
 import os
 import statistics
-import time
 from dataclasses import dataclass
 from typing import Final
 
@@ -22,7 +20,7 @@ from fwbench.experiments.context import Context
 from fwbench.experiments.model import Experiment, Plan, Table, Verdict, failures_table, noting
 from fwbench.experiments.verdicts import ColdStartInput, cold_start_rule
 from fwbench.harness.errors import FwbenchError, ServiceStartFailed
-from fwbench.harness.probes import FIRST_REQUEST_PATH, measure_import_time
+from fwbench.harness.probes import FIRST_REQUEST_PATH, measure_import_time, time_first_answers
 from fwbench.harness.process import start_service
 
 CLAIM: Final = "Django’s cold start kills serverless deployments"
@@ -93,35 +91,16 @@ class ColdStartEvidence:
     failures: tuple[str, ...]
 
 
-def _first_request(url: str, token: str) -> None:
-    host, _, port = url.removeprefix("http://").rpartition(":")
-    connection = http.client.HTTPConnection(host, int(port), timeout=30)
-    try:
-        connection.request("GET", FIRST_REQUEST_PATH, headers={"Authorization": f"Bearer {token}"})
-        response = connection.getresponse()
-        response.read()
-    except OSError as error:
-        raise ServiceStartFailed(
-            f"the first GET {FIRST_REQUEST_PATH} failed: {error}", "run `fwbench serve` to see why"
-        ) from None
-    finally:
-        connection.close()
-    if not 200 <= response.status < 300:
-        raise ServiceStartFailed(
-            f"the first GET {FIRST_REQUEST_PATH} answered {response.status}",
-            "run `fwbench serve` and the contract tests to see why",
-        )
-
-
 def cold_start_run(
     context: Context, framework: str, server: str, minimal: bool, spawns: int
 ) -> ColdStartRun:
     """Spawn a setup ``spawns`` times (after one unmeasured spawn that bootstraps the
     database and warms the disk cache, as a deployed image would have it) and time it.
 
-    The harness's :func:`~fwbench.harness.probes.measure_cold_starts` does the same for
-    ``fwbench run`` but takes no extra environment, which the minimal Django needs. Runs
-    (and failures) are shared with the other experiments of the run.
+    Each spawn is timed as ``fwbench run`` times it
+    (:func:`~fwbench.harness.probes.time_first_answers`); the spawns are started here
+    because the minimal Django needs extra environment and the first spawn bootstraps.
+    Runs (and failures) are shared with the other experiments of the run.
 
     Raises:
         FwbenchError: the service did not start, or its first request failed.
@@ -161,12 +140,10 @@ def _spawn(
             wait=False,
             state_dir=context.state_dir,
         ) as service:
-            ready = service.wait_ready("/healthz", timeout=60)
-            _first_request(service.url, service.env["API_TOKEN"])
-            done = time.monotonic() - service.started_at
+            ready_ms, done_ms = time_first_answers(service)
             if spawn:
-                healthz.append(ready * 1000)
-                first.append(done * 1000)
+                healthz.append(ready_ms)
+                first.append(done_ms)
             config = service.config
             import_env = {**os.environ, **service.env}
     if config is None:

@@ -3,7 +3,8 @@
 * :class:`MemorySampler` samples RSS, USS and PSS of every process of a running service
   (psutil's ``memory_full_info``, read from ``/proc/PID/smaps_rollup`` on Linux) in a
   background thread while wrk loads it.
-* :func:`measure_cold_starts` spawns a service N times and times its first answers.
+* :func:`measure_cold_starts` spawns a service N times and times its first answers
+  (:func:`time_first_answers`).
 * :func:`measure_import_time` runs ``python -X importtime -c "import MODULE"``.
 """
 
@@ -244,9 +245,9 @@ def measure_cold_starts(
             bootstrap=False,
             wait=False,
         ) as service:
-            healthz_ms.append(service.wait_ready("/healthz", timeout=timeout_s) * 1000)
-            _first_request(service)
-            first_request_ms.append((time.monotonic() - service.started_at) * 1000)
+            healthz, first_request = time_first_answers(service, timeout_s)
+            healthz_ms.append(healthz)
+            first_request_ms.append(first_request)
     return ColdStart(
         framework=framework,
         server=server,
@@ -254,6 +255,22 @@ def measure_cold_starts(
         first_request_ms=tuple(first_request_ms),
         first_request_path=FIRST_REQUEST_PATH,
     )
+
+
+def time_first_answers(service: ServiceProcess, timeout_s: float = 60) -> tuple[float, float]:
+    """Milliseconds from ``service``'s spawn to its first 2xx ``/healthz`` and to the end
+    of its first 2xx domain request (:data:`FIRST_REQUEST_PATH`).
+
+    Args:
+        service: a service just spawned with ``wait=False``.
+        timeout_s: seconds it may take to answer ``/healthz``, default 60.
+
+    Raises:
+        FwbenchError: the service did not start, or its first request failed.
+    """
+    healthz_s = service.wait_ready("/healthz", timeout=timeout_s)
+    _first_request(service)
+    return healthz_s * 1000, (time.monotonic() - service.started_at) * 1000
 
 
 def _first_request(service: ServiceProcess) -> None:
