@@ -45,6 +45,9 @@ def from_json(cls: type[T], data: Json) -> T:
 
 
 def _convert(hint: Any, data: Any, where: str) -> Any:
+    if hint is Any:
+        # A field typed ``Any`` (inside :data:`Json`) holds JSON values as they are stored.
+        return data
     origin = typing.get_origin(hint)
     if origin in (typing.Union, types.UnionType):
         options = typing.get_args(hint)
@@ -71,6 +74,11 @@ def _convert(hint: Any, data: Any, where: str) -> Any:
             _convert(arg, item, f"{where}[{i}]")
             for i, (arg, item) in enumerate(zip(args, data, strict=True))
         )
+    if origin is list:
+        (item_hint,) = typing.get_args(hint)
+        if not isinstance(data, list):
+            raise ValueError(f"{where}: expected a list, got {type(data).__name__}")
+        return [_convert(item_hint, item, f"{where}[{i}]") for i, item in enumerate(data)]
     if origin is dict:
         _, value_hint = typing.get_args(hint)
         if not isinstance(data, dict):

@@ -50,32 +50,16 @@ class ExperimentRecord:
 
     def to_json(self) -> dict[str, Json]:
         """The record as JSON values; the evidence is stored as measured."""
-        data = to_json(_Stored(**{k: v for k, v in vars(self).items() if k != "evidence"}))
+        data = to_json(self)
         assert isinstance(data, dict)
-        return {**data, "evidence": self.evidence}
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ExperimentRecord:
         """Rebuild a record written by :meth:`to_json`.
 
         Raises ``ValueError`` naming the field that does not fit."""
-        stored = from_json(_Stored, {k: v for k, v in data.items() if k != "evidence"})
-        return cls(**vars(stored), evidence=data.get("evidence"))
-
-
-@dataclass(frozen=True)
-class _Stored:
-    """The fields of :class:`ExperimentRecord` that :mod:`._jsonable` converts."""
-
-    name: str
-    title: str
-    claims: tuple[str, ...]
-    setup: str
-    plan: Plan
-    duration_s: float
-    tables: tuple[Table, ...]
-    verdicts: tuple[Verdict, ...]
-    error: str | None
+        return from_json(cls, data)
 
 
 @dataclass(frozen=True)
