@@ -363,20 +363,12 @@ def io_session(context: Context, framework: str, server: str, route: str = "/io"
         FwbenchError: the service did not start or did not answer as it should.
     """
     sweep = sweep_for(context)
-    key = ("io-session", framework, server, route, sweep)
-    cached = context.shared.get(key)
-    if isinstance(cached, IoSession):
-        return cached
-    if isinstance(cached, FwbenchError):
-        raise cached
-    context.say(f"io session: {framework} on {server}, {route}")
-    try:
-        session = _measure_session(context, framework, server, route, sweep)
-    except FwbenchError as error:
-        context.shared[key] = error
-        raise
-    context.shared[key] = session
-    return session
+
+    def measure() -> IoSession:
+        context.say(f"io session: {framework} on {server}, {route}")
+        return _measure_session(context, framework, server, route, sweep)
+
+    return context.measure_once(("io-session", framework, server, route, sweep), measure)
 
 
 def io_sessions(

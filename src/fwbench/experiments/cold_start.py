@@ -105,19 +105,10 @@ def cold_start_run(
     Raises:
         FwbenchError: the service did not start, or its first request failed.
     """
-    key = ("cold-start", framework, server, minimal, spawns)
-    cached = context.shared.get(key)
-    if isinstance(cached, ColdStartRun):
-        return cached
-    if isinstance(cached, FwbenchError):
-        raise cached
-    try:
-        run = _spawn(context, framework, server, minimal, spawns)
-    except FwbenchError as error:
-        context.shared[key] = error
-        raise
-    context.shared[key] = run
-    return run
+    return context.measure_once(
+        ("cold-start", framework, server, minimal, spawns),
+        lambda: _spawn(context, framework, server, minimal, spawns),
+    )
 
 
 def _spawn(

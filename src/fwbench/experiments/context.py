@@ -14,11 +14,11 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack
 from pathlib import Path
 from types import TracebackType
-from typing import Final
+from typing import Final, TypeVar, cast
 from urllib.parse import urlsplit, urlunsplit
 
 from fwbench.contract import LAB_FLAG
-from fwbench.harness.errors import ServiceStartFailed
+from fwbench.harness.errors import FwbenchError, ServiceStartFailed
 from fwbench.harness.process import (
     ServiceProcess,
     free_port,
@@ -27,6 +27,8 @@ from fwbench.harness.process import (
 )
 from fwbench.harness.results import Placement, ServiceRun
 from fwbench.harness.runner import default_placement
+
+T = TypeVar("T")
 
 #: TCP ports the experiments use (fwbench claims' own range, away from `fwbench serve`'s).
 PORTS: Final = range(18800, 18900)
@@ -81,6 +83,23 @@ class Context:
 
     def __enter__(self) -> Context:
         return self
+
+    def measure_once(self, key: tuple[object, ...], measure: Callable[[], T]) -> T:
+        """``measure()`` the first time this run asks for ``key``; later, its result or
+        the :class:`FwbenchError` it raised, so the experiments that share a measurement
+        neither repeat nor retry it. ``key`` names what is measured and how."""
+        if key in self.shared:
+            found = self.shared[key]
+            if isinstance(found, FwbenchError):
+                raise found
+            return cast(T, found)
+        try:
+            result = measure()
+        except FwbenchError as error:
+            self.shared[key] = error
+            raise
+        self.shared[key] = result
+        return result
 
     def __exit__(
         self,
