@@ -9,7 +9,6 @@ from dataclasses import dataclass
 import pytest
 
 from fwbench.experiments._jsonable import from_json, to_json
-from fwbench.experiments.context import redacted
 from fwbench.experiments.model import Outcome, Plan, Table, Verdict
 from fwbench.experiments.runner import ClaimsReport, ExperimentRecord
 
@@ -104,15 +103,3 @@ def test_a_report_of_another_format_is_refused() -> None:
     data = ClaimsReport(quick=False, experiments=(), duration_s=0.0).to_json()
     with pytest.raises(ValueError, match="format 99"):
         ClaimsReport.from_json({**data, "format": 99})
-
-
-@pytest.mark.parametrize(
-    ("url", "expected"),
-    [
-        ("postgresql://app:secret@db:5432/x", "postgresql://app@db:5432/x"),
-        ("postgresql://app@db/x", "postgresql://app@db/x"),
-        ("sqlite:////tmp/a.sqlite3", "sqlite:////tmp/a.sqlite3"),
-    ],
-)
-def test_database_urls_are_recorded_without_password(url: str, expected: str) -> None:
-    assert redacted(url) == expected

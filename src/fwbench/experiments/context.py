@@ -15,7 +15,6 @@ from contextlib import ExitStack
 from pathlib import Path
 from types import TracebackType
 from typing import Final, TypeVar, cast
-from urllib.parse import urlsplit, urlunsplit
 
 from fwbench.contract import LAB_FLAG
 from fwbench.harness.errors import FwbenchError, ServiceStartFailed
@@ -26,21 +25,12 @@ from fwbench.harness.process import (
     start_service,
 )
 from fwbench.harness.results import Placement, ServiceRun
-from fwbench.harness.runner import default_placement
+from fwbench.harness.runner import default_placement, redacted
 
 T = TypeVar("T")
 
 #: TCP ports the experiments use (fwbench claims' own range, away from `fwbench serve`'s).
 PORTS: Final = range(18800, 18900)
-
-
-def redacted(url: str) -> str:
-    """``url`` without its password, as results files record database URLs."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.rpartition("@")[2]
-    return urlunsplit(parts._replace(netloc=f"{parts.username}@{netloc}"))
 
 
 class Context:

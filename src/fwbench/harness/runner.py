@@ -218,7 +218,7 @@ def build_config(
         warmup_s=warmup_s,
         repeats=repeats,
         workers=workers,
-        database=_redacted(database),
+        database=None if database is None else redacted(database),
         downstream_latency_ms=downstream_latency_ms,
         cold_starts=cold_starts,
         wrk_threads=threads,
@@ -226,9 +226,9 @@ def build_config(
     )
 
 
-def _redacted(url: str | None) -> str | None:
-    """``url`` without its password, as recorded in results files."""
-    if url is None or "@" not in url:
+def redacted(url: str) -> str:
+    """``url`` without its password, as results files record database URLs."""
+    if "@" not in url:
         return url
     scheme, _, rest = url.partition("://")
     credentials, _, location = rest.rpartition("@")
@@ -551,7 +551,7 @@ class Run:
                         advice=config.advice,
                         command=tuple(service.argv),
                         cpus=self.placement.service_cpus,
-                        database=_redacted(service.env["DATABASE_URL"]) or "",
+                        database=redacted(service.env["DATABASE_URL"]),
                     )
                 )
             )
