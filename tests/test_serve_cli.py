@@ -21,6 +21,7 @@ from click.testing import CliRunner
 from fwbench.cli import cli
 from fwbench.harness.process import free_port
 from fwbench.harness.servers import all_pairs
+from tests.processes import Snapshot, snapshot, still_running
 
 #: This module's share of the fwbench_sv port range (18400-18499).
 _PORTS = iter(range(18460, 18500))
@@ -172,22 +173,10 @@ class Served:
     def output(self) -> str:
         return self.log.read_text(encoding="utf-8", errors="replace")
 
-    def tree(self) -> list[tuple[int, float]]:
+    def tree(self) -> Snapshot:
         """Pid and creation time of fwbench serve, the server and its workers."""
         root = psutil.Process(self.process.pid)
-        return [(p.pid, p.create_time()) for p in [root, *root.children(recursive=True)]]
-
-
-def still_running(processes: list[tuple[int, float]]) -> list[int]:
-    alive = []
-    for pid, created in processes:
-        try:
-            process = psutil.Process(pid)
-            if process.create_time() == created and process.status() != psutil.STATUS_ZOMBIE:
-                alive.append(pid)
-        except psutil.NoSuchProcess:
-            pass
-    return alive
+        return snapshot([root, *root.children(recursive=True)])
 
 
 @pytest.fixture

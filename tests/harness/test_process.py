@@ -33,6 +33,7 @@ from fwbench.harness.process import (
     start_downstream,
     start_service,
 )
+from tests.processes import Snapshot, snapshot, still_running
 
 #: This module's share of the fwbench_sv port range (18400-18499).
 _PORTS = iter(range(18400, 18440))
@@ -43,27 +44,6 @@ POSTGRES = os.environ.get("FWBENCH_TEST_POSTGRES", "postgresql://postgres@127.0.
 def port() -> int:
     """A free port of this module's range, never the same twice."""
     return free_port(_PORTS)
-
-
-Snapshot = list[tuple[int, float]]
-
-
-def snapshot(processes: list[psutil.Process]) -> Snapshot:
-    """Pid and creation time of each process, so a reused pid is not mistaken for it."""
-    return [(p.pid, p.create_time()) for p in processes]
-
-
-def still_running(processes: Snapshot) -> list[int]:
-    """The pids of ``processes`` that still exist (and are not zombies)."""
-    alive = []
-    for pid, created in processes:
-        try:
-            process = psutil.Process(pid)
-            if process.create_time() == created and process.status() != psutil.STATUS_ZOMBIE:
-                alive.append(pid)
-        except psutil.NoSuchProcess:
-            pass
-    return alive
 
 
 def wait_for(condition: Callable[[], object], seconds: float = 10) -> None:
