@@ -45,7 +45,8 @@ class Verdict:
 
 @dataclass(frozen=True)
 class Table:
-    """One table of evidence as printed: formatted cells, a title and an optional note."""
+    """A table as printed or rendered (claims evidence, report tables): formatted cells, a
+    title and an optional note."""
 
     title: str
     columns: tuple[str, ...]

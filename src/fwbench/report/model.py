@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fwbench.advice.evidence import FRAMEWORK_NAMES, SERVER_NAMES, claims_report
+from fwbench.experiments.model import Table
 from fwbench.harness.results import Point, Results, ServiceRun
 from fwbench.harness.scenarios import SCENARIOS
 from fwbench.report.svg import (
@@ -66,16 +67,6 @@ class Chart:
 
 
 @dataclass(frozen=True)
-class TableView:
-    """A table: column headers and rows of formatted cells, an optional note."""
-
-    title: str
-    columns: tuple[str, ...]
-    rows: tuple[tuple[str, ...], ...]
-    note: str = ""
-
-
-@dataclass(frozen=True)
 class Verdict:
     """A claim with its verdict, as shown."""
 
@@ -94,7 +85,7 @@ class Experiment:
     title: str
     setup: str
     verdicts: tuple[Verdict, ...]
-    tables: tuple[TableView, ...]
+    tables: tuple[Table, ...]
     error: str | None
 
 
@@ -112,10 +103,10 @@ class Report:
     throughput: tuple[Chart, ...]
     latency: tuple[Chart, ...]
     memory: Chart | None
-    memory_table: TableView | None
+    memory_table: Table | None
     cold_start: Chart | None
-    cold_start_table: TableView | None
-    throughput_tables: tuple[TableView, ...]
+    cold_start_table: Table | None
+    throughput_tables: tuple[Table, ...]
     experiments: tuple[Experiment, ...]
     warnings: tuple[str, ...]
     machine: tuple[tuple[str, str], ...]
@@ -186,7 +177,7 @@ def _scenario_title(results: Results, scenario: str) -> str:
     return SCENARIOS[scenario].path or scenario
 
 
-def _throughput(results: Results) -> tuple[tuple[Chart, ...], tuple[TableView, ...]]:
+def _throughput(results: Results) -> tuple[tuple[Chart, ...], tuple[Table, ...]]:
     charts, tables = [], []
     for scenario in results.config.scenarios:
         series, rows = [], []
@@ -222,7 +213,7 @@ def _throughput(results: Results) -> tuple[tuple[Chart, ...], tuple[TableView, .
             )
         )  # fmt: skip
         tables.append(
-            TableView(
+            Table(
                 title,
                 ("configuration", "connections", "req/s (median)", "range", "CV",
                  "p50 ms", "p99 ms"),
@@ -260,7 +251,7 @@ def _latency(results: Results) -> tuple[Chart, ...]:
     return tuple(charts)
 
 
-def _memory(results: Results) -> tuple[Chart | None, TableView | None]:
+def _memory(results: Results) -> tuple[Chart | None, Table | None]:
     bars, rows = [], []
     for framework, server in _pairs(results):
         point = results.heaviest_memory(framework, server)
@@ -291,7 +282,7 @@ def _memory(results: Results) -> tuple[Chart | None, TableView | None]:
         "PSS shares pages between forked workers, so it adds up to the real footprint; "
         "RSS counts shared pages once per process. Label: total, workers x per worker.",
     )  # fmt: skip
-    table = TableView(
+    table = Table(
         "Memory per worker and in total (MB)",
         ("configuration", "workers", "PSS/worker", "USS/worker", "RSS/worker", "PSS total",
          "RSS total", "PSS peak", "measured at"),
@@ -300,7 +291,7 @@ def _memory(results: Results) -> tuple[Chart | None, TableView | None]:
     return chart, table
 
 
-def _cold_start(results: Results) -> tuple[Chart | None, TableView | None]:
+def _cold_start(results: Results) -> tuple[Chart | None, Table | None]:
     bars, rows = [], []
     for framework, server in _pairs(results):
         start = results.cold_start(framework, server)
@@ -324,7 +315,7 @@ def _cold_start(results: Results) -> tuple[Chart | None, TableView | None]:
         "Time from spawning the server to the first successful domain request, which "
         "includes imports, worker start-up and lazy initialisation.",
     )  # fmt: skip
-    table = TableView(
+    table = Table(
         "Cold start (ms)",
         ("configuration", "to /healthz", "to first request", "range", "spawns", "request"),
         tuple(rows),
@@ -345,7 +336,7 @@ def _experiments(results: Results) -> tuple[Experiment, ...]:
                 Verdict(v.claim, v.outcome.value, v.condition, v.rule, v.findings)
                 for v in record.verdicts
             ),
-            tables=tuple(TableView(t.title, t.columns, t.rows, t.note) for t in record.tables),
+            tables=record.tables,
             error=record.error,
         )
         for record in report.experiments

@@ -7,8 +7,9 @@ from pathlib import Path
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from fwbench import __version__
+from fwbench.experiments.model import Table
 from fwbench.harness.results import Results
-from fwbench.report.model import Report, TableView, build_report
+from fwbench.report.model import Report, build_report
 
 _SYMBOLS = {"supported": "\u2713", "contradicted": "\u2717", "depends on configuration": "\u25d0"}
 _CLASSES = {"supported": "supported", "contradicted": "contradicted"}
@@ -28,7 +29,7 @@ def _md(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def _md_table(table: TableView) -> str:
+def _md_table(table: Table) -> str:
     """A Markdown table: bold title, header, right-aligned number columns."""
     lines = [
         f"**{_md(table.title)}**",
