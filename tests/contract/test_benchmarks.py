@@ -115,10 +115,10 @@ QUERY_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("raw", "count"), QUERY_CASES)
-def test_queries_clamps_its_parameter(api: httpx.Client, raw: str | None, count: int) -> None:
+def _assert_clamped_worlds(api: httpx.Client, path: str, raw: str | None, count: int) -> None:
+    """GET ``path`` with ``queries=raw`` (absent when None) answers ``count`` world rows."""
     params = {} if raw is None else {"queries": raw}
-    response = api.get("/queries", params=params)
+    response = api.get(path, params=params)
     assert response.status_code == 200, describe(response)
     assert response.headers["content-type"] == "application/json"
     rows = response.json()
@@ -126,6 +126,11 @@ def test_queries_clamps_its_parameter(api: httpx.Client, raw: str | None, count:
     assert len(rows) == count
     for row in rows:
         _assert_world(row)
+
+
+@pytest.mark.parametrize(("raw", "count"), QUERY_CASES)
+def test_queries_clamps_its_parameter(api: httpx.Client, raw: str | None, count: int) -> None:
+    _assert_clamped_worlds(api, "/queries", raw, count)
 
 
 @pytest.mark.parametrize(
@@ -138,15 +143,7 @@ def test_queries_clamps_its_parameter(api: httpx.Client, raw: str | None, count:
     ],
 )
 def test_updates_clamps_its_parameter(api: httpx.Client, raw: str | None, count: int) -> None:
-    params = {} if raw is None else {"queries": raw}
-    response = api.get("/updates", params=params)
-    assert response.status_code == 200, describe(response)
-    assert response.headers["content-type"] == "application/json"
-    rows = response.json()
-    assert isinstance(rows, list)
-    assert len(rows) == count
-    for row in rows:
-        _assert_world(row)
+    _assert_clamped_worlds(api, "/updates", raw, count)
 
 
 def test_updates_returns_what_is_stored_afterwards(api: httpx.Client, service: Service) -> None:
