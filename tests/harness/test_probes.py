@@ -58,32 +58,15 @@ def test_import_failure_is_reported() -> None:
 def test_samples_master_and_workers_of_a_real_server() -> None:
     # granian runs a main process and one worker process: a two-process tree.
     with start_downstream(port=next(PORTS)) as server:
+        load = LoadSpec(
+            server.url, "/delay?ms=0", "get", connections=2, duration_s=1, threads=1, timeout_s=5
+        )
         with MemorySampler(
             server, cpus=tuple(sorted(os.sched_getaffinity(0))), interval_s=0.1
         ) as sampler:
-            run_load(
-                LoadSpec(
-                    server.url,
-                    "/delay?ms=0",
-                    "get",
-                    connections=2,
-                    duration_s=1,
-                    threads=1,
-                    timeout_s=5,
-                )
-            )
+            run_load(load)
             sampler.steady()
-            run_load(
-                LoadSpec(
-                    server.url,
-                    "/delay?ms=0",
-                    "get",
-                    connections=2,
-                    duration_s=1,
-                    threads=1,
-                    timeout_s=5,
-                )
-            )
+            run_load(load)
         profile = sampler.profile()
         pids = {process.pid for process in server.processes()}
     assert profile is not None
