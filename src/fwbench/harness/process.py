@@ -43,6 +43,7 @@ from fwbench.harness.errors import (
     PortInUse,
     ServiceStartFailed,
 )
+from fwbench.harness.load import cpu_list
 from fwbench.harness.servers import ServerConfig, canonical_server, configure
 from fwbench.services.downstream.faults import ERROR_RATE_ENV, LATENCY_ENV, Faults
 
@@ -371,9 +372,9 @@ def _pinned(argv: list[str], cpus: Iterable[int] | None) -> tuple[list[str], fro
     pinned = frozenset(cpus)
     available = os.sched_getaffinity(0)
     if not pinned or not pinned <= available:
-        missing = _cpu_list(pinned - available) or "(none given)"
+        missing = cpu_list(pinned - available) or "(none given)"
         raise InvalidOption(
-            f"CPU {missing} is not available here", f"choose among CPUs {_cpu_list(available)}"
+            f"CPU {missing} is not available here", f"choose among CPUs {cpu_list(available)}"
         )
     taskset = shutil.which("taskset")
     if taskset is None:
@@ -381,11 +382,7 @@ def _pinned(argv: list[str], cpus: Iterable[int] | None) -> tuple[list[str], fro
             "taskset is not installed, so services cannot be pinned to CPUs",
             "install util-linux (apt-get install util-linux) or leave --cpus out",
         )
-    return [taskset, "-c", _cpu_list(pinned), *argv], pinned
-
-
-def _cpu_list(cpus: Iterable[int]) -> str:
-    return ",".join(str(cpu) for cpu in sorted(cpus))
+    return [taskset, "-c", cpu_list(pinned), *argv], pinned
 
 
 def run_bootstrap(framework: str, env: Mapping[str, str]) -> None:
