@@ -55,6 +55,35 @@ MAX_AMOUNT: Final = "1000000.00"
 #: Environment variable that enables the ``/_lab/*`` experiment endpoints.
 LAB_FLAG: Final = "FWBENCH_LAB"
 
+#: Environment variable naming the cross-cutting extras a service leaves out, as a
+#: comma-separated list of ``EXTRAS`` (or ``all``). Unset or empty: every extra is on, as
+#: the contract requires. Only the fairness benchmark sets it, to measure what each extra
+#: costs per framework on the TechEmpower endpoints; the contract suite never does.
+EXTRAS_OFF_FLAG: Final = "FWBENCH_EXTRAS_OFF"
+
+#: The contract's cross-cutting extras, each of which a service can leave out for the
+#: fairness benchmark: the ``X-Request-ID`` header, Prometheus metrics, the audit log,
+#: and the request-body size check.
+EXTRAS: Final[tuple[str, ...]] = ("request-id", "metrics", "audit", "body-limit")
+
+
+def extras_off(raw: str | None) -> frozenset[str]:
+    """The extras named by ``$FWBENCH_EXTRAS_OFF`` (``raw``; None or empty: none).
+
+    ``all`` names every extra. An unknown name raises ValueError naming the known ones, so a
+    typo never silently measures the service with the extra still on.
+    """
+    names = {name.strip() for name in (raw or "").split(",") if name.strip()}
+    if "all" in names:
+        return frozenset(EXTRAS)
+    unknown = sorted(names - set(EXTRAS))
+    if unknown:
+        raise ValueError(
+            f"{EXTRAS_OFF_FLAG} names unknown extras {', '.join(unknown)}: "
+            f"use any of {', '.join(EXTRAS)} or all"
+        )
+    return frozenset(names)
+
 
 def clamp_queries(raw: str | None) -> int:
     """Parse the TechEmpower ``queries`` parameter: missing or not an integer counts as
