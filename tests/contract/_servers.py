@@ -29,7 +29,8 @@ import psutil
 import psycopg
 from psycopg import sql
 
-FRAMEWORKS: Final = ("fastapi", "flask", "django")
+from fwbench.services.downstream.faults import Faults
+
 DATABASES: Final = ("sqlite", "postgres")
 
 #: Seconds a service may take to bootstrap its database and answer /healthz.
@@ -299,32 +300,6 @@ def _base_env() -> dict[str, str]:
         env.pop(variable, None)
     env["PYTHONUNBUFFERED"] = "1"
     return env
-
-
-@dataclass(frozen=True)
-class Faults:
-    """The downstream's runtime fault settings (``PUT /_faults``).
-
-    Attributes:
-        latency_ms: extra delay before /score answers.
-        error_rate: share of /score requests answered with ``status`` (0.0 .. 1.0).
-        score: the score /score returns, or None for the deterministic score.
-        status: the HTTP status of injected errors.
-    """
-
-    latency_ms: int = 0
-    error_rate: float = 0.0
-    score: float | None = None
-    status: int = 500
-
-    def as_json(self) -> dict[str, Any]:
-        """The request body of ``PUT /_faults``."""
-        return {
-            "latency_ms": self.latency_ms,
-            "error_rate": self.error_rate,
-            "score": self.score,
-            "status": self.status,
-        }
 
 
 @dataclass

@@ -19,10 +19,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from fwbench.harness.servers import FRAMEWORKS
 from tests.contract._checks import CreateTransaction
 from tests.contract._servers import (
     DATABASES,
-    FRAMEWORKS,
     Downstream,
     Service,
     ServicePool,

@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from fwbench.contract import MAX_BODY_BYTES
+from fwbench.services.downstream.faults import Faults
 from tests.contract._checks import (
     AUDIT_FIELDS,
     CreateTransaction,
@@ -17,7 +18,7 @@ from tests.contract._checks import (
     assert_timestamp_now,
     describe,
 )
-from tests.contract._servers import Downstream, Faults
+from tests.contract._servers import Downstream
 
 
 def _audit_rows(

@@ -9,8 +9,9 @@ import httpx
 import pytest
 
 from fwbench.contract import DECLINE_THRESHOLD
+from fwbench.services.downstream.faults import Faults
 from tests.contract._checks import CreateTransaction, assert_problem, assert_transaction, describe
-from tests.contract._servers import DOWNSTREAM_TIMEOUT, Downstream, Faults, Service
+from tests.contract._servers import DOWNSTREAM_TIMEOUT, Downstream, Service
 
 #: A downstream delay comfortably above the services' DOWNSTREAM_TIMEOUT.
 SLOW_MS = int(DOWNSTREAM_TIMEOUT * 1000) + 1000

@@ -11,9 +11,9 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from psycopg import sql
 
+from fwbench.harness.servers import FRAMEWORKS
 from tests.contract._checks import assert_problem, describe, media_type
 from tests.contract._servers import (
-    FRAMEWORKS,
     WORKERS,
     Service,
     ServicePool,

@@ -14,7 +14,6 @@ from packaging.utils import canonicalize_name
 from fwbench.experiments.footprint import (
     DIRECT_DEPENDENCIES,
     LOADED_BY_CONFIGURATION,
-    PACKAGES,
     Footprint,
     closure,
     measure_footprint,
@@ -22,6 +21,7 @@ from fwbench.experiments.footprint import (
     python_code_lines,
 )
 from fwbench.experiments.model import Outcome
+from fwbench.harness.servers import FRAMEWORK_FACTS, Framework
 
 
 def _runtime_imports(tree: ast.AST) -> set[str]:
@@ -54,8 +54,8 @@ def _imported_distributions(directory: Path) -> set[str]:
 
 
 @pytest.mark.parametrize("framework", list(DIRECT_DEPENDENCIES))
-def test_direct_dependencies_cover_what_the_code_imports(framework: str) -> None:
-    directory = package_dir(PACKAGES[framework])
+def test_direct_dependencies_cover_what_the_code_imports(framework: Framework) -> None:
+    directory = package_dir(FRAMEWORK_FACTS[framework].package)
     assert directory is not None
     imported = _imported_distributions(directory)
     dists, missing = closure(DIRECT_DEPENDENCIES[framework])
@@ -64,8 +64,10 @@ def test_direct_dependencies_cover_what_the_code_imports(framework: str) -> None
 
 
 @pytest.mark.parametrize("framework", list(DIRECT_DEPENDENCIES))
-def test_every_direct_dependency_is_imported_or_loaded_by_configuration(framework: str) -> None:
-    directory = package_dir(PACKAGES[framework])
+def test_every_direct_dependency_is_imported_or_loaded_by_configuration(
+    framework: Framework,
+) -> None:
+    directory = package_dir(FRAMEWORK_FACTS[framework].package)
     assert directory is not None
     imported = _imported_distributions(directory)
     declared = {canonicalize_name(Requirement(r).name) for r in DIRECT_DEPENDENCIES[framework]}

@@ -20,12 +20,12 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from fwbench.advice.capacity import CapacityPlan, plan_capacity
-from fwbench.advice.evidence import FRAMEWORK_NAMES, Evidence, SetupEvidence
-from fwbench.advice.profile import FRAMEWORKS, Deployment, Profile, Workload
+from fwbench.advice.evidence import Evidence, SetupEvidence
+from fwbench.advice.profile import Deployment, Profile, Workload
 from fwbench.advice.risks import Risk, risks_for
 from fwbench.advice.rules import RULES, WEIGHTS, Check, Criterion, Rule
 from fwbench.experiments.verdicts import ROUND_FIGURE_FACTOR, ratio_threshold
-from fwbench.harness.servers import configure
+from fwbench.harness.servers import FRAMEWORK_NAMES, FRAMEWORKS, configure
 
 #: A setup serving at least this fraction of the best per-instance throughput counts as
 #: "the best" (+1 capacity); below :data:`SLOW_FRACTION` of it, as slow (-1).

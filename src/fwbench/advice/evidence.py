@@ -15,19 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from fwbench.experiments.runner import ClaimsReport
 from fwbench.harness.results import Machine, Point, Results, ServiceRun
-from fwbench.harness.servers import configure
-
-#: Human names of the servers, as written in recommendations.
-SERVER_NAMES: dict[str, str] = {
-    "uvicorn": "uvicorn",
-    "granian": "granian",
-    "gunicorn-sync": "gunicorn sync",
-    "gunicorn-gthread": "gunicorn gthread",
-    "gunicorn-gevent": "gunicorn gevent",
-}
-
-#: Display names of the frameworks.
-FRAMEWORK_NAMES: dict[str, str] = {"fastapi": "FastAPI", "flask": "Flask", "django": "Django"}
+from fwbench.harness.servers import configure, is_framework, server_name
 
 
 @dataclass(frozen=True)
@@ -97,7 +85,7 @@ class SetupEvidence:
         x 4 threads``; ``workers`` overrides the measured worker count (default: as
         measured)."""
         count = self.workers if workers is None else workers
-        text = f"{SERVER_NAMES.get(self.server, self.server)}, {count} worker"
+        text = f"{server_name(self.server)}, {count} worker"
         text += "" if count == 1 else "s"
         if self.threads:
             text += f" x {self.threads} threads"
@@ -213,7 +201,7 @@ def evidence_from_results(results: Results, source: str) -> Evidence:
     # framework/server pair, described by its first start.
     for service in results.services:
         pair = (service.framework, service.server)
-        if pair not in seen and service.framework in FRAMEWORK_NAMES:
+        if pair not in seen and is_framework(service.framework):
             seen.add(pair)
             setups.append(_setup(results, service))
     return Evidence(source, describe_machine(results.machine), tuple(setups), claims_from(results))

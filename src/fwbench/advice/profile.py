@@ -17,7 +17,8 @@ from typing import Any
 
 import yaml
 
-FRAMEWORKS: tuple[str, ...] = ("fastapi", "flask", "django")
+from fwbench.harness.servers import FRAMEWORKS
+
 OBSERVABILITY: tuple[str, ...] = ("metrics", "logging", "tracing")
 
 

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from fwbench.advice.profile import FRAMEWORKS, OBSERVABILITY, Profile
+from fwbench.advice.profile import OBSERVABILITY, Profile
+from fwbench.harness.servers import FRAMEWORKS
 
 
 @dataclass(frozen=True)

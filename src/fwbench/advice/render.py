@@ -14,10 +14,10 @@ from rich.text import Text
 
 from fwbench.advice.capacity import HEADROOM, CapacityPlan
 from fwbench.advice.engine import Advice, Option, Status
-from fwbench.advice.evidence import FRAMEWORK_NAMES
 from fwbench.advice.profile import Deployment, Profile
 from fwbench.advice.risks import Risk
 from fwbench.advice.rules import WEIGHTS, Criterion
+from fwbench.harness.servers import FRAMEWORK_NAMES, FRAMEWORKS
 
 #: Version of the JSON document; bump it when a field changes meaning or disappears.
 ADVICE_FORMAT = "fwbench-advice/1"
@@ -57,7 +57,7 @@ def _scores(advice: Advice) -> Table:
     )
     table.add_column("Criterion")
     table.add_column("Weight", justify="right")
-    options = sorted(advice.options, key=lambda o: list(FRAMEWORK_NAMES).index(o.framework))
+    options = sorted(advice.options, key=lambda o: FRAMEWORKS.index(o.framework))
     for option in options:
         table.add_column(FRAMEWORK_NAMES[option.framework], justify="right")
     for criterion in Criterion:

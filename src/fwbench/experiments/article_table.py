@@ -30,9 +30,7 @@ from fwbench.experiments.context import Context
 from fwbench.experiments.model import Experiment, Plan, Table, Verdict, failures_table, noting
 from fwbench.experiments.verdicts import table_column_rule
 from fwbench.harness.errors import FwbenchError
-from fwbench.harness.servers import FRAMEWORKS, canonical_server
-
-NAMES: Final = {"fastapi": "FastAPI", "flask": "Flask", "django": "Django"}
+from fwbench.harness.servers import FRAMEWORK_NAMES, FRAMEWORKS, canonical_server
 
 #: The article's table, per framework: requests/s (I/O), memory (MB), cold start (ms).
 ARTICLE_RPS: Final = {"FastAPI": 12_000.0, "Flask": 4_500.0, "Django": 2_800.0}
@@ -93,11 +91,11 @@ def column(
     result: dict[str, dict[str, float]] = {}
     for configuration in dict.fromkeys(entry.configuration for entry in evidence.entries):
         values = {
-            NAMES[entry.framework]: value(entry)
+            FRAMEWORK_NAMES[entry.framework]: value(entry)
             for entry in evidence.entries
             if entry.configuration == configuration
         }
-        if len(values) == len(NAMES) and all(v is not None for v in values.values()):
+        if len(values) == len(FRAMEWORK_NAMES) and all(v is not None for v in values.values()):
             result[configuration] = {name: v for name, v in values.items() if v is not None}
     return result
 
@@ -166,7 +164,7 @@ class ArticleTable(Experiment[ArticleTableEvidence]):
     def tables(self, evidence: ArticleTableEvidence) -> tuple[Table, ...]:
         rows = []
         for entry in evidence.entries:
-            name = NAMES[entry.framework]
+            name = FRAMEWORK_NAMES[entry.framework]
             cold = "-" if entry.cold_start_ms is None else f"{entry.cold_start_ms:,.0f}"
             rows.append(
                 (

@@ -25,6 +25,7 @@ from packaging.utils import canonicalize_name
 from fwbench.experiments.context import Context
 from fwbench.experiments.model import Experiment, Plan, Table, Verdict
 from fwbench.experiments.verdicts import sprawl_rule
+from fwbench.harness.servers import FRAMEWORK_FACTS, Framework
 
 #: What each implementation needs at run time, as requirement strings (extras included):
 #: the libraries its service package imports, plus those it loads by configuration
@@ -32,7 +33,7 @@ from fwbench.experiments.verdicts import sprawl_rule
 #: available to all three (fwbench.harness.servers) and a service runs under any one of
 #: them. tests/experiments/test_footprint.py checks this against the imports of each
 #: package, so it cannot drift from the code.
-DIRECT_DEPENDENCIES: Final[dict[str, tuple[str, ...]]] = {
+DIRECT_DEPENDENCIES: Final[dict[Framework, tuple[str, ...]]] = {
     "fastapi": (
         "fastapi",
         "pydantic",
@@ -80,13 +81,6 @@ LOADED_BY_CONFIGURATION: Final[dict[str, dict[str, str]]] = {
         "psycopg": "Django's PostgreSQL backend and its connection pool",
         "whitenoise": "serves the admin's static files, named in the MIDDLEWARE setting",
     },
-}
-
-#: The service package of each implementation (docs/architecture.md).
-PACKAGES: Final[dict[str, str]] = {
-    "fastapi": "fwbench.services.fastapi_service",
-    "flask": "fwbench.services.flask_service",
-    "django": "fwbench.services.django_service",
 }
 
 #: "Plugin sprawl: Suddenly you're maintaining 15 fragile dependencies".
@@ -239,7 +233,7 @@ def measure_footprint() -> FootprintEvidence:
     """Measure every implementation whose package is present."""
     implementations = []
     for framework, requirements in DIRECT_DEPENDENCIES.items():
-        directory = package_dir(PACKAGES[framework])
+        directory = package_dir(FRAMEWORK_FACTS[framework].package)
         if directory is None:
             continue
         dists, missing = closure(requirements)

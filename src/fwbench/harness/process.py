@@ -44,7 +44,13 @@ from fwbench.harness.errors import (
     ServiceStartFailed,
 )
 from fwbench.harness.load import cpu_list
-from fwbench.harness.servers import ServerConfig, canonical_server, configure
+from fwbench.harness.servers import (
+    FRAMEWORK_FACTS,
+    Framework,
+    ServerConfig,
+    canonical_server,
+    configure,
+)
 from fwbench.services.downstream.faults import ERROR_RATE_ENV, LATENCY_ENV, Faults
 
 #: Tokens used when ``API_TOKEN`` / ``ADMIN_TOKEN`` are not in the environment.
@@ -56,17 +62,6 @@ DEFAULT_TOKENS: Final[dict[str, str]] = {
 #: RSGI target of the downstream service, always run by granian with one worker: its
 #: fault settings live in process memory, and one core serves far more than needed.
 DOWNSTREAM_APP: Final = "fwbench.services.downstream.app:app"
-
-_PACKAGES: Final[dict[str, str]] = {
-    "fastapi": "fwbench.services.fastapi_service",
-    "flask": "fwbench.services.flask_service",
-    "django": "fwbench.services.django_service",
-}
-
-#: Variables a framework needs besides the 12-factor ones (docs/architecture.md).
-_FRAMEWORK_ENV: Final[dict[str, dict[str, str]]] = {
-    "django": {"DJANGO_SETTINGS_MODULE": "fwbench.services.django_service.project.settings"},
-}
 
 #: Seconds a database bootstrap may take (seeding 10,000 rows is well under that).
 _BOOTSTRAP_TIMEOUT: Final = 300
@@ -385,7 +380,7 @@ def _pinned(argv: list[str], cpus: Iterable[int] | None) -> tuple[list[str], fro
     return [taskset, "-c", cpu_list(pinned), *argv], pinned
 
 
-def run_bootstrap(framework: str, env: Mapping[str, str]) -> None:
+def run_bootstrap(framework: Framework, env: Mapping[str, str]) -> None:
     """Create and seed ``framework``'s database (``python -m <service>.bootstrap``).
 
     Args:
@@ -396,7 +391,7 @@ def run_bootstrap(framework: str, env: Mapping[str, str]) -> None:
         BootstrapFailed: it exited non-zero (the message carries its last stderr line)
             or ran longer than five minutes.
     """
-    module = f"{_PACKAGES[framework]}.bootstrap"
+    module = f"{FRAMEWORK_FACTS[framework].package}.bootstrap"
     try:
         result = subprocess.run(
             [sys.executable, "-m", module],
@@ -481,7 +476,7 @@ def start_service(
     env = {
         "DATABASE_URL": database_url_for(framework, database_url, state_dir),
         **{name: os.environ.get(name, token) for name, token in DEFAULT_TOKENS.items()},
-        **_FRAMEWORK_ENV.get(framework, {}),
+        **FRAMEWORK_FACTS[config.framework].env,
         # Server output goes to a log file when captured: line-buffer it.
         "PYTHONUNBUFFERED": "1",
     }
@@ -490,7 +485,7 @@ def start_service(
     if bootstrap:
         if announce is not None:
             announce(f"preparing the {framework} database {env['DATABASE_URL']}")
-        run_bootstrap(framework, {**env, **(extra_env or {})})
+        run_bootstrap(config.framework, {**env, **(extra_env or {})})
     workdir = Path(tempfile.mkdtemp(prefix=f"fwbench-{framework}-"))
     if config.multiprocess:
         # prometheus_client's multiprocess mode: a fresh, empty directory per run.

@@ -25,23 +25,80 @@ Settings shared by every command line, and why:
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Final
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Final, Literal, get_args
+
+from typing_extensions import TypeIs
 
 from fwbench.harness.errors import InvalidOption, UnknownServer
 
-#: The three frameworks compared, in report order.
-FRAMEWORKS: Final[tuple[str, ...]] = ("fastapi", "flask", "django")
+#: The three frameworks compared; the order of the Literal is the report order.
+Framework = Literal["fastapi", "flask", "django"]
 
 #: Every server name fwbench knows.
-SERVERS: Final[tuple[str, ...]] = (
-    "uvicorn",
-    "granian",
-    "gunicorn-sync",
-    "gunicorn-gthread",
-    "gunicorn-gevent",
-)
+Server = Literal["uvicorn", "granian", "gunicorn-sync", "gunicorn-gthread", "gunicorn-gevent"]
+
+#: How a server calls the application.
+Interface = Literal["asgi", "wsgi"]
+
+
+@dataclass(frozen=True)
+class FrameworkFacts:
+    """What fwbench knows about one framework's implementation (docs/architecture.md).
+
+    Attributes:
+        name: display name, as written in tables, reports and recommendations.
+        package: the implementation's package under ``fwbench.services``.
+        entry_points: the ``module:attribute`` import target, by interface.
+        env: variables the framework needs besides the 12-factor ones.
+    """
+
+    name: str
+    package: str
+    entry_points: Mapping[Interface, str]
+    env: Mapping[str, str] = field(default_factory=dict)
+
+
+#: The one table of framework facts; every other mapping below is derived from it.
+FRAMEWORK_FACTS: Final[dict[Framework, FrameworkFacts]] = {
+    "fastapi": FrameworkFacts(
+        "FastAPI",
+        "fwbench.services.fastapi_service",
+        {"asgi": "fwbench.services.fastapi_service.app:app"},
+    ),
+    "flask": FrameworkFacts(
+        "Flask",
+        "fwbench.services.flask_service",
+        {"wsgi": "fwbench.services.flask_service.wsgi:app"},
+    ),
+    "django": FrameworkFacts(
+        "Django",
+        "fwbench.services.django_service",
+        {
+            "wsgi": "fwbench.services.django_service.project.wsgi:application",
+            "asgi": "fwbench.services.django_service.project.asgi:application",
+        },
+        {"DJANGO_SETTINGS_MODULE": "fwbench.services.django_service.project.settings"},
+    ),
+}
+
+#: Human names of the servers, as written in tables and recommendations.
+SERVER_NAMES: Final[dict[Server, str]] = {
+    "uvicorn": "uvicorn",
+    "granian": "granian",
+    "gunicorn-sync": "gunicorn sync",
+    "gunicorn-gthread": "gunicorn gthread",
+    "gunicorn-gevent": "gunicorn gevent",
+}
+
+FRAMEWORKS: Final[tuple[Framework, ...]] = get_args(Framework)
+SERVERS: Final[tuple[Server, ...]] = get_args(Server)
+
+#: Display names of the frameworks, looked up by the plain strings results files hold.
+FRAMEWORK_NAMES: Final[Mapping[str, str]] = {
+    framework: facts.name for framework, facts in FRAMEWORK_FACTS.items()
+}
 
 #: Ports ``fwbench serve`` uses when ``--port`` is not given: distinct, so the three
 #: services and the downstream can run side by side. 8900 is the downstream address
@@ -53,21 +110,27 @@ DEFAULT_PORTS: Final[dict[str, int]] = {
     "downstream": 8900,
 }
 
-#: Import targets of each framework, by interface (docs/architecture.md).
-_ENTRY_POINTS: Final[dict[str, dict[str, str]]] = {
-    "fastapi": {"asgi": "fwbench.services.fastapi_service.app:app"},
-    "flask": {"wsgi": "fwbench.services.flask_service.wsgi:app"},
-    "django": {
-        "wsgi": "fwbench.services.django_service.project.wsgi:application",
-        "asgi": "fwbench.services.django_service.project.asgi:application",
-    },
-}
+
+def is_framework(name: str) -> TypeIs[Framework]:
+    """True when ``name`` is one of :data:`FRAMEWORKS` (narrows it for the type checker)."""
+    return name in FRAMEWORK_FACTS
+
+
+def is_server(name: str) -> TypeIs[Server]:
+    """True when ``name`` is one of :data:`SERVERS` (narrows it for the type checker)."""
+    return name in SERVER_NAMES
+
+
+def server_name(server: str) -> str:
+    """The human name of a server (``gunicorn gthread``), or ``server`` itself when unknown."""
+    return SERVER_NAMES[server] if is_server(server) else server
+
 
 #: Supported pairs as ``framework -> ((server, interface), ...)``, canonical server
 #: first. The canonical server is what each framework's documentation deploys with:
 #: FastAPI on uvicorn; Flask and Django on gunicorn's default sync worker. Django runs
 #: under granian through WSGI, its synchronous ORM's native interface.
-_PAIRS: Final[dict[str, tuple[tuple[str, str], ...]]] = {
+_PAIRS: Final[dict[Framework, tuple[tuple[Server, Interface], ...]]] = {
     "fastapi": (("uvicorn", "asgi"), ("granian", "asgi")),
     "flask": (
         ("gunicorn-sync", "wsgi"),
@@ -101,7 +164,7 @@ class _Rule:
     advice: str
 
 
-_RULES: Final[dict[str, _Rule]] = {
+_RULES: Final[dict[Server, _Rule]] = {
     # gunicorn docs, Design > How many workers?: "Start with `(2 * num_cores) + 1`".
     "gunicorn-sync": _Rule(
         workers=lambda cores: 2 * cores + 1,
@@ -168,7 +231,10 @@ _RULES: Final[dict[str, _Rule]] = {
 
 #: ``(server, interface)`` pairs whose threads per worker ``--threads`` may set:
 #: gunicorn's ``--threads`` and granian's WSGI ``--blocking-threads``.
-_THREADED: Final[tuple[tuple[str, str], ...]] = (("gunicorn-gthread", "wsgi"), ("granian", "wsgi"))
+_THREADED: Final[tuple[tuple[Server, Interface], ...]] = (
+    ("gunicorn-gthread", "wsgi"),
+    ("granian", "wsgi"),
+)
 
 
 @dataclass(frozen=True)
@@ -188,9 +254,9 @@ class ServerConfig:
             that the user overrode them.
     """
 
-    framework: str
-    server: str
-    interface: str
+    framework: Framework
+    server: Server
+    interface: Interface
     app: str
     cores: int
     workers: int
@@ -249,25 +315,25 @@ class ServerConfig:
         ]  # fmt: skip
 
 
-def _check_framework(framework: str) -> None:
-    if framework not in _PAIRS:
+def _known(framework: str) -> Framework:
+    if not is_framework(framework):
         raise UnknownServer(
             f"unknown framework {framework!r}",
             f"use one of: {', '.join(FRAMEWORKS)}",
         )
+    return framework
 
 
-def servers_for(framework: str) -> tuple[str, ...]:
+def servers_for(framework: str) -> tuple[Server, ...]:
     """The server names ``framework`` runs on, canonical first.
 
     Raises:
         UnknownServer: ``framework`` is not one of :data:`FRAMEWORKS`.
     """
-    _check_framework(framework)
-    return tuple(server for server, _ in _PAIRS[framework])
+    return tuple(server for server, _ in _PAIRS[_known(framework)])
 
 
-def canonical_server(framework: str) -> str:
+def canonical_server(framework: str) -> Server:
     """The server a framework is measured on by default (fastapi: uvicorn, flask and
     django: gunicorn-sync).
 
@@ -277,7 +343,7 @@ def canonical_server(framework: str) -> str:
     return servers_for(framework)[0]
 
 
-def all_pairs() -> tuple[tuple[str, str], ...]:
+def all_pairs() -> tuple[tuple[Framework, Server], ...]:
     """Every supported ``(framework, server)`` pair, frameworks in report order."""
     return tuple(
         (framework, server) for framework in FRAMEWORKS for server in servers_for(framework)
@@ -306,9 +372,9 @@ def configure(
         InvalidOption: ``cores``/``workers``/``threads`` below 1, or ``threads`` for a
             server without a thread setting.
     """
-    interfaces = dict(_PAIRS[framework]) if framework in _PAIRS else {}
-    if server not in interfaces:
-        _check_framework(framework)
+    known = _known(framework)
+    interfaces = dict(_PAIRS[known])
+    if not is_server(server) or server not in interfaces:
         raise UnknownServer(
             f"{framework} does not run on server {server!r}",
             f"use one of: {', '.join(servers_for(framework))}",
@@ -333,10 +399,10 @@ def configure(
     if overrides:
         advice = f"set by the user ({', '.join(overrides)}); documented rule: {advice}"
     return ServerConfig(
-        framework=framework,
+        framework=known,
         server=server,
         interface=interface,
-        app=_ENTRY_POINTS[framework][interface],
+        app=FRAMEWORK_FACTS[known].entry_points[interface],
         cores=cores,
         workers=workers if workers is not None else rule.workers(cores),
         threads=threads if threads is not None else rule.threads(cores) if rule.threads else None,

@@ -10,10 +10,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from fwbench.advice.evidence import FRAMEWORK_NAMES, SERVER_NAMES, claims_report
+from fwbench.advice.evidence import claims_report
 from fwbench.experiments.model import Table
 from fwbench.harness.results import Point, Results, ServiceRun
 from fwbench.harness.scenarios import SCENARIOS
+from fwbench.harness.servers import FRAMEWORK_NAMES, server_name
 from fwbench.report.svg import (
     Bar,
     RangeRow,
@@ -38,7 +39,7 @@ _PERCENTILES = (("p50", "p50"), ("p90", "p90"), ("p99", "p99"), ("p99.9", "p99_9
 
 def pair_label(framework: str, server: str) -> str:
     """e.g. ``Flask · gunicorn gthread``."""
-    return f"{FRAMEWORK_NAMES.get(framework, framework)} \u00b7 {SERVER_NAMES.get(server, server)}"
+    return f"{FRAMEWORK_NAMES.get(framework, framework)} \u00b7 {server_name(server)}"
 
 
 @dataclass(frozen=True)
@@ -158,7 +159,7 @@ def _article(results: Results) -> tuple[tuple[ArticleRow, ...], str]:
                 framework=framework,
                 name=FRAMEWORK_NAMES[framework],
                 color=color_for(framework),
-                configuration=f"{SERVER_NAMES.get(server, server)}, {service.workers} "
+                configuration=f"{server_name(server)}, {service.workers} "
                 f"worker{'s' if service.workers > 1 else ''}{threads}",
                 article_rps=rps,
                 measured_rps=max((p.throughput.median for p in points), default=None),
