@@ -34,7 +34,6 @@ from fwbench.harness.results import (
     ServiceRun,
     SocketErrors,
 )
-from fwbench.harness.runner import redacted
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = ROOT / "src" / "fwbench" / "harness" / "results.schema.json"
@@ -406,15 +405,3 @@ def test_every_field_written_is_in_the_schema() -> None:
     schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
     assert '"additionalProperties": true' not in json.dumps(schema)
     validator().validate(results().to_json())
-
-
-@pytest.mark.parametrize(
-    ("url", "expected"),
-    [
-        ("postgresql://app:secret@db:5432/x", "postgresql://app@db:5432/x"),
-        ("postgresql://app@db/x", "postgresql://app@db/x"),
-        ("sqlite:////tmp/a.sqlite3", "sqlite:////tmp/a.sqlite3"),
-    ],
-)
-def test_database_urls_are_recorded_without_password(url: str, expected: str) -> None:
-    assert redacted(url) == expected

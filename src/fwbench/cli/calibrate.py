@@ -13,9 +13,8 @@ from fwbench.harness.calibrate import calibration_path, store_calibration
 from fwbench.harness.display import make_console
 from fwbench.harness.errors import FwbenchError, InvalidOption
 from fwbench.harness.load import find_wrk
-from fwbench.harness.machine import describe_machine
+from fwbench.harness.machine import default_placement, describe_machine
 from fwbench.harness.process import exit_on_sigterm, free_port
-from fwbench.harness.runner import default_placement
 
 
 @click.command()

@@ -21,10 +21,10 @@ from fwbench.experiments.registry import EXPERIMENTS, select
 from fwbench.experiments.render import print_record, print_start, print_summary
 from fwbench.experiments.runner import ClaimsReport, ExperimentRecord, run_experiments
 from fwbench.harness.errors import FwbenchError
-from fwbench.harness.machine import describe_machine
+from fwbench.harness.machine import default_placement, describe_machine
 from fwbench.harness.process import exit_on_sigterm
 from fwbench.harness.results import Results
-from fwbench.harness.runner import build_config, default_output, default_placement, preflight
+from fwbench.harness.runconfig import build_config, default_output, preflight
 from fwbench.report import write_report
 
 

@@ -19,9 +19,10 @@ from fwbench.cli._options import (
 from fwbench.harness.calibrate import calibration_path
 from fwbench.harness.display import make_console, print_plan, print_summary
 from fwbench.harness.errors import FwbenchError
-from fwbench.harness.machine import describe_machine
+from fwbench.harness.machine import default_placement, describe_machine
 from fwbench.harness.process import exit_on_sigterm
-from fwbench.harness.runner import Run, build_config, default_output, default_placement, preflight
+from fwbench.harness.runconfig import build_config, default_output, preflight
+from fwbench.harness.runner import Run
 from fwbench.harness.scenarios import DEFAULT_SCENARIOS, SCENARIOS
 from fwbench.harness.servers import FRAMEWORKS, configure
 from fwbench.report import write_report

@@ -11,17 +11,16 @@ one is reused by the others in the same run (:attr:`Context.shared`).
 
 from __future__ import annotations
 
-import http.client
 import math
 import time
 from abc import abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar, Final, TypeVar
-from urllib.parse import urlsplit
 
 from fwbench.experiments.context import Context
 from fwbench.experiments.model import Experiment, Plan
+from fwbench.harness import http
 from fwbench.harness.errors import FwbenchError
 from fwbench.harness.load import LoadSpec, run_load
 from fwbench.harness.probes import MemorySampler
@@ -117,46 +116,22 @@ def load(
     return figures(run_load(spec), connections)
 
 
-def get(url: str, path: str, timeout_s: float = 10.0) -> tuple[int, dict[str, str], bytes]:
-    """One ``GET``: status, headers (lower-case names) and body. Raises ``OSError`` on a
-    connection failure or a timeout."""
-    return request("GET", url, path, timeout_s)
-
-
-def request(
-    method: str, url: str, path: str, timeout_s: float = 60.0
-) -> tuple[int, dict[str, str], bytes]:
-    """One HTTP request without a body: status, headers (lower-case names) and body.
-
-    Raises ``OSError`` on a connection failure, a timeout, or a response cut short (a
-    streamed body the server could not finish)."""
-    parts = urlsplit(url)
-    conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=timeout_s)
-    try:
-        conn.request(method, path)
-        response = conn.getresponse()
-        body = response.read()
-        return response.status, {k.lower(): v for k, v in response.getheaders()}, body
-    except http.client.HTTPException as error:
-        raise ConnectionError(f"the response broke off ({type(error).__name__})") from None
-    finally:
-        conn.close()
-
-
 def expect_ok(method: str, url: str, path: str, timeout_s: float = 120.0) -> bytes:
-    """``request`` that must answer 2xx; :class:`MeasurementFailed` otherwise."""
+    """One request without a body that must answer 2xx; its body.
+
+    Raises:
+        MeasurementFailed: no answer, or one that is not 2xx.
+    """
     try:
-        status, _, body = request(method, url, path, timeout_s)
+        response = http.request(method, f"{url}{path}", timeout_s=timeout_s)
     except OSError as error:
+        raise MeasurementFailed(f"{error}", "check the service's output") from None
+    if not response.ok:
         raise MeasurementFailed(
-            f"{method} {url}{path} failed: {error}", "check the service's output"
-        ) from None
-    if not 200 <= status < 300:
-        raise MeasurementFailed(
-            f"{method} {url}{path} answered {status}",
+            f"{method} {url}{path} answered {response.status}",
             "check that the service implements the /_lab endpoints (FWBENCH_LAB=1)",
         )
-    return body
+    return response.body
 
 
 def drain(service: ServiceProcess, path: str = "/healthz") -> float:
@@ -170,8 +145,7 @@ def drain(service: ServiceProcess, path: str = "/healthz") -> float:
     started = time.monotonic()
     while time.monotonic() - started < DRAIN_TIMEOUT_S:
         try:
-            status, _, _ = get(service.url, path, timeout_s=DRAIN_TIMEOUT_S)
-            if 200 <= status < 300:
+            if http.request("GET", f"{service.url}{path}", timeout_s=DRAIN_TIMEOUT_S).ok:
                 return time.monotonic() - started
         except OSError:
             pass
@@ -273,7 +247,7 @@ FULL_SWEEP: Final = Sweep((10, 50, 200), (16, 64, 128), duration_s=3, repeats=3,
 
 #: The downstream latency and concurrency of the io comparisons (ratios, the article's
 #: table): those of ``fwbench run``'s io scenario (its defaults in
-#: fwbench.harness.runner.build_config), so both commands compare the same point.
+#: fwbench.harness.runconfig.build_config), so both commands compare the same point.
 IO_LATENCY_MS: Final = 10
 IO_CONNECTIONS: Final = 64
 

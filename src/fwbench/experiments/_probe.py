@@ -8,11 +8,10 @@ well-behaved async server answers in a millisecond or two.
 
 from __future__ import annotations
 
-import http.client
 import time
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
+from fwbench.harness import http
 from fwbench.harness.probes import PeriodicSampler
 
 
@@ -48,10 +47,7 @@ class LatencyProbe(PeriodicSampler):
     ) -> None:
         # The running probe ends by its own timeout at the latest.
         super().__init__("fwbench-probe", interval_s, cpus, join_timeout_s=timeout_s + 1)
-        parts = urlsplit(url)
-        self._host = parts.hostname or "127.0.0.1"
-        self._port = parts.port or 80
-        self._path = path
+        self._url = f"{url}{path}"
         self._timeout = timeout_s
         self._latencies: list[float] = []
         self._failures = 0
@@ -62,18 +58,13 @@ class LatencyProbe(PeriodicSampler):
 
     def sample(self) -> None:
         started = time.perf_counter()
-        # A fresh connection per probe, as a health checker opens: a kept-alive one
-        # would be served by the worker that accepted it, hiding the others.
-        conn = http.client.HTTPConnection(self._host, self._port, timeout=self._timeout)
+        # A fresh connection per probe (fwbench.harness.http opens one per request), as a
+        # health checker opens: a kept-alive one would be served by the worker that
+        # accepted it, hiding the others.
         try:
-            conn.request("GET", self._path)
-            response = conn.getresponse()
-            response.read()
-            ok = 200 <= response.status < 300
+            ok = http.request("GET", self._url, timeout_s=self._timeout).ok
         except OSError:
             ok = False
-        finally:
-            conn.close()
         if ok:
             self._latencies.append((time.perf_counter() - started) * 1000)
         else:

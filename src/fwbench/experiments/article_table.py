@@ -20,16 +20,12 @@ from fwbench.experiments._measure import (
     io_session,
     sessions_budget,
 )
-from fwbench.experiments.cold_start import (
-    IMPORT_SAMPLES,
-    SPAWN_ESTIMATE_S,
-    cold_start_run,
-    spawns_for,
-)
+from fwbench.experiments.cold_start import SPAWN_ESTIMATE_S, cold_start_run, spawns_for
 from fwbench.experiments.context import Context
 from fwbench.experiments.model import Experiment, Plan, Table, Verdict, failures_table, noting
 from fwbench.experiments.verdicts import table_column_rule
 from fwbench.harness.errors import FwbenchError
+from fwbench.harness.probes import IMPORT_SAMPLES
 from fwbench.harness.servers import FRAMEWORK_NAMES, FRAMEWORKS, canonical_server
 
 #: The article's table, per framework: requests/s (I/O), memory (MB), cold start (ms).

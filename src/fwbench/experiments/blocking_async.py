@@ -24,11 +24,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from fwbench.experiments._measure import LoadFigures, expect_ok, get, load
+from fwbench.experiments._measure import LoadFigures, expect_ok, load
 from fwbench.experiments._probe import LatencyProbe
 from fwbench.experiments.context import Context
 from fwbench.experiments.model import Experiment, Plan, Table, Verdict
 from fwbench.experiments.verdicts import LoadedRun, classify_run, deadlock_rule
+from fwbench.harness import http
 from fwbench.harness.load import cpu_list
 from fwbench.harness.process import ServiceProcess
 from fwbench.harness.results import ServiceRun
@@ -126,8 +127,8 @@ def _loaded(
         figures = load(context, service.url, path, connections, settings.duration_s)
     started = time.monotonic()
     try:
-        status, _, _ = get(service.url, path, timeout_s=RECOVERY_TIMEOUT_S)
-        recovered = time.monotonic() - started if 200 <= status < 300 else None
+        answer = http.request("GET", f"{service.url}{path}", timeout_s=RECOVERY_TIMEOUT_S)
+        recovered = time.monotonic() - started if answer.ok else None
     except OSError:
         recovered = None
     return SetupRun(

@@ -20,7 +20,12 @@ from fwbench.experiments.context import Context
 from fwbench.experiments.model import Experiment, Plan, Table, Verdict, failures_table, noting
 from fwbench.experiments.verdicts import ColdStartInput, cold_start_rule
 from fwbench.harness.errors import FwbenchError, ServiceStartFailed
-from fwbench.harness.probes import FIRST_REQUEST_PATH, measure_import_time, time_first_answers
+from fwbench.harness.probes import (
+    FIRST_REQUEST_PATH,
+    IMPORT_SAMPLES,
+    measure_import_time,
+    time_first_answers,
+)
 from fwbench.harness.process import start_service
 
 CLAIM: Final = "Django’s cold start kills serverless deployments"
@@ -46,7 +51,6 @@ FULL_SETUPS: Final[tuple[tuple[str, str, bool], ...]] = (
 )
 QUICK_SPAWNS: Final = 3
 FULL_SPAWNS: Final = 7
-IMPORT_SAMPLES: Final = 3
 #: Seconds one spawn takes on the reference 2-core machine, for the plan.
 SPAWN_ESTIMATE_S: Final = 2.5
 

@@ -17,15 +17,16 @@ from types import TracebackType
 from typing import Final, TypeVar, cast
 
 from fwbench.contract import LAB_FLAG
-from fwbench.harness.errors import FwbenchError, ServiceStartFailed
+from fwbench.harness.errors import FwbenchError
+from fwbench.harness.machine import default_placement
 from fwbench.harness.process import (
+    PortRotation,
     ServiceProcess,
-    free_port,
+    service_run,
     start_downstream,
     start_service,
 )
 from fwbench.harness.results import Placement, ServiceRun
-from fwbench.harness.runner import default_placement, redacted
 
 T = TypeVar("T")
 
@@ -42,7 +43,7 @@ class Context:
         state_dir: directory for the SQLite files of the default database.
         database: base PostgreSQL URL (``--database``), None for SQLite per service.
         placement: CPUs of the service and of the load; None: the harness's default
-            (:func:`~fwbench.harness.runner.default_placement`).
+            (:func:`~fwbench.harness.machine.default_placement`).
         say: prints one line of progress (default: discard it).
         ports: the TCP ports to use, default :data:`PORTS`.
     """
@@ -62,8 +63,8 @@ class Context:
         self.database = database
         self.placement = placement if placement is not None else default_placement()
         self.say = say
-        self._ports = ports
-        self._next_port = 0
+        #: A free port of the range for each call, rotating (:class:`PortRotation`).
+        self.port = PortRotation(ports)
         self._stack = ExitStack()
         self._downstream: ServiceProcess | None = None
         #: Every service start, in order, as the results file records it.
@@ -103,14 +104,6 @@ class Context:
     def service_cores(self) -> int:
         """Cores the service runs on: what server configurations are sized for."""
         return len(self.placement.service_cpus)
-
-    def port(self) -> int:
-        """A free port of the range, rotating so a port just released is not reused at
-        once (a stopped server's sockets may linger in TIME_WAIT)."""
-        ordered = [*self._ports[self._next_port :], *self._ports[: self._next_port]]
-        port = free_port(ordered)
-        self._next_port = (self._ports.index(port) + 1) % len(self._ports)
-        return port
 
     def downstream_url(self) -> str:
         """The URL of the run's downstream, started on the load CPUs on first use."""
@@ -157,21 +150,5 @@ class Context:
             state_dir=self.state_dir,
         )
         with process:
-            config = process.config
-            if config is None:
-                raise ServiceStartFailed(
-                    f"{framework} started without a configuration", "report a bug"
-                )
-            self.services.append(
-                ServiceRun(
-                    framework=framework,
-                    server=config.server,
-                    workers=config.workers,
-                    threads=config.threads,
-                    advice=config.advice,
-                    command=tuple(process.argv),
-                    cpus=self.placement.service_cpus,
-                    database=redacted(process.env["DATABASE_URL"]),
-                )
-            )
+            self.services.append(service_run(process, self.placement.service_cpus))
             yield process

@@ -13,10 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
-from fwbench.experiments._measure import LoadFigures, MeasurementFailed, drain, expect_ok, get, load
+from fwbench.experiments._measure import LoadFigures, MeasurementFailed, drain, expect_ok, load
 from fwbench.experiments.context import Context
 from fwbench.experiments.model import Experiment, Plan, Table, Verdict, failures_table, noting
 from fwbench.experiments.verdicts import NPlusOneInput, n_plus_one_rule
+from fwbench.harness import http
 from fwbench.harness.errors import FwbenchError
 from fwbench.harness.servers import FRAMEWORKS, canonical_server
 
@@ -77,15 +78,15 @@ class NPlusOneEvidence:
 
 def _query_count(url: str, mode: str, limit: int) -> int:
     try:
-        status, headers, _ = get(url, f"/_lab/purchases?mode={mode}&limit={limit}")
+        answer = http.request("GET", f"{url}/_lab/purchases?mode={mode}&limit={limit}")
     except OSError as error:
         raise MeasurementFailed(
             f"GET /_lab/purchases failed: {error}", "check the service"
         ) from None
-    count = headers.get("x-query-count", "")
-    if status != 200 or not count.isdigit():
+    count = answer.headers.get("x-query-count", "")
+    if answer.status != 200 or not count.isdigit():
         raise MeasurementFailed(
-            f"GET /_lab/purchases?mode={mode} answered {status} without an X-Query-Count",
+            f"GET /_lab/purchases?mode={mode} answered {answer.status} without an X-Query-Count",
             "check that the service implements the /_lab endpoints (FWBENCH_LAB=1)",
         )
     return int(count)

@@ -96,3 +96,14 @@ def _reason(error: psycopg.OperationalError) -> str:
     (e.g. ``Connection refused``, ``FATAL: role "x" does not exist``)."""
     first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
     return " ".join(first.split("failed: ")[-1].split())
+
+
+def redacted(url: str) -> str:
+    """``url`` without its password, as results files record and commands print database
+    URLs (``postgresql://app:secret@db/x`` -> ``postgresql://app@db/x``)."""
+    parts = urlsplit(url)
+    credentials, at, location = parts.netloc.rpartition("@")
+    if not at:
+        return url
+    user = credentials.partition(":")[0]
+    return urlunsplit(parts._replace(netloc=f"{user}@{location}"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import platform
 import socket
+from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import Final
@@ -12,7 +13,7 @@ from typing import Final
 import psutil
 
 from fwbench.harness.load import wrk_version
-from fwbench.harness.results import Machine
+from fwbench.harness.results import Machine, Placement
 
 #: Distributions whose versions change what is measured: frameworks, servers, drivers,
 #: the libraries the implementations are built on, and fwbench's own measuring tools.
@@ -89,3 +90,18 @@ def describe_machine() -> Machine:
         wrk=wrk_version(),
         packages=package_versions(),
     )
+
+
+def default_placement(cpus: Sequence[int] | None = None) -> Placement:
+    """Split the usable CPUs: the upper half (at least one) for the service, the rest
+    for wrk, the downstream and fwbench (on 2 CPUs: service on CPU 1, load on CPU 0).
+    With one CPU both share it, which :attr:`Placement.trustworthy` reports.
+
+    Args:
+        cpus: the CPUs to split; None (default): those this process may run on.
+    """
+    usable = sorted(cpus if cpus is not None else os.sched_getaffinity(0))
+    if len(usable) == 1:
+        return Placement((usable[0],), (usable[0],))
+    half = len(usable) // 2
+    return Placement(tuple(usable[-half:]), tuple(usable[:-half]))

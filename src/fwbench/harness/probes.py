@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import http.client
 import os
 import statistics
 import subprocess
@@ -26,6 +25,7 @@ from typing import Final, Self
 
 import psutil
 
+from fwbench.harness import http
 from fwbench.harness.errors import FwbenchError, ServiceStartFailed
 from fwbench.harness.load import cpu_list, find_taskset
 from fwbench.harness.process import ServiceProcess, start_service
@@ -41,6 +41,9 @@ FIRST_REQUEST_PATH: Final = "/transactions?limit=1"
 
 #: Costliest top-level packages recorded per import-time measurement.
 HEAVIEST: Final = 8
+
+#: Fresh interpreters timed per import-time measurement.
+IMPORT_SAMPLES: Final = 3
 
 
 class ProbeFailed(FwbenchError):
@@ -274,24 +277,19 @@ def time_first_answers(service: ServiceProcess, timeout_s: float = 60) -> tuple[
 
 
 def _first_request(service: ServiceProcess) -> None:
-    host, _, port = service.url.removeprefix("http://").rpartition(":")
-    connection = http.client.HTTPConnection(host, int(port), timeout=30)
     try:
-        connection.request(
+        response = http.request(
             "GET",
-            FIRST_REQUEST_PATH,
+            f"{service.url}{FIRST_REQUEST_PATH}",
             headers={"Authorization": f"Bearer {service.env['API_TOKEN']}"},
+            timeout_s=30,
         )
-        response = connection.getresponse()
-        response.read()
     except OSError as error:
         raise ServiceStartFailed(
             f"{service.name} answered /healthz but failed GET {FIRST_REQUEST_PATH}: {error}",
             "run `fwbench serve` to see its errors",
         ) from None
-    finally:
-        connection.close()
-    if not 200 <= response.status < 300:
+    if not response.ok:
         raise ServiceStartFailed(
             f"{service.name} answered {response.status} to its first GET {FIRST_REQUEST_PATH}",
             "run `fwbench serve` and the contract tests to see why",
@@ -353,7 +351,7 @@ def measure_import_time(
     module: str,
     env: Mapping[str, str],
     *,
-    samples: int = 3,
+    samples: int = IMPORT_SAMPLES,
     cpus: tuple[int, ...] | None = None,
     python: Path = Path(sys.executable),
 ) -> ImportTime:

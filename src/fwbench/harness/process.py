@@ -19,7 +19,6 @@ from __future__ import annotations
 import atexit
 import contextlib
 import errno
-import http.client
 import os
 import shutil
 import signal
@@ -35,7 +34,8 @@ from typing import Final
 
 import psutil
 
-from fwbench.harness.databases import database_url_for
+from fwbench.harness import http
+from fwbench.harness.databases import database_url_for, redacted
 from fwbench.harness.errors import (
     BootstrapFailed,
     InvalidOption,
@@ -44,6 +44,7 @@ from fwbench.harness.errors import (
     ServiceStartFailed,
 )
 from fwbench.harness.load import cpu_list
+from fwbench.harness.results import ServiceRun
 from fwbench.harness.servers import (
     FRAMEWORK_FACTS,
     Framework,
@@ -184,8 +185,6 @@ class ServiceProcess:
         Raises:
             ServiceStartFailed: the server exited, or did not answer 2xx in time.
         """
-        parts = self.url.removeprefix("http://").rsplit(":", 1)
-        host, port = parts[0].strip("[]"), int(parts[1])
         deadline = time.monotonic() + timeout
         while True:
             code = self.exit_code()
@@ -195,17 +194,11 @@ class ServiceProcess:
                     + _last_line(self.output(), prefix=": "),
                     "fix the error above and start it again",
                 )
-            conn = http.client.HTTPConnection(host, port, timeout=2)
             try:
-                conn.request("GET", path)
-                response = conn.getresponse()
-                response.read()
-                if 200 <= response.status < 300:
+                if http.request("GET", f"{self.url}{path}", timeout_s=2).ok:
                     return time.monotonic() - self.started_at
             except OSError:
                 pass  # not listening yet
-            finally:
-                conn.close()
             if time.monotonic() > deadline:
                 raise ServiceStartFailed(
                     f"{self.name} did not answer 2xx on {self.url}{path} within {timeout:g} s",
@@ -340,7 +333,8 @@ def free_port(candidates: Iterable[int] | None = None, host: str = "127.0.0.1") 
         PortInUse: every candidate is taken.
     """
     if candidates is None:
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
             probe.bind((host, 0))
             port: int = probe.getsockname()[1]
             return port
@@ -357,6 +351,28 @@ def free_port(candidates: Iterable[int] | None = None, host: str = "127.0.0.1") 
         f"every port in {tried[0]}-{tried[-1]} on {host} is in use" if tried else "no port to try",
         "stop the services holding them or choose other ports",
     )
+
+
+class PortRotation:
+    """Free TCP ports taken in turn from ``ports``, so a port just released is not reused
+    at once (a stopped server's sockets may linger in TIME_WAIT); with ``ports`` None,
+    ports the operating system picks. Call it for the next port.
+
+    Raises (on call):
+        PortInUse: every port of the range is taken.
+    """
+
+    def __init__(self, ports: range | None) -> None:
+        self._ports = ports
+        self._next = 0
+
+    def __call__(self) -> int:
+        if self._ports is None:
+            return free_port()
+        ordered = [*self._ports[self._next :], *self._ports[: self._next]]
+        port = free_port(ordered)
+        self._next = (self._ports.index(port) + 1) % len(self._ports)
+        return port
 
 
 def _pinned(argv: list[str], cpus: Iterable[int] | None) -> tuple[list[str], frozenset[int] | None]:
@@ -414,6 +430,27 @@ def run_bootstrap(framework: Framework, env: Mapping[str, str]) -> None:
             f"the {framework} database bootstrap failed: {detail}",
             "fix the database (or pass another --database) and retry",
         )
+
+
+def service_run(process: ServiceProcess, cpus: tuple[int, ...]) -> ServiceRun:
+    """What the results file records of a framework service started on ``cpus``.
+
+    Raises:
+        ServiceStartFailed: ``process`` is the downstream (it has no server configuration).
+    """
+    config = process.config
+    if config is None:
+        raise ServiceStartFailed(f"{process.name} has no server configuration", "report a bug")
+    return ServiceRun(
+        framework=config.framework,
+        server=config.server,
+        workers=config.workers,
+        threads=config.threads,
+        advice=config.advice,
+        command=tuple(process.argv),
+        cpus=cpus,
+        database=redacted(process.env["DATABASE_URL"]),
+    )
 
 
 def start_service(
@@ -576,3 +613,23 @@ def _wait_or_stop(service: ServiceProcess, timeout: float) -> None:
     except BaseException:
         service.stop()
         raise
+
+
+def set_faults(url: str, faults: Faults) -> None:
+    """Replace every fault setting of the downstream running at ``url`` (``PUT /_faults``).
+
+    Raises:
+        ServiceStartFailed: the downstream did not answer, or refused the settings.
+    """
+    try:
+        response = http.request("PUT", f"{url}/_faults", json=faults.as_json(), timeout_s=10)
+    except OSError as error:
+        raise ServiceStartFailed(
+            f"the downstream did not take its fault settings: {error}",
+            "check the downstream's output",
+        ) from None
+    if not response.ok:
+        raise ServiceStartFailed(
+            f"the downstream refused its fault settings (HTTP {response.status})",
+            "report it with the downstream's output",
+        )
