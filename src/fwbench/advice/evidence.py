@@ -13,7 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlsplit
 
-from fwbench.experiments.runner import ClaimsReport
+from fwbench.experiments.runner import claims_report
+from fwbench.harness.article import heaviest_memory
 from fwbench.harness.results import Machine, Point, Results, ServiceRun
 from fwbench.harness.servers import configure, is_framework, server_name
 
@@ -160,7 +161,7 @@ def _setup(results: Results, service: ServiceRun) -> SetupEvidence:
             io.setdefault(latency, []).append(_load_point(point))
     cpu = tuple(_load_point(p) for p in points if p.scenario == "json")
     # PSS counts pages shared between forked workers once, as the kernel does.
-    heaviest_point = results.heaviest_memory(service.framework, service.server)
+    heaviest_point = heaviest_memory(results, service.framework, service.server)
     heaviest = heaviest_point.memory if heaviest_point else None
     cold = results.cold_start(service.framework, service.server)
     return SetupEvidence(
@@ -205,18 +206,6 @@ def evidence_from_results(results: Results, source: str) -> Evidence:
             seen.add(pair)
             setups.append(_setup(results, service))
     return Evidence(source, describe_machine(results.machine), tuple(setups), claims_from(results))
-
-
-def claims_report(results: Results) -> ClaimsReport | None:
-    """The ``fwbench claims`` section of a results file, or None when it has none or it is
-    in a format this fwbench does not read."""
-    section = results.sections.get("claims")
-    if not isinstance(section, dict):
-        return None
-    try:
-        return ClaimsReport.from_json(section)
-    except (ValueError, KeyError, TypeError):
-        return None
 
 
 def claims_from(results: Results) -> tuple[ClaimEvidence, ...]:

@@ -18,6 +18,7 @@ from fwbench.experiments._jsonable import Json, from_json, to_json
 from fwbench.experiments.context import Context
 from fwbench.experiments.model import Experiment, Plan, Table, Verdict
 from fwbench.harness.errors import FwbenchError
+from fwbench.harness.results import Results
 
 #: Version of the ``claims`` section of the results file (docs: ExperimentRecord).
 CLAIMS_FORMAT: Final = 1
@@ -89,6 +90,18 @@ class ClaimsReport:
             experiments=tuple(ExperimentRecord.from_json(item) for item in data["experiments"]),
             duration_s=float(data["duration_s"]),
         )
+
+
+def claims_report(results: Results) -> ClaimsReport | None:
+    """The ``fwbench claims`` section of a results file, or None when it has none or it is
+    in a format this fwbench does not read."""
+    section = results.sections.get("claims")
+    if not isinstance(section, dict):
+        return None
+    try:
+        return ClaimsReport.from_json(section)
+    except (ValueError, KeyError, TypeError):
+        return None
 
 
 def rejudge(experiment: Experiment[Any], record: ExperimentRecord) -> tuple[Verdict, ...]:

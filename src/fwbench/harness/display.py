@@ -11,29 +11,24 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Final
 
 from rich import box
 from rich.console import Console
 from rich.table import Table
 
+from fwbench.harness.article import (
+    ARTICLE,
+    MB,
+    best_point,
+    measured_row,
+    scenario_points,
+)
 from fwbench.harness.compare import Comparison
 from fwbench.harness.results import ColdStart, Machine, Placement, Point, Results, RunConfig
 from fwbench.harness.sanity import BOUND_FRACTION as BOUND
 from fwbench.harness.sanity import label
-from fwbench.harness.servers import ServerConfig
+from fwbench.harness.servers import ServerConfig, is_framework
 from fwbench.harness.stats import summarize
-
-#: The article's table (section 3, "Performance: The Truth Beyond Benchmarks"):
-#: requests/s (I/O), memory (MB) and cold start (ms) per framework.
-ARTICLE: Final[dict[str, tuple[int, int, int]]] = {
-    "fastapi": (12_000, 90, 300),
-    "flask": (4_500, 120, 150),
-    "django": (2_800, 310, 1_200),
-}
-
-#: Megabytes as the article counts them (10^6 bytes).
-MB: Final = 1_000_000
 
 
 def make_console() -> Console:
@@ -153,19 +148,11 @@ def print_plan(
     )
 
 
-def _best(results: Results, framework: str, server: str, scenario: str) -> Point | None:
-    """The point of a scenario with the highest median throughput over the concurrencies."""
-    points = [
-        p
-        for p in results.points
-        if (p.framework, p.server, p.scenario) == (framework, server, scenario)
-    ]
-    return max(points, key=lambda p: p.throughput.median, default=None)
-
-
-def _figure(point: Point | None, sweep: bool) -> str:
+def _figure(results: Results, pair: tuple[str, str], scenario: str, sweep: bool) -> str:
+    point = best_point(results, *pair, scenario)
     if point is None:
-        return "-"
+        measured = scenario_points(results, *pair, scenario)
+        return "-\n[yellow]invalid[/]" if measured else "-"
     text = f"{point.throughput.median:,.0f}"
     if sweep:
         text += f" (c={point.connections})"
@@ -178,32 +165,31 @@ def _with_article(measured: str, article: int) -> str:
 
 
 def article_table(results: Results) -> Table:
-    """The article's table with the measured figures above the article's."""
+    """The article's table with the measured figures above the article's: valid points
+    only (:mod:`fwbench.harness.article`); a column whose points are all invalid says so."""
     sweep = len(results.config.connections) > 1
     table = Table(title="The article's table, measured on this machine")
     table.add_column("Framework / server", no_wrap=True)
     for name in ("I/O req/s", "JSON req/s", "DB req/s", "Memory MB", "Cold start ms"):
         table.add_column(name, justify="right")
     for framework, server in results.config.pairs:
-        article_rps, article_mb, article_ms = ARTICLE[framework]
-        io = _best(results, framework, server, "io")
-        heaviest = results.heaviest_memory(framework, server)
-        memory = "-"
-        if heaviest is not None and heaviest.memory is not None:
-            memory = f"{heaviest.memory.steady.pss / MB:,.0f}"
-        cold = results.cold_start(framework, server)
+        if not is_framework(framework):
+            continue  # not a framework of the article
+        article = ARTICLE[framework]
+        row = measured_row(results, framework, server)
+        memory = "-" if row.memory_mb is None else f"{row.memory_mb:,.0f}"
         cold_text = "-"
-        if cold is not None:
-            cold_text = f"{cold.first_request.median:,.0f}"
-            if cold.first_request.unstable:
+        if row.cold_start is not None:
+            cold_text = f"{row.cold_start.first_request.median:,.0f}"
+            if row.cold_start.first_request.unstable:
                 cold_text += "\n[yellow]unstable[/]"
         table.add_row(
             f"{framework}\n{server}",
-            _with_article(_figure(io, sweep), article_rps),
-            _figure(_best(results, framework, server, "json"), sweep),
-            _figure(_best(results, framework, server, "db"), sweep),
-            _with_article(memory, article_mb),
-            _with_article(cold_text, article_ms),
+            _with_article(_figure(results, (framework, server), "io", sweep), article.rps),
+            _figure(results, (framework, server), "json", sweep),
+            _figure(results, (framework, server), "db", sweep),
+            _with_article(memory, article.memory_mb),
+            _with_article(cold_text, article.cold_start_ms),
         )
     return table
 

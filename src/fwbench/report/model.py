@@ -10,8 +10,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from fwbench.advice.evidence import claims_report
 from fwbench.experiments.model import Table
+from fwbench.experiments.runner import claims_report
+from fwbench.harness.article import ARTICLE, MB, heaviest_memory, measured_row, scenario_points
 from fwbench.harness.results import Point, Results, ServiceRun
 from fwbench.harness.scenarios import SCENARIOS
 from fwbench.harness.servers import FRAMEWORK_NAMES, server_name
@@ -25,15 +26,6 @@ from fwbench.report.svg import (
     range_chart,
 )
 
-#: The article's table ("3. Performance: The Truth Beyond Benchmarks"): requests/s (I/O),
-#: memory (MB) and cold start (ms), quoted as published.
-ARTICLE_TABLE: dict[str, tuple[int, int, int]] = {
-    "fastapi": (12_000, 90, 300),
-    "flask": (4_500, 120, 150),
-    "django": (2_800, 310, 1_200),
-}
-
-_MB = 1_000_000
 _PERCENTILES = (("p50", "p50"), ("p90", "p90"), ("p99", "p99"), ("p99.9", "p99_9"))
 
 
@@ -122,51 +114,38 @@ def _pairs(results: Results) -> list[tuple[str, str]]:
 
 
 def _valid(results: Results, framework: str, server: str, scenario: str) -> list[Point]:
-    return sorted(
-        (
-            p
-            for p in results.points
-            if (p.framework, p.server, p.scenario) == (framework, server, scenario) and p.valid
-        ),
-        key=lambda p: p.connections,
-    )
+    return [p for p in scenario_points(results, framework, server, scenario) if p.valid]
 
 
 def _article(results: Results) -> tuple[tuple[ArticleRow, ...], str]:
-    """Per framework, its canonical (first measured) server: best ``io`` throughput over
-    the sweep, steady memory of the whole tree (PSS) under the heaviest load, median cold
-    start to the first domain request."""
+    """Per framework, its canonical (first measured) server, measured by the one rule of
+    :mod:`fwbench.harness.article` (valid points only)."""
     scenario = "io" if "io" in results.config.scenarios else results.config.scenarios[0]
     rows = []
-    for framework, (rps, mb, cold) in ARTICLE_TABLE.items():
-        servers = [s for f, s in _pairs(results) if f == framework]
-        if not servers:
+    for framework, article in ARTICLE.items():
+        name, color = FRAMEWORK_NAMES[framework], color_for(framework)
+        service = next((s for s in _unique_services(results) if s.framework == framework), None)
+        if service is None:
             rows.append(
-                ArticleRow(framework, FRAMEWORK_NAMES[framework], color_for(framework),
-                           "not measured", rps, None, mb, None, cold, None)
+                ArticleRow(framework, name, color, "not measured", article.rps, None,
+                           article.memory_mb, None, article.cold_start_ms, None)
             )  # fmt: skip
             continue
-        server = servers[0]
-        service = next(
-            s for s in results.services if (s.framework, s.server) == (framework, server)
-        )
-        points = _valid(results, framework, server, scenario)
-        heavy = results.heaviest_memory(framework, server)
-        start = results.cold_start(framework, server)
+        measured = measured_row(results, framework, service.server, scenario)
         threads = f" x {service.threads} threads" if service.threads else ""
         rows.append(
             ArticleRow(
                 framework=framework,
-                name=FRAMEWORK_NAMES[framework],
-                color=color_for(framework),
-                configuration=f"{server_name(server)}, {service.workers} "
+                name=name,
+                color=color,
+                configuration=f"{server_name(service.server)}, {service.workers} "
                 f"worker{'s' if service.workers > 1 else ''}{threads}",
-                article_rps=rps,
-                measured_rps=max((p.throughput.median for p in points), default=None),
-                article_mb=mb,
-                measured_mb=heavy.memory.steady.pss / _MB if heavy and heavy.memory else None,
-                article_cold_ms=cold,
-                measured_cold_ms=start.first_request.median if start else None,
+                article_rps=article.rps,
+                measured_rps=measured.rps,
+                article_mb=article.memory_mb,
+                measured_mb=measured.memory_mb,
+                article_cold_ms=article.cold_start_ms,
+                measured_cold_ms=measured.cold_start_ms,
             )
         )
     return tuple(rows), scenario
@@ -255,24 +234,24 @@ def _latency(results: Results) -> tuple[Chart, ...]:
 def _memory(results: Results) -> tuple[Chart | None, Table | None]:
     bars, rows = [], []
     for framework, server in _pairs(results):
-        point = results.heaviest_memory(framework, server)
+        point = heaviest_memory(results, framework, server)
         if point is None or point.memory is None:
             continue
         memory = point.memory
-        master = sum(p.steady.pss for p in memory.processes if p.role == "master") / _MB
-        workers = sum(p.steady.pss for p in memory.serving) / _MB
+        master = sum(p.steady.pss for p in memory.processes if p.role == "master") / MB
+        workers = sum(p.steady.pss for p in memory.serving) / MB
         per_worker = memory.per_worker
         label = pair_label(framework, server)
         bars.append(
             Bar(label, framework, ((workers, "workers (PSS)"), (master, "master (PSS)")),
-                note=f"{memory.steady.pss / _MB:,.0f} MB, {len(memory.serving)} x "
-                f"{per_worker.pss / _MB:,.0f} MB")
+                note=f"{memory.steady.pss / MB:,.0f} MB, {len(memory.serving)} x "
+                f"{per_worker.pss / MB:,.0f} MB")
         )  # fmt: skip
         rows.append(
-            (label, str(len(memory.serving)), f"{per_worker.pss / _MB:,.1f}",
-             f"{per_worker.uss / _MB:,.1f}", f"{per_worker.rss / _MB:,.1f}",
-             f"{memory.steady.pss / _MB:,.1f}", f"{memory.steady.rss / _MB:,.1f}",
-             f"{memory.peak.pss / _MB:,.1f}", f"{point.scenario} @ {point.connections}")
+            (label, str(len(memory.serving)), f"{per_worker.pss / MB:,.1f}",
+             f"{per_worker.uss / MB:,.1f}", f"{per_worker.rss / MB:,.1f}",
+             f"{memory.steady.pss / MB:,.1f}", f"{memory.steady.rss / MB:,.1f}",
+             f"{memory.peak.pss / MB:,.1f}", f"{point.scenario} @ {point.connections}")
         )  # fmt: skip
     if not bars:
         return None, None
