@@ -12,19 +12,26 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import psutil
+import psycopg
 import pytest
 from click.testing import CliRunner
+from psycopg import sql
 
 from fwbench.cli import cli
+from fwbench.harness.databases import redacted
 from fwbench.harness.process import free_port
 from fwbench.harness.servers import all_pairs
 from tests.processes import Snapshot, snapshot, still_running
 
 #: This module's share of the fwbench_sv port range (18400-18499).
 _PORTS = iter(range(18460, 18500))
+
+#: The PostgreSQL server of the postgres-marked tests.
+POSTGRES = os.environ.get("FWBENCH_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 #: Seconds a served service may take to answer /healthz (bootstrap included).
 READY_TIMEOUT = 120
@@ -184,10 +191,11 @@ def serve(tmp_path: Path) -> Iterator[Callable[..., Served]]:
     """Start ``fwbench serve ARGS --port P`` and wait for /healthz; kill what is left at
     the end of the test (a failing test must not leave servers behind)."""
     started: list[Served] = []
-    env = {k: v for k, v in os.environ.items() if k not in ("API_TOKEN", "ADMIN_TOKEN")}
+    unset = ("API_TOKEN", "ADMIN_TOKEN", "DATABASE_URL")
+    env = {k: v for k, v in os.environ.items() if k not in unset}
     env["XDG_CACHE_HOME"] = str(tmp_path / "cache")
 
-    def start(*args: str) -> Served:
+    def start(*args: str, database_url: str | None = None) -> Served:
         listen = port()
         log = tmp_path / f"serve-{listen}.log"
         with log.open("wb") as sink:
@@ -195,7 +203,7 @@ def serve(tmp_path: Path) -> Iterator[Callable[..., Served]]:
                 [sys.executable, "-m", "fwbench", "serve", *args, "--port", str(listen)],
                 stdout=sink,
                 stderr=subprocess.STDOUT,
-                env=env,
+                env=env if database_url is None else {**env, "DATABASE_URL": database_url},
             )
         served = Served(process, f"http://127.0.0.1:{listen}", log)
         started.append(served)
@@ -276,3 +284,37 @@ def test_every_pair_serves(serve: Callable[..., Served], framework: str, server:
     assert response.json() == {"message": "Hello, World!"}
     assert stop(served, signal.SIGINT) == 0
     assert still_running(tree) == []
+
+
+def test_database_url_from_the_environment(serve: Callable[..., Served], tmp_path: Path) -> None:
+    served = serve("flask", database_url=f"sqlite:///{tmp_path}/exported.sqlite3")
+    assert stop(served, signal.SIGTERM) == 0
+    used = tmp_path / "exported_flask.sqlite3"
+    assert used.is_file()
+    assert f"fwbench: database sqlite:///{used} (from $DATABASE_URL)" in served.output()
+
+
+@pytest.mark.postgres
+def test_database_flag_wins_and_passwords_are_not_printed(
+    serve: Callable[..., Served], tmp_path: Path
+) -> None:
+    server = urlsplit(POSTGRES)
+    name = f"fwbench_serve_test_{os.getpid()}"
+    # Trust authentication ignores the password; the point is that it is never printed.
+    with_password = f"{server.username}:not-printed@{server.hostname}:{server.port or 5432}"
+    url = urlunsplit(server._replace(netloc=with_password, path=f"/{name}"))
+    try:
+        served = serve(
+            "flask", "--database", url, database_url=f"sqlite:///{tmp_path}/ignored.sqlite3"
+        )
+        assert stop(served, signal.SIGTERM) == 0
+        output = served.output()
+        assert "not-printed" not in output
+        shown = redacted(urlunsplit(server._replace(path=f"/{name}_flask")))
+        assert f"fwbench: database {shown} (from --database)" in output
+        assert not (tmp_path / "ignored_flask.sqlite3").exists()
+    finally:
+        with psycopg.connect(POSTGRES, autocommit=True) as conn:
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(f"{name}_flask"))
+            )

@@ -8,6 +8,7 @@ import signal
 
 import click
 
+from fwbench.harness.databases import redacted
 from fwbench.harness.errors import FwbenchError, InvalidOption
 from fwbench.harness.process import (
     DEFAULT_TOKENS,
@@ -70,7 +71,7 @@ def parse_cpus(text: str) -> set[int]:
     "--database",
     metavar="URL",
     help="postgresql://user@host:port/NAME (the service uses NAME_<service>, created when "
-    "missing) or sqlite:///path. Default: a SQLite file per service in "
+    "missing) or sqlite:///path. Default: $DATABASE_URL, else a SQLite file per service in "
     "$XDG_CACHE_HOME/fwbench, else ~/.cache/fwbench.",
 )
 @click.option(
@@ -147,6 +148,13 @@ def serve(
             )
         else:
             _reject_options(service, {"--latency-ms": latency_ms, "--error-rate": error_rate})
+            # The 12-factor habit the services follow: an exported DATABASE_URL counts
+            # unless --database overrides it (--downstream-url works the same way).
+            source = "--database"
+            if database is None and os.environ.get("DATABASE_URL"):
+                database, source = os.environ["DATABASE_URL"], "$DATABASE_URL"
+            elif database is None:
+                source = "the default"
             process = start_service(
                 service,
                 port=port,
@@ -161,6 +169,7 @@ def serve(
                 inherit_output=True,
                 announce=lambda message: click.echo(f"fwbench: {message}"),
             )
+            click.echo(f"fwbench: database {redacted(process.env['DATABASE_URL'])} (from {source})")
         _run_in_foreground(process)
     except FwbenchError as error:
         raise click.ClickException(str(error)) from None
@@ -185,7 +194,6 @@ def _run_in_foreground(process: ServiceProcess) -> None:
             config = process.config
             threads = f", {config.threads} threads each" if config.threads else ""
             click.echo(f"fwbench: {config.workers} worker(s){threads}: {config.advice}")
-            click.echo(f"fwbench: database {process.env['DATABASE_URL']}")
             for name, token in DEFAULT_TOKENS.items():
                 if name not in os.environ:
                     click.echo(f"fwbench: {name} is not set, using {token!r}")

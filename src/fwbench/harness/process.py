@@ -521,7 +521,7 @@ def start_service(
         env["DOWNSTREAM_URL"] = downstream_url
     if bootstrap:
         if announce is not None:
-            announce(f"preparing the {framework} database {env['DATABASE_URL']}")
+            announce(f"preparing the {framework} database {redacted(env['DATABASE_URL'])}")
         run_bootstrap(config.framework, {**env, **(extra_env or {})})
     workdir = Path(tempfile.mkdtemp(prefix=f"fwbench-{framework}-"))
     if config.multiprocess:
