@@ -58,7 +58,8 @@ def fmt_number(value: float) -> str:
     """Tick and label formatting: thousands separators, no spurious decimals."""
     if value == 0:
         return "0"
-    if abs(value) >= 100:
+    # 99.96 rounds to 100 at one decimal: it is written as 100, like every number >= 100.
+    if abs(value) >= 99.95:
         return f"{value:,.0f}"
     if abs(value) >= 10:
         return f"{value:.0f}" if value == round(value) else f"{value:.1f}"
@@ -358,7 +359,7 @@ def bar_chart(
                     width=max(sx(start + value) - sx(start), 0.5),
                     height=18,
                     fill=color,
-                    fill_opacity=opacity,
+                    fill_opacity=f"{opacity:g}",  # _el would round a float to one decimal
                     stroke="#ffffff",
                     stroke_width=0.8,
                 )
@@ -393,7 +394,7 @@ def bar_chart(
                     width=14,
                     height=12,
                     fill=_MUTED,
-                    fill_opacity=opacity,
+                    fill_opacity=f"{opacity:g}",
                 )
             )
             body.append(_text(x + 20, height + 6, name, font_size=12, fill=_TEXT))
