@@ -27,9 +27,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Final, Literal, get_args
-
-from typing_extensions import TypeIs
+from typing import Final, Literal, TypeGuard, get_args
 
 from fwbench.harness.errors import InvalidOption, UnknownServer
 
@@ -111,12 +109,12 @@ DEFAULT_PORTS: Final[dict[str, int]] = {
 }
 
 
-def is_framework(name: str) -> TypeIs[Framework]:
+def is_framework(name: str) -> TypeGuard[Framework]:
     """True when ``name`` is one of :data:`FRAMEWORKS` (narrows it for the type checker)."""
     return name in FRAMEWORK_FACTS
 
 
-def is_server(name: str) -> TypeIs[Server]:
+def is_server(name: str) -> TypeGuard[Server]:
     """True when ``name`` is one of :data:`SERVERS` (narrows it for the type checker)."""
     return name in SERVER_NAMES
 
