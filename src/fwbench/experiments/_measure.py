@@ -125,7 +125,7 @@ def expect_ok(method: str, url: str, path: str, timeout_s: float = 120.0) -> byt
     try:
         response = http.request(method, f"{url}{path}", timeout_s=timeout_s)
     except OSError as error:
-        raise MeasurementFailed(f"{error}", "check the service's output") from None
+        raise MeasurementFailed(str(error), "check the service's output") from None
     if not response.ok:
         raise MeasurementFailed(
             f"{method} {url}{path} answered {response.status}",
