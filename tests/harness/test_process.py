@@ -27,6 +27,7 @@ from fwbench.harness.errors import (
     ServiceStartFailed,
 )
 from fwbench.harness.process import (
+    PortRotation,
     ServiceProcess,
     ensure_port_free,
     free_port,
@@ -87,6 +88,12 @@ def test_free_port_skips_busy_ports(listener: int) -> None:
     assert free_port(iter([listener, listener + 100])) == listener + 100
     with pytest.raises(PortInUse, match=f"every port in {listener}-{listener} "):
         free_port([listener])
+
+
+def test_ports_rotate_past_the_one_just_used_and_skip_busy_ones(listener: int) -> None:
+    # port() hands this module's ports out in order, so listener + 1 and + 2 are free.
+    rotation = PortRotation(range(listener, listener + 3))
+    assert [rotation(), rotation(), rotation()] == [listener + 1, listener + 2, listener + 1]
 
 
 # --- Lifecycle -----------------------------------------------------------------------
