@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlsplit
 
 from fwbench.experiments.runner import ClaimsReport
+from fwbench.harness.documents import load
 from fwbench.harness.results import Machine, Point, Results, ServiceRun
 from fwbench.harness.servers import configure
 
@@ -226,8 +227,8 @@ def claims_report(results: Results) -> ClaimsReport | None:
     if not isinstance(section, dict):
         return None
     try:
-        return ClaimsReport.from_json(section)
-    except (ValueError, KeyError, TypeError):
+        return load(ClaimsReport, section)
+    except ValueError:
         return None
 
 
