@@ -61,6 +61,8 @@ V = TypeVar("V")
 #: An immutable sequence field: a JSON array, read strictly item by item. The tuple itself
 #: is lax because :class:`Derived` hands a record's fields on as Python lists.
 Items = Annotated[tuple[T, ...], Strict(False)]
+#: A fixed-length row (e.g. ``[framework, server]``): a JSON array, lax for the same reason.
+Row = Annotated[T, Strict(False)]
 
 
 def _freeze(value: Mapping[K, V]) -> Mapping[K, V]:

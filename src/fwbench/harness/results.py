@@ -24,7 +24,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated, Any, Final, Literal, NamedTuple, TypeVar, get_args
+from typing import Annotated, Any, Final, Literal, TypeVar, get_args
 
 from pydantic import (
     AfterValidator,
@@ -46,6 +46,7 @@ from fwbench.harness.documents import (
     FrozenMap,
     IntKey,
     Items,
+    Row,
     dump,
     load,
     problem,
@@ -258,8 +259,13 @@ class MemoryUse:
 
 
 #: What a process of the service's tree does.
-Role = Literal["master", "worker", "single"]
-ROLES: Final = get_args(Role)
+ROLES: Final = ("master", "worker", "single")
+
+
+def _role(role: str) -> str:
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {ROLES}, not {role!r}")
+    return role
 
 
 @dataclass(frozen=True, config=RECORD)
@@ -268,7 +274,7 @@ class ProcessMemory:
 
     pid: PositiveInt
     """Process id."""
-    role: Role
+    role: Annotated[str, AfterValidator(_role), Field(json_schema_extra={"enum": list(ROLES)})]
     """``master`` (the root of a multi-process server, which serves no request),
     ``worker`` (a process under it) or ``single`` (a one-process server)."""
     name: str
@@ -500,15 +506,6 @@ class ColdStart(Derived):
         return summarize(self.first_request_ms)
 
 
-class ImportCost(NamedTuple):
-    """One top-level import and its cumulative cost."""
-
-    module: str
-    """The package imported."""
-    cumulative_us: int
-    """Its cumulative import time, including what it imported first."""
-
-
 @dataclass(frozen=True, config=RECORD)
 class ImportTime(Derived):
     """``python -X importtime`` of a service's application module."""
@@ -520,9 +517,9 @@ class ImportTime(Derived):
     samples_us: Annotated[Items[PositiveInt], Field(min_length=1)]
     """Cumulative import time of ``module``, one fresh interpreter each, pinned to the
     service CPUs."""
-    heaviest: Items[ImportCost]
-    """The costliest top-level imports of the last sample, ``[module, cumulative_us]``,
-    largest first."""
+    heaviest: Items[Row[tuple[str, int]]]
+    """The costliest top-level packages of the last sample, ``[module, cumulative_us]``,
+    largest first (a package's time includes what it imported first)."""
 
     @computed_field(alias="cumulative_us")  # type: ignore[prop-decorator]
     @cached_property
@@ -701,20 +698,11 @@ class Calibration:
 # --------------------------------------------------------------------------- config
 
 
-class Pair(NamedTuple):
-    """A framework on a server."""
-
-    framework: str
-    """``fastapi``, ``flask`` or ``django``."""
-    server: str
-    """The server, e.g. ``gunicorn-sync``."""
-
-
 @dataclass(frozen=True, config=RECORD)
 class RunConfig:
     """What ``fwbench run`` was asked to measure (its options, resolved)."""
 
-    pairs: Annotated[Items[Pair], Field(min_length=1)]
+    pairs: Annotated[Items[Row[tuple[str, str]]], Field(min_length=1)]
     """The ``[framework, server]`` pairs measured, in order."""
     servers: str
     """The ``--servers`` selection as given (``canonical``, ``all`` or names)."""
