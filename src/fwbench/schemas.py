@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 from typing import Any, Final
 
+from fwbench.advice.render import AdviceDocument
 from fwbench.experiments.runner import ClaimsReport
 from fwbench.harness.documents import adapter
 from fwbench.harness.results import Results
@@ -30,6 +31,7 @@ SCHEMAS: Final[dict[str, tuple[Any, str]]] = {
         ClaimsReport,
         "fwbench claims section (sections.claims of a results file)",
     ),
+    "advice/advice.schema.json": (AdviceDocument, "fwbench advise --format json"),
 }
 
 

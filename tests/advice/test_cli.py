@@ -113,7 +113,7 @@ def test_user_mistakes_get_one_sentence_and_exit_1(tmp_path: Path) -> None:
     runner = CliRunner()
     for args, message in (
         (["--profile", str(bad)], "workload must be one of io, cpu, mixed"),
-        (["--results", str(broken)], "broken.json has no valid schema_version (None)"),
+        (["--results", str(broken)], "results schema version None"),
         (["--results", str(tmp_path / "absent.json")], "cannot read"),
     ):
         result = runner.invoke(cli, ["advise", *args])

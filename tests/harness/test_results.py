@@ -307,7 +307,7 @@ def test_expected_statuses_do_not_invalidate_a_point() -> None:
         (lambda: machine(usable_cpus=4), "inconsistent"),
         (lambda: config(connections=()), "connections"),
         (lambda: config(scenarios=("json", "json")), "distinct names"),
-        (lambda: replace(results(), status="done"), "status\n.*'running', 'complete'"),
+        (lambda: replace(results(), status="done"), "status must be one of"),
         (lambda: replace(results(), status="failed"), "error is set exactly"),
         (lambda: replace(results(), finished_at=None), "finished_at is set exactly"),
         (lambda: replace(results(), services=()), "points without a service run"),

@@ -1,26 +1,31 @@
 """``advise`` output: rich text for a terminal, and a JSON document for tools
-(described by ``advice.schema.json`` next to this module)."""
+(:class:`AdviceDocument`; ``advice.schema.json`` next to this module is generated from
+it by ``python -m fwbench.schemas``)."""
 
 from __future__ import annotations
 
 import io
 import math
-from typing import Any
+from typing import Annotated, Any, Final, Literal
 
+from pydantic import Field, NonNegativeFloat, NonNegativeInt, PositiveInt, with_config
 from rich import box
 from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
+from typing_extensions import TypedDict
 
 from fwbench.advice.capacity import HEADROOM, CapacityPlan
 from fwbench.advice.engine import Advice, Option, Status
 from fwbench.advice.evidence import FRAMEWORK_NAMES
-from fwbench.advice.profile import Deployment, Profile
+from fwbench.advice.profile import FRAMEWORKS, Deployment, Profile
 from fwbench.advice.risks import Risk
 from fwbench.advice.rules import WEIGHTS, Criterion
+from fwbench.harness.documents import RECORD, adapter
 
 #: Version of the JSON document; bump it when a field changes meaning or disappears.
-ADVICE_FORMAT = "fwbench-advice/1"
+#: History: fwbench-advice/1 - fwbench 0.1.0: first format.
+ADVICE_FORMAT: Final = "fwbench-advice/1"
 
 
 def _signed(points: float) -> str:
@@ -238,7 +243,120 @@ def render_text(advice: Advice, notice: str, width: int = 100, color: bool = Fal
     return buffer.getvalue()
 
 
-def _plan_json(plan: CapacityPlan | None, profile: Profile) -> dict[str, Any] | None:
+_FRAMEWORK: Final = Field(json_schema_extra={"enum": list(FRAMEWORKS)})
+
+
+@with_config(RECORD)
+class PlanDocument(TypedDict):
+    """The capacity plan of one option (``fwbench.advice.capacity.CapacityPlan``)."""
+
+    basis: str
+    plateau_rps: NonNegativeFloat
+    measured_latency_ms: NonNegativeFloat
+    slots: float | None
+    slots_estimated: bool
+    instance_rps: NonNegativeFloat
+    limited_by: str
+    headroom: Annotated[float, Field(gt=0, le=1)]
+    workers_per_instance: NonNegativeInt
+    instances: PositiveInt | None
+    processes: PositiveInt | None
+    instance_memory_mb: float | None
+    total_memory_mb: float | None
+    fits_memory: bool | None
+    expected_p99_ms: float | None
+    meets_p99: bool | None
+    cold_start_ms: float | None
+    fits_cold_start: bool | None
+    notes: list[str]
+
+
+@with_config(RECORD)
+class MeasuredRisk(TypedDict):
+    """The claims verdict that measured a risk."""
+
+    experiment: str
+    outcome: str
+    condition: str
+    findings: list[str]
+
+
+@with_config(RECORD)
+class RiskDocument(TypedDict):
+    """A risk to watch with an option, and what measured it (null when nothing did)."""
+
+    title: str
+    watch: str
+    claim: str
+    measured: MeasuredRisk | None
+
+
+@with_config(RECORD)
+class RankedOption(TypedDict):
+    """One framework of the ranking, best first."""
+
+    rank: PositiveInt
+    framework: Annotated[str, _FRAMEWORK]
+    configuration: str
+    measured: bool
+    score: float
+    points: dict[str, int]
+    capacity_plan: PlanDocument | None
+    risks: list[RiskDocument]
+
+
+@with_config(RECORD)
+class RuleDocument(TypedDict):
+    """A rule of the article that fired, and what the measurements did to it."""
+
+    id: str
+    framework: Annotated[str, _FRAMEWORK]
+    criterion: Criterion
+    points: int
+    counted_points: int
+    quote: Annotated[str, Field(min_length=1)]
+    section: str
+    when: str
+    status: Status
+    detail: str
+
+
+@with_config(RECORD)
+class FindingDocument(TypedDict):
+    """Points a measurement gave or took."""
+
+    framework: str
+    criterion: Criterion
+    points: int
+    text: str
+
+
+@with_config(RECORD)
+class Measurements(TypedDict):
+    """The results file the advice used."""
+
+    source: str
+    machine: str
+
+
+@with_config(RECORD)
+class AdviceDocument(TypedDict):
+    """``fwbench advise --format json``."""
+
+    format: Literal["fwbench-advice/1"]
+    notice: Annotated[str, Field(min_length=1)]
+    measurements: Measurements | None
+    profile: Profile
+    recommendation: Annotated[str, Field(min_length=1)]
+    article_choice: Annotated[str, _FRAMEWORK]
+    changed_by_measurements: bool
+    weights: dict[str, NonNegativeFloat]
+    ranking: Annotated[list[RankedOption], Field(min_length=3, max_length=3)]
+    rules: list[RuleDocument]
+    measured_findings: list[FindingDocument]
+
+
+def _plan_json(plan: CapacityPlan | None, profile: Profile) -> PlanDocument | None:
     if plan is None:
         return None
     return {
@@ -264,7 +382,7 @@ def _plan_json(plan: CapacityPlan | None, profile: Profile) -> dict[str, Any] | 
     }
 
 
-def _risk_json(risk: Risk) -> dict[str, Any]:
+def _risk_json(risk: Risk) -> RiskDocument:
     found = risk.evidence
     return {
         "title": risk.spec.title,
@@ -282,20 +400,21 @@ def _risk_json(risk: Risk) -> dict[str, Any]:
 
 
 def to_json(advice: Advice, notice: str) -> dict[str, Any]:
-    """The advice as a JSON-ready document (format :data:`ADVICE_FORMAT`).
+    """The advice as a JSON-ready document (:class:`AdviceDocument`, format
+    :data:`ADVICE_FORMAT`), validated like every document fwbench writes.
 
     Args:
         advice: the computed advice.
         notice: the sentence saying which measurements were used.
     """
     evidence = advice.evidence
-    return {
+    document: AdviceDocument = {
         "format": ADVICE_FORMAT,
         "notice": notice,
         "measurements": None
         if evidence is None
         else {"source": evidence.source, "machine": evidence.machine},
-        "profile": advice.profile.to_dict(),
+        "profile": advice.profile,
         "recommendation": advice.recommendation.title,
         "article_choice": advice.article_choice,
         "changed_by_measurements": advice.changed_by_measurements,
@@ -317,13 +436,13 @@ def to_json(advice: Advice, notice: str) -> dict[str, Any]:
             {
                 "id": item.rule.id,
                 "framework": item.rule.framework,
-                "criterion": item.rule.criterion.value,
+                "criterion": item.rule.criterion,
                 "points": item.rule.points,
                 "counted_points": item.counted_points,
                 "quote": item.rule.quote,
                 "section": item.rule.section,
                 "when": item.rule.when,
-                "status": item.status.value,
+                "status": item.status,
                 "detail": item.detail,
             }
             for item in advice.fired
@@ -331,10 +450,15 @@ def to_json(advice: Advice, notice: str) -> dict[str, Any]:
         "measured_findings": [
             {
                 "framework": f.framework,
-                "criterion": f.criterion.value,
+                "criterion": f.criterion,
                 "points": f.points,
                 "text": f.text,
             }
             for f in advice.findings
         ],
     }
+    adapter_ = adapter(AdviceDocument)
+    data: dict[str, Any] = adapter_.dump_python(
+        adapter_.validate_python(document), mode="json", by_alias=True
+    )
+    return data

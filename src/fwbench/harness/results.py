@@ -24,7 +24,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated, Any, Final, Literal, TypeVar, get_args
+from typing import Annotated, Any, Final, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -763,8 +763,13 @@ class RunConfig:
 
 #: ``running`` while measuring; ``complete``; ``interrupted`` (Ctrl-C, the points so far
 #: are kept); ``failed`` (an error stopped it; see ``error``).
-Status = Literal["running", "complete", "interrupted", "failed"]
-STATUSES: Final = get_args(Status)
+STATUSES: Final = ("running", "complete", "interrupted", "failed")
+
+
+def _status(status: str) -> str:
+    if status not in STATUSES:
+        raise ValueError(f"status must be one of {STATUSES}, not {status!r}")
+    return status
 
 
 def _schema_version(version: int) -> int:
@@ -788,7 +793,9 @@ class Results:
     """The fwbench version that wrote the file."""
     command: Items[str]
     """The command line, e.g. ``["fwbench", "run", "--repeats", "5"]``."""
-    status: Status
+    status: Annotated[
+        str, AfterValidator(_status), Field(json_schema_extra={"enum": list(STATUSES)})
+    ]
     """``running`` while measuring, then ``complete``, ``interrupted`` (Ctrl-C; the points
     measured are kept) or ``failed``."""
     error: str | None
@@ -894,7 +901,7 @@ class Results:
         json.dumps(data, allow_nan=False)  # refuse what the file could not store
         return replace(self, sections={**self.sections, name: data})
 
-    def finished(self, status: Status, error: str | None = None) -> Results:
+    def finished(self, status: str, error: str | None = None) -> Results:
         """A copy that records the end of the run.
 
         Args:
@@ -994,7 +1001,7 @@ def upgraded(data: object, where: str = "results") -> object:
     version = data.get("schema_version")
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         raise ResultsFormatError(
-            f"{where} has no valid schema_version ({version!r})",
+            f"{where} has results schema version {version!r}, which no fwbench writes",
             "pass a file written by `fwbench run`",
         )
     if version > SCHEMA_VERSION:
