@@ -7,13 +7,16 @@ import enum
 import json
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
 
 from fwbench.experiments.model import Outcome, Plan, Table, Verdict
+from fwbench.experiments.registry import EXPERIMENTS
 from fwbench.experiments.runner import ClaimsReport, ExperimentRecord
 from fwbench.harness.documents import dump, load, problem
+from fwbench.harness.results import Results
 
 
 class Colour(enum.StrEnum):
@@ -112,3 +115,16 @@ def test_a_record_refuses_a_field_it_does_not_declare() -> None:
     with pytest.raises(ValidationError) as caught:
         load(ExperimentRecord, {**data, "verdict": "typo"})
     assert problem(caught.value, "claims") == "claims.verdict is not a field of this format"
+
+
+def test_the_shipped_reference_claims_load_with_their_evidence() -> None:
+    # A schema-1 results file written by fwbench 0.1.0: the section, every record and
+    # every experiment's evidence read through the same mechanism, and round-trip.
+    path = Path(__file__).parents[2] / "src/fwbench/advice/reference"
+    results = Results.read(next(path.glob("claims-*.json")))
+    report = load(ClaimsReport, results.sections["claims"])
+    by_name = {experiment.name: experiment for experiment in EXPERIMENTS}
+    assert {record.name for record in report.experiments} == set(by_name)
+    for record in report.experiments:
+        evidence = load(by_name[record.name].evidence_type, record.evidence)
+        assert dump(evidence) == record.evidence

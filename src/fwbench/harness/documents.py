@@ -77,7 +77,8 @@ def _as_dict(value: Mapping[Any, Any], handler: SerializerFunctionWrapHandler) -
 #: A read-only mapping field, written as a JSON object.
 FrozenMap = Annotated[Mapping[K, V], AfterValidator(_freeze), WrapSerializer(_as_dict)]
 
-#: A JSON object key that stands for an integer (e.g. an HTTP status).
+#: A JSON object key that stands for an integer (e.g. an HTTP status): lax, since a key
+#: is always a string in JSON, and :class:`Derived` hands it on as a Python string.
 IntKey = Annotated[int, Strict(False)]
 
 
@@ -118,6 +119,7 @@ def load(kind: type[T], data: object) -> T:
 
     Raises:
         pydantic.ValidationError: ``data`` does not fit ``kind``; :func:`problem` words it.
+        ValueError: ``data`` holds NaN or infinity, which JSON cannot.
     """
     # The JSON text, not the Python values, is validated: strict Python validation would
     # refuse a list for a tuple; strict JSON validation reads an array as one. A record
@@ -129,7 +131,7 @@ def load(kind: type[T], data: object) -> T:
     return loaded
 
 
-def location(where: str, loc: tuple[int | str, ...]) -> str:
+def _location(where: str, loc: tuple[int | str, ...]) -> str:
     """A field's path as a reader writes it: ``run.json.points[1].repeats[0].requests``."""
     return where + "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc)
 
@@ -138,7 +140,7 @@ def problem(error: ValidationError, where: str) -> str:
     """The first problem of a validation error as one sentence naming the field's path."""
     errors = error.errors(include_url=False)
     first = errors[0]
-    text = _describe(first, location(where, first["loc"]))
+    text = _describe(first, _location(where, first["loc"]))
     if len(errors) > 1:
         text += f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"
     return text
