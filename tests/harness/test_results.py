@@ -467,7 +467,9 @@ def _undescribed(schema: object, where: str = "") -> list[str]:
     if isinstance(schema, dict):
         for name, field in schema.get("properties", {}).items():
             if "description" not in field:
-                found.append(f"{where}.{name}")
+                found.append(f"{where}.{name}: no description")
+            if not {"type", "$ref", "anyOf", "enum", "const"} & set(field):
+                found.append(f"{where}.{name}: no type")
         for key, value in schema.items():
             found += _undescribed(value, f"{where}.{key}" if key != "properties" else where)
     elif isinstance(schema, list):
@@ -476,7 +478,7 @@ def _undescribed(schema: object, where: str = "") -> list[str]:
     return found
 
 
-def test_every_field_of_the_schema_is_described() -> None:
+def test_every_field_of_the_schema_is_described_and_typed() -> None:
     # The field docstrings are the format's documentation; the schema carries them.
     schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
     assert _properties(schema) >= {"schema_version", "throughput_rps", "per_worker"}

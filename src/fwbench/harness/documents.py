@@ -23,21 +23,19 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
-from typing import Annotated, Any, Final, TypeVar
+from typing import Annotated, Any, Final, TypeVar, get_args
 
 from pydantic import (
-    AfterValidator,
     ConfigDict,
+    GetCoreSchemaHandler,
     JsonValue,
-    SerializerFunctionWrapHandler,
     Strict,
     TypeAdapter,
     ValidationError,
-    WrapSerializer,
     model_validator,
 )
 from pydantic.dataclasses import is_pydantic_dataclass
-from pydantic_core import ErrorDetails
+from pydantic_core import ErrorDetails, core_schema
 
 from fwbench.harness.errors import FwbenchError
 
@@ -65,17 +63,27 @@ Items = Annotated[tuple[T, ...], Strict(False)]
 Row = Annotated[T, Strict(False)]
 
 
-def _freeze(value: Mapping[K, V]) -> Mapping[K, V]:
-    # A read-only view: a plain dict would let a caller mutate a frozen record.
-    return MappingProxyType(dict(value))
+class _ReadOnly:
+    """Metadata of :data:`FrozenMap`: validated as a dict of its key and value types, held
+    as a read-only view (a plain dict would let a caller mutate a frozen record), written
+    and described as that dict."""
 
-
-def _as_dict(value: Mapping[Any, Any], handler: SerializerFunctionWrapHandler) -> Any:
-    return handler(dict(value))
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        key, value = get_args(source)
+        as_dict = handler.generate_schema(dict[key, value])  # type: ignore[valid-type]
+        return core_schema.no_info_after_validator_function(
+            lambda mapping: MappingProxyType(dict(mapping)),
+            handler(source),
+            serialization=core_schema.plain_serializer_function_ser_schema(
+                dict, return_schema=as_dict
+            ),
+        )
 
 
 #: A read-only mapping field, written as a JSON object.
-FrozenMap = Annotated[Mapping[K, V], AfterValidator(_freeze), WrapSerializer(_as_dict)]
+FrozenMap = Annotated[Mapping[K, V], _ReadOnly()]
 
 #: A JSON object key that stands for an integer (e.g. an HTTP status): lax, since a key
 #: is always a string in JSON, and :class:`Derived` hands it on as a Python string.
