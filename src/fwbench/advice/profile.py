@@ -73,7 +73,13 @@ class Deadline(StrEnum):
 
 #: Answers are typed by people: lax types (``"150"`` is a number, ``"yes"`` a flag),
 #: surrounding blanks ignored; still no field outside the profile, no NaN.
-ANSWERS: Final = ConfigDict(extra="forbid", allow_inf_nan=False, str_strip_whitespace=True)
+ANSWERS: Final = ConfigDict(
+    extra="forbid",
+    allow_inf_nan=False,
+    str_strip_whitespace=True,
+    # The advice document's schema: every answer is written, defaults included.
+    json_schema_serialization_defaults_required=True,
+)
 
 
 def _lower(value: object) -> object:
