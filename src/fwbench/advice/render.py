@@ -251,24 +251,45 @@ class PlanDocument(TypedDict):
     """The capacity plan of one option (``fwbench.advice.capacity.CapacityPlan``)."""
 
     basis: str
+    """Which measurement the plan reads, in words."""
     plateau_rps: NonNegativeFloat
+    """Best measured throughput of that sweep, requests per second."""
     measured_latency_ms: NonNegativeFloat
+    """Downstream latency during that sweep (0 for CPU-bound work)."""
     slots: float | None
+    """Concurrent requests one instance serves; null for an event loop (no fixed bound)."""
     slots_estimated: bool
+    """Whether ``slots`` was inferred from the plateau by Little's law (the server's
+    thread count was its unrecorded default)."""
     instance_rps: NonNegativeFloat
+    """What one instance serves at the user's downstream latency."""
     limited_by: str
+    """Why ``instance_rps`` is what it is, with the arithmetic."""
     headroom: Annotated[float, Field(gt=0, le=1)]
+    """The share of an instance's capacity planned for (``HEADROOM``)."""
     workers_per_instance: NonNegativeInt
+    """Workers per instance (fewer than measured when memory forces it)."""
     instances: PositiveInt | None
+    """Instances for the peak; null when one worker does not fit the memory budget."""
     processes: PositiveInt | None
+    """Worker processes across all instances."""
     instance_memory_mb: float | None
+    """Memory of one instance; null when not measured."""
     total_memory_mb: float | None
+    """Memory across all instances."""
     fits_memory: bool | None
+    """Whether an instance fits the memory budget; null when memory was not measured."""
     expected_p99_ms: float | None
+    """The user's downstream latency plus the measured p99 overhead at a similar
+    utilisation; null when not measured."""
     meets_p99: bool | None
+    """Whether ``expected_p99_ms`` meets the p99 target."""
     cold_start_ms: float | None
+    """Measured median cold start."""
     fits_cold_start: bool | None
+    """Whether it fits the cold-start budget."""
     notes: list[str]
+    """Caveats the reader must see."""
 
 
 @with_config(RECORD)
@@ -344,16 +365,27 @@ class AdviceDocument(TypedDict):
     """``fwbench advise --format json``."""
 
     format: Literal["fwbench-advice/1"]
+    """The document's version (``ADVICE_FORMAT``)."""
     notice: Annotated[str, Field(min_length=1)]
+    """The sentence saying which measurements were used."""
     measurements: Measurements | None
+    """The results file read; null when the advice rests on the article alone."""
     profile: Profile
+    """The answers the advice was computed from."""
     recommendation: Annotated[str, Field(min_length=1)]
+    """The recommended framework and server configuration."""
     article_choice: Annotated[str, _FRAMEWORK]
+    """The framework the article's rules alone choose."""
     changed_by_measurements: bool
+    """Whether the measurements changed the choice."""
     weights: dict[str, NonNegativeFloat]
+    """The weight of each criterion in the score."""
     ranking: Annotated[list[RankedOption], Field(min_length=3, max_length=3)]
+    """The three frameworks, best first."""
     rules: list[RuleDocument]
+    """The article's rules that fired."""
     measured_findings: list[FindingDocument]
+    """Points the measurements gave or took."""
 
 
 def _plan_json(plan: CapacityPlan | None, profile: Profile) -> PlanDocument | None:
