@@ -14,6 +14,7 @@ from pathlib import Path
 
 from fwbench.experiments.model import Outcome, Plan, Table, Verdict
 from fwbench.experiments.runner import ClaimsReport, ExperimentRecord
+from fwbench.harness.documents import dump
 from fwbench.harness.results import (
     ColdStart,
     Json,
@@ -261,7 +262,9 @@ def claims_section(
         verdicts=(verdict,),
         error=None,
     )
-    return ClaimsReport(True, (record,), 9.0).to_json()
+    section = dump(ClaimsReport(True, (record,), 9.0))
+    assert isinstance(section, dict)
+    return section
 
 
 def write_claims_results(path: Path) -> Path:

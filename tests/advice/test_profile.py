@@ -34,8 +34,10 @@ def test_mapping_accepts_loose_values_and_dashed_keys() -> None:
             "team_size": 3.0,
             "peak_rps": "150",
             "observability": [],
+            "audit": " On ",
         }
     )
+    assert profile.audit is True
     assert profile.needs_openapi is False
     assert profile.workload is Workload.CPU
     assert profile.known_frameworks == frozenset({"flask", "django"})
@@ -53,7 +55,13 @@ def test_mapping_accepts_loose_values_and_dashed_keys() -> None:
         ({"team_size": 2.5}, "team_size must be a whole number"),
         ({"needs_admin": "maybe"}, "needs_admin must be yes or no"),
         ({"downstream_ms": -1}, "downstream_ms must be between 0 and 60000"),
-        ({"nedds_admin": True}, "unknown profile answer 'nedds_admin'"),
+        (
+            {"nedds_admin": True},
+            r"^unknown profile answer 'nedds_admin'; did you mean needs_admin\?$",
+        ),
+        ({"peak_rps": "fast"}, r"^peak_rps must be a number, not 'fast'\.$"),
+        ({"peak_rps": float("nan")}, r"^peak_rps must be a number, not nan\.$"),
+        ({"needs_admin": 2}, r"^needs_admin must be yes or no, not 2\.$"),
     ],
 )
 def test_bad_answers_name_the_field_and_what_it_accepts(

@@ -9,6 +9,7 @@ from pathlib import Path
 from fwbench.experiments.footprint import Footprint
 from fwbench.experiments.registry import EXPERIMENTS
 from fwbench.experiments.runner import ClaimsReport, rejudge
+from fwbench.harness.documents import load
 from fwbench.harness.results import Results
 
 
@@ -39,7 +40,7 @@ def test_only_footprint_writes_a_results_file_with_the_claims_section(tmp_path: 
     assert results.command[:2] == ("fwbench", "claims")
     section = results.sections["claims"]
     assert isinstance(section, dict)
-    report = ClaimsReport.from_json(section)
+    report = load(ClaimsReport, section)
     assert report.quick
     (record,) = report.experiments
     assert record.name == "footprint" and record.error is None

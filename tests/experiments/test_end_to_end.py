@@ -30,11 +30,11 @@ from fwbench.experiments import (
     thread_pools,
     unbounded_reads,
 )
-from fwbench.experiments._jsonable import from_json, to_json
 from fwbench.experiments.context import Context
 from fwbench.experiments.model import Experiment, Outcome
 from fwbench.experiments.runner import ExperimentRecord, rejudge, run_experiment
 from fwbench.experiments.verdicts import Behaviour, classify_run, little_ceiling
+from fwbench.harness.documents import dump, load
 
 pytestmark = pytest.mark.slow
 
@@ -64,11 +64,11 @@ def _run(experiment: Experiment[Any], context: Context) -> tuple[Any, Experiment
     """Run through the runner, check the record survives JSON and re-judges the same."""
     record = run_experiment(experiment, context, experiment.plan(context))
     assert record.error is None, record.error
-    stored = ExperimentRecord.from_json(json.loads(json.dumps(record.to_json())))
+    stored = load(ExperimentRecord, json.loads(json.dumps(dump(record))))
     assert stored == record
     assert rejudge(experiment, stored) == record.verdicts
     assert len(record.verdicts) == len(experiment.claims)
-    return from_json(experiment.evidence_type, record.evidence), record
+    return load(experiment.evidence_type, record.evidence), record
 
 
 def test_blocking_async_tells_the_stall_from_the_deadlock(
@@ -178,7 +178,7 @@ def test_unbounded_reads_whole_table_costs_its_payload(context: Context) -> None
     assert by_key["all", 5_000].peak_bytes >= 5_000 * 200
     rates = unbounded_reads.growth(evidence)
     assert rates["flask mode=all"] >= 200
-    stored = from_json(unbounded_reads.UnboundedEvidence, to_json(evidence))
+    stored = load(unbounded_reads.UnboundedEvidence, dump(evidence))
     assert stored == evidence
 
 

@@ -15,11 +15,11 @@ import pytest
 from rich.console import Console
 
 from fwbench.experiments import article_table, io_ratio, memory, thread_pools
-from fwbench.experiments._jsonable import from_json, to_json
 from fwbench.experiments.model import Experiment, Outcome, Plan
 from fwbench.experiments.registry import EXPERIMENTS
 from fwbench.experiments.render import print_record
 from fwbench.experiments.runner import ExperimentRecord, rejudge
+from fwbench.harness.documents import dump, load
 
 RECORDED = json.loads(
     (Path(__file__).parent / "data" / "quick-evidence.json").read_text(encoding="utf-8")
@@ -41,13 +41,13 @@ EXPECTED = {
 
 
 def _evidence(experiment: Experiment[Any]) -> Any:
-    return from_json(experiment.evidence_type, RECORDED[experiment.name])
+    return load(experiment.evidence_type, RECORDED[experiment.name])
 
 
 @pytest.mark.parametrize("experiment", EXPERIMENTS, ids=lambda e: e.name)
 def test_recorded_evidence_gives_the_recorded_verdicts(experiment: Experiment[Any]) -> None:
     evidence = _evidence(experiment)
-    assert to_json(evidence) == RECORDED[experiment.name]
+    assert dump(evidence) == RECORDED[experiment.name]
     verdicts = experiment.verdicts(evidence)
     assert [v.outcome for v in verdicts] == EXPECTED[experiment.name]
     assert [v.claim for v in verdicts] == list(experiment.claims)

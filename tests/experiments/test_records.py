@@ -1,16 +1,22 @@
-"""Evidence and records survive the results file: JSON round trips and clear errors."""
+"""Evidence and records survive the results file: JSON round trips and clear errors,
+through the one mechanism of :mod:`fwbench.harness.documents`."""
 
 from __future__ import annotations
 
 import enum
 import json
+import re
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
-from fwbench.experiments._jsonable import from_json, to_json
 from fwbench.experiments.model import Outcome, Plan, Table, Verdict
+from fwbench.experiments.registry import EXPERIMENTS
 from fwbench.experiments.runner import ClaimsReport, ExperimentRecord
+from fwbench.harness.documents import dump, load, problem
+from fwbench.harness.results import Results
 
 
 class Colour(enum.StrEnum):
@@ -44,37 +50,34 @@ SAMPLE = Outer(
 
 
 def test_round_trip_through_json_text() -> None:
-    text = json.dumps(to_json(SAMPLE))
-    assert from_json(Outer, json.loads(text)) == SAMPLE
+    text = json.dumps(dump(SAMPLE))
+    assert load(Outer, json.loads(text)) == SAMPLE
 
 
 def test_integers_are_accepted_where_floats_are_expected() -> None:
-    assert from_json(Inner, {"value": 2, "label": None}) == Inner(2.0, None)
+    assert load(Inner, {"value": 2, "label": None}) == Inner(2.0, None)
 
 
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        ({"value": "fast", "label": None}, r"Inner\.value: expected float, got 'fast'"),
-        ({"label": None}, r"Inner: missing field 'value'"),
-        ({"value": True, "label": None}, r"Inner\.value: expected float, got True"),
+        ({"value": "fast", "label": None}, r"^evidence\.value: input should be a valid number"),
+        ({"value": "3", "label": None}, r"^evidence\.value: input should be a valid number"),
+        ({"label": None}, r"^evidence\.value is missing$"),
+        ({"value": True, "label": None}, r"^evidence\.value: input should be a valid number"),
     ],
 )
 def test_malformed_data_names_the_field(data: dict[str, object], message: str) -> None:
-    with pytest.raises(ValueError, match=message):
-        from_json(Inner, data)
+    with pytest.raises(ValidationError) as caught:
+        load(Inner, data)
+    assert re.search(message, problem(caught.value, "evidence"))
 
 
 def test_unknown_enum_value_is_refused() -> None:
-    data = to_json(SAMPLE)
+    data = dump(SAMPLE)
     assert isinstance(data, dict)
-    with pytest.raises(ValueError, match=r"Outer\.colour"):
-        from_json(Outer, {**data, "colour": "blue"})
-
-
-def test_objects_that_a_results_file_cannot_hold_are_refused() -> None:
-    with pytest.raises(TypeError, match="cannot store a set"):
-        to_json({"a": {1, 2}})
+    with pytest.raises(ValidationError, match="colour"):
+        load(Outer, {**data, "colour": "blue"})
 
 
 def _record(error: str | None) -> ExperimentRecord:
@@ -96,10 +99,32 @@ def _record(error: str | None) -> ExperimentRecord:
 @pytest.mark.parametrize("error", [None, "the server did not start"])
 def test_records_and_reports_round_trip(error: str | None) -> None:
     report = ClaimsReport(quick=True, experiments=(_record(error),), duration_s=3.5)
-    assert ClaimsReport.from_json(json.loads(json.dumps(report.to_json()))) == report
+    assert load(ClaimsReport, json.loads(json.dumps(dump(report)))) == report
 
 
 def test_a_report_of_another_format_is_refused() -> None:
-    data = ClaimsReport(quick=False, experiments=(), duration_s=0.0).to_json()
-    with pytest.raises(ValueError, match="format 99"):
-        ClaimsReport.from_json({**data, "format": 99})
+    data = dump(ClaimsReport(quick=False, experiments=(), duration_s=0.0))
+    assert isinstance(data, dict) and data["format"] == 1
+    with pytest.raises(ValueError, match="format 99 is not 1"):
+        load(ClaimsReport, {**data, "format": 99})
+
+
+def test_a_record_refuses_a_field_it_does_not_declare() -> None:
+    data = dump(_record(None))
+    assert isinstance(data, dict)
+    with pytest.raises(ValidationError) as caught:
+        load(ExperimentRecord, {**data, "verdict": "typo"})
+    assert problem(caught.value, "claims") == "claims.verdict is not a field of this format"
+
+
+def test_the_shipped_reference_claims_load_with_their_evidence() -> None:
+    # A schema-1 results file written by fwbench 0.1.0: the section, every record and
+    # every experiment's evidence read through the same mechanism, and round-trip.
+    path = Path(__file__).parents[2] / "src/fwbench/advice/reference"
+    results = Results.read(next(path.glob("claims-*.json")))
+    report = load(ClaimsReport, results.sections["claims"])
+    by_name = {experiment.name: experiment for experiment in EXPERIMENTS}
+    assert {record.name for record in report.experiments} == set(by_name)
+    for record in report.experiments:
+        evidence = load(by_name[record.name].evidence_type, record.evidence)
+        assert dump(evidence) == record.evidence

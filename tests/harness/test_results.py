@@ -5,7 +5,6 @@ The builders at the top are shared with the other harness tests."""
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -13,6 +12,7 @@ from typing import Any
 import jsonschema
 import pytest
 
+from fwbench.harness.documents import dump
 from fwbench.harness.results import (
     SCHEMA_VERSION,
     Calibration,
@@ -38,6 +38,7 @@ from fwbench.harness.results import (
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = ROOT / "src" / "fwbench" / "harness" / "results.schema.json"
 DOCS = ROOT / "docs" / "results-schema.md"
+REFERENCE = ROOT / "src" / "fwbench" / "advice" / "reference"
 
 
 # --------------------------------------------------------------------------- builders
@@ -220,15 +221,15 @@ def test_written_file_follows_the_documented_schema(tmp_path: Path) -> None:
 
 def test_a_running_results_file_follows_the_schema_too() -> None:
     running = Results.start(["fwbench", "run"], machine(), PLACEMENT, config(), None)
-    validator().validate(running.to_json())
+    validator().validate(dump(running))
     assert running.status == "running" and running.finished_at is None
 
 
 def test_derived_fields_are_recomputed_on_read() -> None:
-    data = results().to_json()
+    data: Any = dump(results())
     data["points"][0]["throughput_rps"]["median"] = 123456.0
     data["points"][0]["valid"] = False
-    reread = Results.from_json(data)
+    reread = Results.parse(data)
     assert reread.points[0].throughput.median == pytest.approx(1000.0)
     assert reread.points[0].valid
 
@@ -262,7 +263,7 @@ def test_heaviest_memory_is_the_point_with_the_largest_steady_pss() -> None:
 
 def test_sections_keep_other_commands_data() -> None:
     run = results().with_section("claims", {"verdicts": [{"claim": "x", "outcome": "supported"}]})
-    assert Results.from_json(json.loads(json.dumps(run.to_json()))).sections == run.sections
+    assert Results.parse(json.loads(json.dumps(dump(run)))).sections == run.sections
     with pytest.raises(ValueError):
         run.with_section("bad", {"value": float("nan")})
 
@@ -295,10 +296,10 @@ def test_expected_statuses_do_not_invalidate_a_point() -> None:
     [
         (lambda: replace(sample().latency_us, p99=1), "must not decrease"),
         (lambda: replace(sample(), statuses={200: 1}), "add up to 1"),
-        (lambda: replace(sample(), duration_us=0), "duration_us must be positive"),
+        (lambda: replace(sample(), duration_us=0), "duration_us\n.*greater than 0"),
         (lambda: replace(sample(), statuses={700: 5000}), "HTTP statuses"),
         (lambda: SanityCheck("x", False, None, None, "bad", None), "must say what to do"),
-        (lambda: point(repeats=()), "at least one measured repeat"),
+        (lambda: point(repeats=()), "repeats\n.*at least 1 item"),
         (lambda: point(scenario="nope"), "unknown scenario"),
         (lambda: ColdStart("f", "s", (300.0,), (200.0,), "/t"), "first request after healthz"),
         (lambda: Placement((), (0,)), "distinct CPU numbers"),
@@ -325,31 +326,99 @@ def test_frozen_samples_cannot_be_changed() -> None:
 
 
 def test_read_names_the_broken_field() -> None:
-    data = results().to_json()
+    data: Any = dump(results())
     data["points"][1]["repeats"][0]["requests"] = "many"
-    with pytest.raises(ResultsFormatError, match=r"points\[1\]\.repeats\[0\]\.requests must be"):
-        Results.from_json(data, "run.json")
+    with pytest.raises(ResultsFormatError) as caught:
+        Results.parse(data, "run.json")
+    assert str(caught.value) == (
+        "run.json.points[1].repeats[0].requests: input should be a valid integer, not 'many'; "
+        "the file was not written by fwbench or was edited by hand"
+    )
 
 
 def test_read_names_a_missing_field() -> None:
-    data = results().to_json()
+    data: Any = dump(results())
     del data["machine"]["cpu_model"]
-    with pytest.raises(ResultsFormatError, match=r"run\.json\.machine\.cpu_model must be"):
-        Results.from_json(data, "run.json")
+    with pytest.raises(ResultsFormatError, match=r"^run\.json\.machine\.cpu_model is missing;"):
+        Results.parse(data, "run.json")
 
 
 def test_read_reports_inconsistent_data_as_a_format_error() -> None:
-    data = results().to_json()
+    data: Any = dump(results())
     data["points"][0]["repeats"][0]["statuses"] = {"200": 1}
-    with pytest.raises(ResultsFormatError, match="add up to 1"):
-        Results.from_json(data)
+    with pytest.raises(
+        ResultsFormatError, match=r"points\[0\]\.repeats\[0\]: status counts add up to 1"
+    ):
+        Results.parse(data)
 
 
-def test_read_refuses_another_schema_version() -> None:
-    data = results().to_json()
+def test_read_refuses_a_newer_schema_version() -> None:
+    data: Any = dump(results())
     data["schema_version"] = SCHEMA_VERSION + 1
-    with pytest.raises(ResultsFormatError, match=f"this fwbench reads version {SCHEMA_VERSION}"):
-        Results.from_json(data, "future.json")
+    with pytest.raises(ResultsFormatError, match=r"newer than the version .*; upgrade fwbench"):
+        Results.parse(data, "future.json")
+
+
+def test_read_is_strict_about_types() -> None:
+    data: Any = dump(results())
+    data["points"][0]["connections"] = "64"
+    with pytest.raises(ResultsFormatError, match=r"points\[0\]\.connections: .*integer, not '64'"):
+        Results.parse(data)
+    data = dump(results())
+    data["placement"]["trustworthy"] = "yes"  # derived: ignored, recomputed
+    data["notes"] = [1]
+    with pytest.raises(ResultsFormatError, match=r"notes\[0\]: .*string, not 1"):
+        Results.parse(data)
+
+
+def test_read_refuses_a_field_the_format_does_not_have() -> None:
+    data: Any = dump(results())
+    data["machine"]["cores"] = 2
+    with pytest.raises(ResultsFormatError, match=r"results\.machine\.cores is not a field"):
+        Results.parse(data)
+
+
+def test_numbers_a_json_file_cannot_hold_are_refused() -> None:
+    with pytest.raises(ValueError, match="finite number"):
+        replace(sample().latency_us, mean=float("nan"))
+
+
+def _as_schema_1(data: Any) -> Any:
+    """Current JSON values written back in schema 1's shape."""
+    data["schema_version"] = 1
+    data["config"]["pairs"] = [{"framework": f, "server": s} for f, s in data["config"]["pairs"]]
+    for import_time in data["import_times"]:
+        import_time["heaviest"] = [
+            {"module": m, "cumulative_us": us} for m, us in import_time["heaviest"]
+        ]
+    return data
+
+
+def test_a_schema_1_file_is_upgraded_when_read(tmp_path: Path) -> None:
+    original = results()
+    path = tmp_path / "old.json"
+    path.write_text(json.dumps(_as_schema_1(dump(original))), encoding="utf-8")
+    upgraded = Results.read(path)
+    assert upgraded == original
+    assert upgraded.schema_version == SCHEMA_VERSION
+    validator().validate(dump(upgraded))
+
+
+@pytest.mark.parametrize("path", sorted(REFERENCE.glob("*.json")), ids=lambda path: path.name)
+def test_the_shipped_reference_files_of_schema_1_load(path: Path) -> None:
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    assert raw["schema_version"] == 1
+    loaded = Results.read(path)
+    assert loaded.schema_version == SCHEMA_VERSION
+    assert loaded.config.pairs == tuple(
+        (pair["framework"], pair["server"]) for pair in raw["config"]["pairs"]
+    )
+    assert len(loaded.points) == len(raw["points"])
+    assert [p.throughput.median for p in loaded.points] == [
+        p["throughput_rps"]["median"] for p in raw["points"]
+    ]
+    validator().validate(dump(loaded))
+    assert Results.parse(json.loads(json.dumps(dump(loaded)))) == loaded
 
 
 def test_read_refuses_a_file_that_is_not_json(tmp_path: Path) -> None:
@@ -392,11 +461,33 @@ def _properties(schema: object) -> set[str]:
     return found
 
 
-def test_every_field_of_the_schema_is_documented() -> None:
-    documented = set(re.findall(r"`([a-z0-9_]+)`", DOCS.read_text(encoding="utf-8")))
+def _undescribed(schema: object, where: str = "") -> list[str]:
+    found: list[str] = []
+    if isinstance(schema, dict):
+        for name, field in schema.get("properties", {}).items():
+            if "description" not in field:
+                found.append(f"{where}.{name}: no description")
+            if not {"type", "$ref", "anyOf", "enum", "const"} & set(field):
+                found.append(f"{where}.{name}: no type")
+        for key, value in schema.items():
+            found += _undescribed(value, f"{where}.{key}" if key != "properties" else where)
+    elif isinstance(schema, list):
+        for value in schema:
+            found += _undescribed(value, where)
+    return found
+
+
+def test_every_field_of_the_schema_is_described_and_typed() -> None:
+    # The field docstrings are the format's documentation; the schema carries them.
     schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
-    missing = sorted(_properties(schema) - documented)
-    assert not missing, f"fields missing from {DOCS.name}: {missing}"
+    assert _properties(schema) >= {"schema_version", "throughput_rps", "per_worker"}
+    assert not _undescribed(schema)
+
+
+def test_the_docs_name_the_current_schema_version() -> None:
+    docs = DOCS.read_text(encoding="utf-8")
+    assert f"schema version {SCHEMA_VERSION})" in docs.splitlines()[0]
+    assert f"| {SCHEMA_VERSION} |" in docs
 
 
 def test_every_field_written_is_in_the_schema() -> None:
@@ -404,4 +495,4 @@ def test_every_field_written_is_in_the_schema() -> None:
     # file proves no field is written without being declared (and documented).
     schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
     assert '"additionalProperties": true' not in json.dumps(schema)
-    validator().validate(results().to_json())
+    validator().validate(dump(results()))

@@ -1,21 +1,35 @@
 """The user's situation: one frozen value object holding the answers to the questions.
 
-Every answer has a default so that a profile file or a few flags are enough; validation
-happens once, in ``Profile.__post_init__``, and raises :class:`ProfileError` with one
-sentence naming the field and what it accepts.
+Every answer has a default so that a profile file or a few flags are enough. ``Profile``
+is a pydantic dataclass like fwbench's other documents, but lenient the way a person
+writes answers in TOML, YAML or at a prompt (``"yes"``, ``"CPU"``, ``"flask, django"``,
+``"150"``); validation happens once, when it is built, and :func:`profile_from_mapping`
+turns a failure into a :class:`ProfileError` with one sentence naming the field and what
+it accepts.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import tomllib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Final
 
 import yaml
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    ValidationError,
+)
+from pydantic.dataclasses import dataclass
+
+from fwbench.harness.documents import dump
 
 from fwbench.harness.servers import FRAMEWORKS
 
@@ -58,70 +72,100 @@ class Deadline(StrEnum):
     TIGHT = "tight"
 
 
-@dataclass(frozen=True)
+#: Answers are typed by people: lax types (``"150"`` is a number, ``"yes"`` a flag),
+#: surrounding blanks ignored; still no field outside the profile, no NaN.
+ANSWERS: Final = ConfigDict(
+    extra="forbid",
+    allow_inf_nan=False,
+    str_strip_whitespace=True,
+    # The advice document's schema: every answer is written, defaults included.
+    json_schema_serialization_defaults_required=True,
+)
+
+
+def _lower(value: object) -> object:
+    return value.strip().lower() if isinstance(value, str) else value
+
+
+def _items(value: object) -> object:
+    """``"Flask, django"`` or ``["Flask", "django"]`` as lower-case words."""
+    items = value.split(",") if isinstance(value, str) else value
+    if isinstance(items, Iterable) and not isinstance(items, Mapping):
+        return frozenset(str(item).strip().lower() for item in items if str(item).strip())
+    return value
+
+
+def _one_of(name: str, allowed: tuple[str, ...]) -> AfterValidator:
+    def check(values: frozenset[str]) -> frozenset[str]:
+        unknown = sorted(values - set(allowed))
+        if unknown:
+            raise ValueError(
+                f"{name} accepts only {', '.join(allowed)}; {', '.join(unknown)} is not one of them"
+            )
+        return values
+
+    return AfterValidator(check)
+
+
+def _positive(value: float) -> float:
+    if not value > 0:
+        raise ValueError("must be a number greater than 0")
+    return value
+
+
+def _latency(value: float) -> float:
+    if not 0 <= value <= 60_000:
+        raise ValueError("must be between 0 and 60000 milliseconds")
+    return value
+
+
+def _team(value: int) -> int:
+    if value < 1:
+        raise ValueError("must be a whole number of at least 1")
+    return value
+
+
+#: A yes/no answer (``yes``, ``No``, ``on``, ``true``, ``1`` ...).
+Flag = Annotated[bool, BeforeValidator(_lower)]
+#: A set answer: words, written as a sorted list.
+Words = Annotated[frozenset[str], BeforeValidator(_items), PlainSerializer(sorted)]
+Positive = Annotated[float, AfterValidator(_positive)]
+
+
+@dataclass(frozen=True, config=ANSWERS)
 class Profile:
     """The answers that drive a recommendation. Field defaults are the answers used when a
     question is skipped; :mod:`fwbench.advice.questions` holds the wording of each one."""
 
-    needs_openapi: bool = True
-    workload: Workload = Workload.IO
-    downstream_ms: float = 50.0
-    peak_rps: float = 200.0
-    p99_target_ms: float = 500.0
-    team_size: int = 4
-    team_debugs_async: bool = False
-    known_frameworks: frozenset[str] = frozenset()
-    legacy_plugins: bool = False
-    prefers_flexibility: bool = False
-    needs_admin: bool = False
-    needs_auth: bool = False
-    needs_orm: bool = False
-    audit: bool = False
-    database: Database = Database.RELATIONAL
-    grows_into_monolith: bool = False
-    observability: frozenset[str] = field(default_factory=lambda: frozenset({"logging"}))
-    deployment: Deployment = Deployment.CONTAINERS
-    memory_budget_mb: float = 512.0
-    cold_start_budget_ms: float = 1000.0
-    deadline: Deadline = Deadline.NORMAL
-
-    def __post_init__(self) -> None:
-        for name, enum in (
-            ("workload", Workload),
-            ("database", Database),
-            ("deployment", Deployment),
-            ("deadline", Deadline),
-        ):
-            value = getattr(self, name)
-            if not isinstance(value, enum):
-                allowed = ", ".join(member.value for member in enum)
-                raise ProfileError(f"{name} must be one of {allowed}, not {value!r}.")
-        _check_subset("known_frameworks", self.known_frameworks, FRAMEWORKS)
-        _check_subset("observability", self.observability, OBSERVABILITY)
-        for name in ("peak_rps", "p99_target_ms", "memory_budget_mb", "cold_start_budget_ms"):
-            if not getattr(self, name) > 0:
-                raise ProfileError(f"{name} must be a number greater than 0.")
-        if not 0 <= self.downstream_ms <= 60_000:
-            raise ProfileError("downstream_ms must be between 0 and 60000 milliseconds.")
-        if self.team_size < 1:
-            raise ProfileError("team_size must be a whole number of at least 1.")
+    needs_openapi: Flag = True
+    workload: Annotated[Workload, BeforeValidator(_lower)] = Workload.IO
+    downstream_ms: Annotated[float, AfterValidator(_latency)] = 50.0
+    peak_rps: Positive = 200.0
+    p99_target_ms: Positive = 500.0
+    team_size: Annotated[int, AfterValidator(_team)] = 4
+    team_debugs_async: Flag = False
+    known_frameworks: Annotated[Words, _one_of("known_frameworks", FRAMEWORKS)] = frozenset()
+    legacy_plugins: Flag = False
+    prefers_flexibility: Flag = False
+    needs_admin: Flag = False
+    needs_auth: Flag = False
+    needs_orm: Flag = False
+    audit: Flag = False
+    database: Annotated[Database, BeforeValidator(_lower)] = Database.RELATIONAL
+    grows_into_monolith: Flag = False
+    observability: Annotated[Words, _one_of("observability", OBSERVABILITY)] = Field(
+        default_factory=lambda: frozenset({"logging"})
+    )
+    deployment: Annotated[Deployment, BeforeValidator(_lower)] = Deployment.CONTAINERS
+    memory_budget_mb: Positive = 512.0
+    cold_start_budget_ms: Positive = 1000.0
+    deadline: Annotated[Deadline, BeforeValidator(_lower)] = Deadline.NORMAL
 
     def to_dict(self) -> dict[str, Any]:
         """The answers as plain JSON-ready values (sets as sorted lists, enums as strings)."""
-        out: dict[str, Any] = {}
-        for item in dataclasses.fields(self):
-            value = getattr(self, item.name)
-            out[item.name] = sorted(value) if isinstance(value, frozenset) else value
-        return out
-
-
-def _check_subset(name: str, values: frozenset[str], allowed: Iterable[str]) -> None:
-    allowed = tuple(allowed)
-    unknown = sorted(set(values) - set(allowed))
-    if unknown:
-        raise ProfileError(
-            f"{name} accepts only {', '.join(allowed)}; {', '.join(unknown)} is not one of them."
-        )
+        data = dump(self)
+        assert isinstance(data, dict)
+        return data
 
 
 def profile_from_mapping(answers: Mapping[str, Any], base: Profile | None = None) -> Profile:
@@ -130,51 +174,45 @@ def profile_from_mapping(answers: Mapping[str, Any], base: Profile | None = None
     ``answers`` maps field names (``needs_openapi`` or ``needs-openapi``) to values as a
     TOML/YAML parser or a prompt produces them; ``base`` supplies every answer not given
     (default: ``Profile()``, the documented defaults). Unknown keys are an error so that a
-    typo in a profile file is not silently ignored.
+    typo in a profile file is not silently ignored; the nearest known key is suggested.
     """
     base = base or Profile()
-    fields = {item.name: item for item in dataclasses.fields(Profile)}
+    names = [item.name for item in dataclasses.fields(Profile)]
     changes: dict[str, Any] = {}
     for raw_key, value in answers.items():
         key = str(raw_key).replace("-", "_")
-        if key not in fields:
-            known = ", ".join(fields)
-            raise ProfileError(f"unknown profile answer {raw_key!r}; known answers: {known}.")
-        changes[key] = coerce(key, value)
-    return dataclasses.replace(base, **changes)
-
-
-def coerce(name: str, value: Any) -> Any:
-    """Convert one raw answer to the type of field ``name`` (e.g. ``"yes"`` -> ``True``,
-    ``"flask, django"`` -> ``frozenset({"flask", "django"})``)."""
-    default = getattr(Profile(), name)
+        if key not in names:
+            nearest = difflib.get_close_matches(key, names, n=1)
+            hint = (
+                f"did you mean {nearest[0]}?" if nearest else f"known answers: {', '.join(names)}."
+            )
+            raise ProfileError(f"unknown profile answer {raw_key!r}; {hint}")
+        changes[key] = value
     try:
-        if isinstance(default, bool):
-            return _to_bool(value)
-        if isinstance(default, StrEnum):
-            return type(default)(str(value).strip().lower())
-        if isinstance(default, frozenset):
-            items = value.split(",") if isinstance(value, str) else list(value)
-            return frozenset(str(item).strip().lower() for item in items if str(item).strip())
-        if isinstance(default, int):
-            if isinstance(value, float) and not value.is_integer():
-                raise ValueError(value)
-            return int(value)
-        return float(value)
-    except (TypeError, ValueError):
-        expected = _describe(default)
-        raise ProfileError(f"{name} must be {expected}, not {value!r}.") from None
+        return dataclasses.replace(base, **changes)
+    except ValidationError as error:
+        raise ProfileError(_sentence(error, changes)) from None
 
 
-def _to_bool(value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in {"y", "yes", "true", "1", "on"}:
-        return True
-    if text in {"n", "no", "false", "0", "off"}:
-        return False
-    raise ValueError(value)
+def parse_answer(name: str, value: Any) -> Any:
+    """One raw answer as the type of field ``name`` (e.g. ``"yes"`` -> ``True``,
+    ``"flask, django"`` -> ``frozenset({"flask", "django"})``).
+
+    Raises:
+        ProfileError: the answer does not fit, in one sentence.
+    """
+    return getattr(profile_from_mapping({name: value}), name)
+
+
+def _sentence(error: ValidationError, answers: Mapping[str, Any]) -> str:
+    """The first problem of ``error`` as one sentence for the person who answered."""
+    first = error.errors(include_url=False)[0]
+    name = str(first["loc"][0]) if first["loc"] else "the profile"
+    if first["type"] == "value_error":
+        reason = str(first["ctx"]["error"])
+        return f"{reason}." if reason.startswith(name) else f"{name} {reason}."
+    value = answers.get(name, first["input"])
+    return f"{name} must be {_describe(getattr(Profile(), name))}, not {value!r}."
 
 
 def _describe(default: Any) -> str:

@@ -1,26 +1,31 @@
 """``advise`` output: rich text for a terminal, and a JSON document for tools
-(described by ``advice.schema.json`` next to this module)."""
+(:class:`AdviceDocument`; ``advice.schema.json`` next to this module is generated from
+it by ``python -m fwbench.schemas``)."""
 
 from __future__ import annotations
 
 import io
 import math
-from typing import Any
+from typing import Annotated, Any, Final, Literal
 
+from pydantic import Field, NonNegativeFloat, NonNegativeInt, PositiveInt, with_config
 from rich import box
 from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
+from typing_extensions import TypedDict
 
 from fwbench.advice.capacity import HEADROOM, CapacityPlan
 from fwbench.advice.engine import Advice, Option, Status
 from fwbench.advice.profile import Deployment, Profile
 from fwbench.advice.risks import Risk
 from fwbench.advice.rules import WEIGHTS, Criterion
+from fwbench.harness.documents import RECORD, adapter
 from fwbench.harness.servers import FRAMEWORK_NAMES, FRAMEWORKS
 
 #: Version of the JSON document; bump it when a field changes meaning or disappears.
-ADVICE_FORMAT = "fwbench-advice/1"
+#: History: fwbench-advice/1 - fwbench 0.1.0: first format.
+ADVICE_FORMAT: Final = "fwbench-advice/1"
 
 
 def _signed(points: float) -> str:
@@ -238,7 +243,152 @@ def render_text(advice: Advice, notice: str, width: int = 100, color: bool = Fal
     return buffer.getvalue()
 
 
-def _plan_json(plan: CapacityPlan | None, profile: Profile) -> dict[str, Any] | None:
+_FRAMEWORK: Final = Field(json_schema_extra={"enum": list(FRAMEWORKS)})
+
+
+@with_config(RECORD)
+class PlanDocument(TypedDict):
+    """The capacity plan of one option (``fwbench.advice.capacity.CapacityPlan``)."""
+
+    basis: str
+    """Which measurement the plan reads, in words."""
+    plateau_rps: NonNegativeFloat
+    """Best measured throughput of that sweep, requests per second."""
+    measured_latency_ms: NonNegativeFloat
+    """Downstream latency during that sweep (0 for CPU-bound work)."""
+    slots: float | None
+    """Concurrent requests one instance serves; null for an event loop (no fixed bound)."""
+    slots_estimated: bool
+    """Whether ``slots`` was inferred from the plateau by Little's law (the server's
+    thread count was its unrecorded default)."""
+    instance_rps: NonNegativeFloat
+    """What one instance serves at the user's downstream latency."""
+    limited_by: str
+    """Why ``instance_rps`` is what it is, with the arithmetic."""
+    headroom: Annotated[float, Field(gt=0, le=1)]
+    """The share of an instance's capacity planned for (``HEADROOM``)."""
+    workers_per_instance: NonNegativeInt
+    """Workers per instance (fewer than measured when memory forces it)."""
+    instances: PositiveInt | None
+    """Instances for the peak; null when one worker does not fit the memory budget."""
+    processes: PositiveInt | None
+    """Worker processes across all instances."""
+    instance_memory_mb: float | None
+    """Memory of one instance; null when not measured."""
+    total_memory_mb: float | None
+    """Memory across all instances."""
+    fits_memory: bool | None
+    """Whether an instance fits the memory budget; null when memory was not measured."""
+    expected_p99_ms: float | None
+    """The user's downstream latency plus the measured p99 overhead at a similar
+    utilisation; null when not measured."""
+    meets_p99: bool | None
+    """Whether ``expected_p99_ms`` meets the p99 target."""
+    cold_start_ms: float | None
+    """Measured median cold start."""
+    fits_cold_start: bool | None
+    """Whether it fits the cold-start budget."""
+    notes: list[str]
+    """Caveats the reader must see."""
+
+
+@with_config(RECORD)
+class MeasuredRisk(TypedDict):
+    """The claims verdict that measured a risk."""
+
+    experiment: str
+    outcome: str
+    condition: str
+    findings: list[str]
+
+
+@with_config(RECORD)
+class RiskDocument(TypedDict):
+    """A risk to watch with an option, and what measured it (null when nothing did)."""
+
+    title: str
+    watch: str
+    claim: str
+    measured: MeasuredRisk | None
+
+
+@with_config(RECORD)
+class RankedOption(TypedDict):
+    """One framework of the ranking, best first."""
+
+    rank: PositiveInt
+    framework: Annotated[str, _FRAMEWORK]
+    configuration: str
+    measured: bool
+    score: float
+    points: dict[str, int]
+    capacity_plan: PlanDocument | None
+    risks: list[RiskDocument]
+
+
+@with_config(RECORD)
+class RuleDocument(TypedDict):
+    """A rule of the article that fired, and what the measurements did to it."""
+
+    id: str
+    framework: Annotated[str, _FRAMEWORK]
+    criterion: Criterion
+    points: int
+    counted_points: int
+    quote: Annotated[str, Field(min_length=1)]
+    section: str
+    when: str
+    status: Status
+    detail: str
+
+
+@with_config(RECORD)
+class FindingDocument(TypedDict):
+    """Points a measurement gave or took."""
+
+    framework: str
+    criterion: Criterion
+    points: int
+    text: str
+
+
+@with_config(RECORD)
+class Measurements(TypedDict):
+    """The results file the advice used."""
+
+    source: str
+    machine: str
+
+
+@with_config(RECORD)
+class AdviceDocument(TypedDict):
+    """``fwbench advise --format json``."""
+
+    format: Literal["fwbench-advice/1"]
+    """The document's version (``ADVICE_FORMAT``)."""
+    notice: Annotated[str, Field(min_length=1)]
+    """The sentence saying which measurements were used."""
+    measurements: Measurements | None
+    """The results file read; null when the advice rests on the article alone."""
+    profile: Profile
+    """The answers the advice was computed from."""
+    recommendation: Annotated[str, Field(min_length=1)]
+    """The recommended framework and server configuration."""
+    article_choice: Annotated[str, _FRAMEWORK]
+    """The framework the article's rules alone choose."""
+    changed_by_measurements: bool
+    """Whether the measurements changed the choice."""
+    weights: dict[str, NonNegativeFloat]
+    """The weight of each criterion in the score."""
+    ranking: Annotated[list[RankedOption], Field(min_length=3, max_length=3)]
+    """The three frameworks, best first."""
+    rules: list[RuleDocument]
+    """The article's rules that fired."""
+    measured_findings: list[FindingDocument]
+    """Points the measurements gave or took."""
+
+
+def _plan_json(plan: CapacityPlan | None, profile: Profile) -> PlanDocument | None:
     if plan is None:
         return None
     return {
@@ -264,7 +414,7 @@ def _plan_json(plan: CapacityPlan | None, profile: Profile) -> dict[str, Any] | 
     }
 
 
-def _risk_json(risk: Risk) -> dict[str, Any]:
+def _risk_json(risk: Risk) -> RiskDocument:
     found = risk.evidence
     return {
         "title": risk.spec.title,
@@ -282,20 +432,21 @@ def _risk_json(risk: Risk) -> dict[str, Any]:
 
 
 def to_json(advice: Advice, notice: str) -> dict[str, Any]:
-    """The advice as a JSON-ready document (format :data:`ADVICE_FORMAT`).
+    """The advice as a JSON-ready document (:class:`AdviceDocument`, format
+    :data:`ADVICE_FORMAT`), validated like every document fwbench writes.
 
     Args:
         advice: the computed advice.
         notice: the sentence saying which measurements were used.
     """
     evidence = advice.evidence
-    return {
+    document: AdviceDocument = {
         "format": ADVICE_FORMAT,
         "notice": notice,
         "measurements": None
         if evidence is None
         else {"source": evidence.source, "machine": evidence.machine},
-        "profile": advice.profile.to_dict(),
+        "profile": advice.profile,
         "recommendation": advice.recommendation.title,
         "article_choice": advice.article_choice,
         "changed_by_measurements": advice.changed_by_measurements,
@@ -317,13 +468,13 @@ def to_json(advice: Advice, notice: str) -> dict[str, Any]:
             {
                 "id": item.rule.id,
                 "framework": item.rule.framework,
-                "criterion": item.rule.criterion.value,
+                "criterion": item.rule.criterion,
                 "points": item.rule.points,
                 "counted_points": item.counted_points,
                 "quote": item.rule.quote,
                 "section": item.rule.section,
                 "when": item.rule.when,
-                "status": item.status.value,
+                "status": item.status,
                 "detail": item.detail,
             }
             for item in advice.fired
@@ -331,10 +482,15 @@ def to_json(advice: Advice, notice: str) -> dict[str, Any]:
         "measured_findings": [
             {
                 "framework": f.framework,
-                "criterion": f.criterion.value,
+                "criterion": f.criterion,
                 "points": f.points,
                 "text": f.text,
             }
             for f in advice.findings
         ],
     }
+    adapter_ = adapter(AdviceDocument)
+    data: dict[str, Any] = adapter_.dump_python(
+        adapter_.validate_python(document), mode="json", by_alias=True
+    )
+    return data

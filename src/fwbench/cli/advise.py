@@ -24,7 +24,7 @@ from fwbench.advice import (
     to_json,
 )
 from fwbench.advice.engine import advise as compute_advice
-from fwbench.advice.profile import coerce
+from fwbench.advice.profile import parse_answer
 from fwbench.harness.errors import FwbenchError
 
 
@@ -55,7 +55,7 @@ def _ask(question: Question) -> Any:
     def parse(text: str) -> Any:
         raw: Any = "" if question.kind == "set" and text.strip() == "none" else text
         try:
-            return coerce(question.name, raw)
+            return parse_answer(question.name, raw)
         except ProfileError as error:
             raise click.UsageError(str(error)) from None
 

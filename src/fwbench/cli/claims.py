@@ -20,6 +20,7 @@ from fwbench.experiments.model import Experiment, Plan
 from fwbench.experiments.registry import EXPERIMENTS, select
 from fwbench.experiments.render import print_record, print_start, print_summary
 from fwbench.experiments.runner import ClaimsReport, ExperimentRecord, run_experiments
+from fwbench.harness.documents import dump
 from fwbench.harness.errors import FwbenchError
 from fwbench.harness.machine import default_placement, describe_machine
 from fwbench.harness.process import exit_on_sigterm
@@ -123,7 +124,7 @@ def claims(
             nonlocal results
             so_far = ClaimsReport(quick, tuple(records), time.monotonic() - started)
             current = replace(results, services=tuple(context.services))
-            current = current.with_section("claims", so_far.to_json())
+            current = current.with_section("claims", dump(so_far))
             if status is not None:
                 current = current.finished(status, error)
             current.write(output)

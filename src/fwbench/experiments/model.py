@@ -88,7 +88,7 @@ class Experiment(ABC, Generic[E]):
     """A named, self-describing test of one or more claims of the article.
 
     Subclasses set the class attributes and implement the four methods; the evidence
-    type ``E`` is a frozen dataclass that :mod:`fwbench.experiments._jsonable` can store.
+    type ``E`` is a frozen dataclass that :func:`fwbench.harness.documents.dump` can store.
     """
 
     #: Short identifier used by ``fwbench claims --only NAME``.

@@ -11,85 +11,75 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any, Final
+from typing import Annotated, Any, Final
 
-from fwbench.experiments._jsonable import Json, from_json, to_json
+from pydantic import AfterValidator, Field
+from pydantic.dataclasses import dataclass
+
 from fwbench.experiments.context import Context
 from fwbench.experiments.model import Experiment, Plan, Table, Verdict
+from fwbench.harness.documents import RECORD, Items, Json, dump, load
 from fwbench.harness.errors import FwbenchError
 from fwbench.harness.results import Results
 
-#: Version of the ``claims`` section of the results file (docs: ExperimentRecord).
+#: Version of the ``claims`` section of the results file; a section of another version is
+#: not read. History:
+#:   1 - fwbench 0.1.0: first format.
 CLAIMS_FORMAT: Final = 1
 
 
-@dataclass(frozen=True)
-class ExperimentRecord:
-    """What one experiment produced.
+def _claims_format(version: int) -> int:
+    if version != CLAIMS_FORMAT:
+        raise ValueError(f"claims section format {version} is not {CLAIMS_FORMAT}")
+    return version
 
-    Attributes:
-        name / title / claims / setup: copied from the experiment.
-        plan: what it planned to measure, with its time budget.
-        duration_s: the wall-clock seconds it took.
-        evidence: the evidence as stored JSON (None when it failed before measuring).
-        tables: the evidence as printed.
-        verdicts: one per claim (empty when it failed).
-        error: why it failed, one sentence; None when it succeeded.
-    """
+
+@dataclass(frozen=True, config=RECORD)
+class ExperimentRecord:
+    """What one experiment produced."""
 
     name: str
+    """The experiment (``fwbench claims --list``)."""
     title: str
-    claims: tuple[str, ...]
+    """Its one-line title."""
+    claims: Items[str]
+    """The article's sentences it tests, verbatim."""
     setup: str
+    """What was measured and how."""
     plan: Plan
+    """The time budget and the steps announced before running."""
     duration_s: float
+    """The wall-clock seconds it took."""
     evidence: Json
-    tables: tuple[Table, ...]
-    verdicts: tuple[Verdict, ...]
+    """The raw measurements, as the experiment's evidence dataclass serialises them
+    (null when it failed before measuring); :func:`rejudge` applies the rules to it again."""
+    tables: Items[Table]
+    """The evidence as printed."""
+    verdicts: Items[Verdict]
+    """One per claim (empty when it failed): ``outcome`` is ``supported``,
+    ``contradicted`` or ``depends on configuration``, ``rule`` the written rule with its
+    thresholds, ``findings`` one line per configuration with the numbers the rule read."""
     error: str | None
-
-    def to_json(self) -> dict[str, Json]:
-        """The record as JSON values; the evidence is stored as measured."""
-        data = to_json(self)
-        assert isinstance(data, dict)
-        return data
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> ExperimentRecord:
-        """Rebuild a record written by :meth:`to_json`.
-
-        Raises ``ValueError`` naming the field that does not fit."""
-        return from_json(cls, data)
+    """Why it could not finish, one sentence; null when it succeeded."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=RECORD)
 class ClaimsReport:
-    """The ``claims`` section of a results file: whether ``--quick`` was used, the
-    records in run order, and the total wall-clock seconds."""
+    """The ``claims`` section of a results file (``sections.claims``): whether ``--quick``
+    was used, the records in run order, and the total wall-clock seconds. Read it with
+    ``fwbench.harness.documents.load(ClaimsReport, section)``."""
 
     quick: bool
-    experiments: tuple[ExperimentRecord, ...]
+    """Whether ``--quick`` was used."""
+    experiments: Items[ExperimentRecord]
+    """One record per experiment, in run order."""
     duration_s: float
-
-    def to_json(self) -> dict[str, Json]:
-        return {
-            "format": CLAIMS_FORMAT,
-            "quick": self.quick,
-            "duration_s": self.duration_s,
-            "experiments": [record.to_json() for record in self.experiments],
-        }
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> ClaimsReport:
-        """Rebuild the section; ``ValueError`` when it is another format or malformed."""
-        if data.get("format") != CLAIMS_FORMAT:
-            raise ValueError(f"claims section format {data.get('format')!r} is not {CLAIMS_FORMAT}")
-        return cls(
-            quick=bool(data["quick"]),
-            experiments=tuple(ExperimentRecord.from_json(item) for item in data["experiments"]),
-            duration_s=float(data["duration_s"]),
-        )
+    """Wall-clock seconds of all experiments."""
+    format: Annotated[
+        int, AfterValidator(_claims_format), Field(json_schema_extra={"const": CLAIMS_FORMAT})
+    ] = CLAIMS_FORMAT
+    """The section's own version (``CLAIMS_FORMAT``), so the experiments can change without
+    a new results schema."""
 
 
 def claims_report(results: Results) -> ClaimsReport | None:
@@ -99,15 +89,15 @@ def claims_report(results: Results) -> ClaimsReport | None:
     if not isinstance(section, dict):
         return None
     try:
-        return ClaimsReport.from_json(section)
-    except (ValueError, KeyError, TypeError):
+        return load(ClaimsReport, section)
+    except ValueError:
         return None
 
 
 def rejudge(experiment: Experiment[Any], record: ExperimentRecord) -> tuple[Verdict, ...]:
     """The verdicts ``experiment``'s rules give for the evidence stored in ``record``
     (e.g. one read from another machine's results file)."""
-    evidence: Any = from_json(experiment.evidence_type, record.evidence)
+    evidence: Any = load(experiment.evidence_type, record.evidence)
     return experiment.verdicts(evidence)
 
 
@@ -144,8 +134,8 @@ def run_experiment(experiment: Experiment[Any], context: Context, plan: Plan) ->
     try:
         verdicts = experiment.verdicts(evidence)
     except ValueError as error:
-        return record(to_json(evidence), tables, (), f"no verdict: {error}")
-    return record(to_json(evidence), tables, verdicts, None)
+        return record(dump(evidence), tables, (), f"no verdict: {error}")
+    return record(dump(evidence), tables, verdicts, None)
 
 
 def run_experiments(

@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from fwbench.harness.jsontypes import Json
+from fwbench.harness.documents import Json
 
 
 @dataclass(frozen=True)

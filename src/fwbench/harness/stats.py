@@ -28,12 +28,20 @@ class Summary:
     """
 
     n: int
+    """Values summarized."""
     median: float
+    """Median of the values."""
     mean: float
+    """Mean of the values."""
     min: float
+    """Smallest value."""
     max: float
+    """Largest value."""
     stdev: float
+    """Sample standard deviation (n - 1 denominator)."""
     cv: float | None
+    """Coefficient of variation ``stdev / mean``; null for one value or a zero mean. Above
+    0.10 the values are unstable (pyperf's rule)."""
 
     def __post_init__(self) -> None:
         if self.n < 1:
