@@ -30,7 +30,6 @@ from pydantic import (
 from pydantic.dataclasses import dataclass
 
 from fwbench.harness.documents import dump
-
 from fwbench.harness.servers import FRAMEWORKS
 
 OBSERVABILITY: tuple[str, ...] = ("metrics", "logging", "tracing")
