@@ -1,0 +1,87 @@
+"""Validation: predict every point the model was not fitted on, compare, and explain
+each miss beyond :data:`FLAG_ERROR` from the numbers recorded at that point."""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Iterable, Sequence
+from typing import Final
+
+from fwbench.model._document import Check, PairModel, Point
+from fwbench.model._fit import busy_slots
+from fwbench.model._predict import Prediction, Query, predict
+
+#: Target of the median absolute throughput error over the validation points.
+TARGET_ERROR: Final = 0.15
+
+#: A validation point whose throughput error exceeds this is flagged with a reason.
+FLAG_ERROR: Final = 0.25
+
+#: Share of failed requests at which a point is itself suspect.
+_FAILED_SHARE: Final = 0.01
+
+
+def query_for(point: Point) -> Query:
+    """The query that predicts ``point``: its setup, latency and connections."""
+    setup = point.setup
+    return Query(
+        pair=setup.pair,
+        scenario=point.scenario,
+        workers=setup.workers,
+        threads=setup.threads,
+        cores=setup.cores,
+        latency_ms=point.latency_ms if point.scenario == "io" else None,
+        connections=point.connections,
+    )
+
+
+def _reason(model: PairModel, point: Point, prediction: Prediction) -> str:
+    answered = point.ok + point.failed
+    if answered and point.failed / answered >= _FAILED_SHARE:
+        return f"{point.failed} of {answered} requests failed at this point"
+    measured_cpu = point.cpu_ms_per_request
+    fitted_cpu = model.cpu_ms[point.scenario]
+    if measured_cpu is not None and abs(measured_cpu / fitted_cpu - 1) > FLAG_ERROR:
+        return (
+            f"CPU per request was {measured_cpu:.2f} ms here against {fitted_cpu:.2f} ms fitted "
+            "(the cost changes with this configuration, or another process shared the core)"
+        )
+    if prediction.warnings:
+        return f"extrapolated: {prediction.warnings[0]}"
+    if prediction.bound == "slots":
+        busy = busy_slots(point, model.overhead_ms, model.cpu_ms["io"])
+        return f"slot-bound: {busy:.1f} slots were busy here, the model has {prediction.slots:g}"
+    return (
+        f"bound by {prediction.bound}, CPU {point.cpu_utilisation:.0%} busy against "
+        f"{prediction.cpu_utilisation:.0%} predicted; no recorded cause"
+    )
+
+
+def check(model: PairModel, point: Point) -> Check:
+    """Predict ``point`` with ``model`` and compare."""
+    prediction = predict(model, query_for(point))
+    error = (prediction.throughput_rps - point.rps) / point.rps if point.rps else float("inf")
+    return Check(
+        point=point,
+        predicted_rps=prediction.throughput_rps,
+        predicted_p50_ms=prediction.p50_ms,
+        predicted_p99_ms=prediction.p99_ms,
+        law=prediction.bound,
+        error=error,
+        flag="" if abs(error) <= FLAG_ERROR else _reason(model, point, prediction),
+    )
+
+
+def validate(models: Iterable[PairModel], points: Sequence[Point]) -> tuple[Check, ...]:
+    """A :class:`Check` for every validation point of a fitted pair."""
+    by_pair = {model.setup.pair: model for model in models}
+    return tuple(
+        check(by_pair[point.setup.pair], point)
+        for point in points
+        if point.role == "validate" and point.setup.pair in by_pair
+    )
+
+
+def median_error(checks: Sequence[Check]) -> float | None:
+    """Median absolute throughput error; None without checks."""
+    return statistics.median(abs(c.error) for c in checks) if checks else None
