@@ -55,6 +55,7 @@ def point(
         # p99 = base + 2 + 3 Q.
         p50_ms=base + P50_LIGHT + P50_GROWTH * (mean - base),
         p99_ms=base + P99_LIGHT + P99_GROWTH * (mean - base),
+        window_s=DURATION_S,
         cpu_s=requests * cpu_s,
         role="fit" if role == "fit" else "validate",
         why=why,

@@ -56,8 +56,11 @@ def pair_name(framework: str, server: str, routes: str = "native") -> str:
 class Point(_Record):
     """One wrk run against one setup.
 
-    ``cpu_s`` is the CPU time (user + system) of the service's whole process tree during
-    the run, from psutil; ``rps`` counts 2xx responses only. ``why`` says what a
+    ``cpu_s`` is the CPU time (user + system) of the service's whole process tree over
+    ``window_s`` seconds around the run, from psutil; ``others_cpu_s`` the time the
+    service's CPUs spent on anything else (other processes, the hypervisor's steal) in
+    that window; ``rps`` counts the responses the
+    scenario expects (2xx, and its deliberate 404s). ``why`` says what a
     validation point varies against the fitted ones.
     """
 
@@ -72,14 +75,21 @@ class Point(_Record):
     mean_ms: float = Field(ge=0)
     p50_ms: float = Field(ge=0)
     p99_ms: float = Field(ge=0)
+    window_s: float = Field(gt=0)
     cpu_s: float = Field(ge=0)
+    others_cpu_s: float = Field(default=0.0, ge=0)
     role: Role
     why: str = ""
 
     @property
     def cpu_utilisation(self) -> float:
         """Fraction of the setup's cores the service kept busy."""
-        return self.cpu_s / self.duration_s / self.setup.cores
+        return self.cpu_s / self.window_s / self.setup.cores
+
+    @property
+    def others_utilisation(self) -> float:
+        """Fraction of the setup's cores everything else kept busy."""
+        return self.others_cpu_s / self.window_s / self.setup.cores
 
     @property
     def cpu_ms_per_request(self) -> float | None:
@@ -146,11 +156,18 @@ class Span(_Record):
 
 
 class PairModel(_Record):
-    """Everything the model knows about one pair, fitted on ``setup``'s points."""
+    """Everything the model knows about one pair, fitted on ``setup``'s points.
+
+    ``cpu_ms``: CPU per request by scenario; ``cpu_share``: the share of its cores
+    the service got when saturated (about 1 on a machine of its own, less when other
+    processes competed; validation uses it, predictions assume 1 unless told);
+    ``overhead_ms``: the round trip beyond downstream and CPU; ``measured``: the span
+    of each dimension measured, for extrapolation warnings."""
 
     setup: Setup
     slots: Slots
     cpu_ms: dict[str, float]
+    cpu_share: float = Field(gt=0, le=1)
     overhead_ms: float
     latency: Latency
     memory: Memory

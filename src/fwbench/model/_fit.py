@@ -2,6 +2,8 @@
 
 * CPU cost per request, per scenario: the service tree's CPU seconds over the responses
   of that scenario's fitted points (psutil's counters, not throughput).
+* CPU share: the utilisation the service reached at its saturated points, at most 1
+  (other processes on its cores take the rest); ``U`` is of that share.
 * Round-trip overhead: the lightest io point's mean latency (``c / X``, Little's law for
   a closed loop) less the downstream and the CPU work.
 * Slots: at each io point, busy slots = ``X x T`` (Little's law on the server, ``T`` the
@@ -37,6 +39,12 @@ from fwbench.model._laws import CONNECTION_BOUND, CPU_BOUND, in_slot_time, unloa
 #: Highest utilisation used in an in-slot time: beyond it ``D / (1 - U)`` is noise.
 _U_CAP: Final = 0.97
 
+#: Utilisation of the service's cores (by anyone) above which they count as full.
+_CORES_FULL: Final = 0.9
+
+#: Largest mean response time, as a share of a point's duration, of a steady point.
+_STEADY_SHARE: Final = 0.25
+
 #: Relative difference below which configured and measured slots agree.
 SLOTS_AGREE: Final = 0.25
 
@@ -69,35 +77,52 @@ def cpu_costs(points: Iterable[Point]) -> dict[str, float]:
     return {name: cpu[name] * 1000 / n for name, n in answered.items() if n}
 
 
-def _stretched_ms(cpu_ms: float, utilisation: float) -> float:
-    return cpu_ms / (1 - min(utilisation, _U_CAP))
+def cpu_share(points: Sequence[Point]) -> float:
+    """Share of its cores the service could get, from the saturated scenario points (else
+    any point): where its cores were full, what it got; where they idled, all that the
+    other processes left it. The highest, at most 1."""
+    saturated = [p for p in points if p.scenario != "io"] or points
+    return min(
+        1.0,
+        max(
+            p.cpu_utilisation
+            if p.cpu_utilisation + p.others_utilisation >= _CORES_FULL
+            else 1 - p.others_utilisation
+            for p in saturated
+        ),
+    )
 
 
-def overhead_ms(io_points: Sequence[Point], io_cpu_ms: float) -> float:
+def _busy(point: Point, share: float) -> float:
+    """The utilisation law's ``U`` at ``point``: of the share the service could get."""
+    return min(point.cpu_utilisation / share, _U_CAP)
+
+
+def overhead_ms(io_points: Sequence[Point], io_cpu_ms: float, share: float) -> float:
     """Round trip beyond downstream and CPU, from the lightest io point (fewest
     connections, then shortest latency)."""
     light = min(io_points, key=lambda p: (p.connections, p.latency_ms))
     mean_ms = light.connections / light.rps * 1000
-    stretched = _stretched_ms(io_cpu_ms, light.cpu_utilisation)
-    return max(0.0, mean_ms - light.latency_ms - stretched)
+    held = in_slot_time(light.latency_ms, 0.0, io_cpu_ms, _busy(light, share))
+    return max(0.0, mean_ms - held)
 
 
-def busy_slots(point: Point, overhead: float, io_cpu_ms: float) -> float:
+def busy_slots(point: Point, overhead: float, io_cpu_ms: float, share: float) -> float:
     """Little's law on the server: throughput x in-slot time."""
-    held_ms = in_slot_time(
-        point.latency_ms, overhead, io_cpu_ms, min(point.cpu_utilisation, _U_CAP)
-    )
+    held_ms = in_slot_time(point.latency_ms, overhead, io_cpu_ms, _busy(point, share))
     return point.rps * held_ms / 1000
 
 
-def fit_slots(setup: Setup, io_points: Sequence[Point], overhead: float, io_cpu_ms: float) -> Slots:
+def fit_slots(
+    setup: Setup, io_points: Sequence[Point], overhead: float, io_cpu_ms: float, share: float
+) -> Slots:
     """Measured slots per worker beside the configured ones (see the module doc)."""
     limited: list[float] = []
     seen: list[float] = []
     for point in io_points:
-        busy = busy_slots(point, overhead, io_cpu_ms)
+        busy = busy_slots(point, overhead, io_cpu_ms, share)
         seen.append(busy)
-        if busy < CONNECTION_BOUND * point.connections and point.cpu_utilisation < CPU_BOUND:
+        if busy < CONNECTION_BOUND * point.connections and _busy(point, share) < CPU_BOUND:
             limited.append(busy)
     configured = configured_per_worker(setup)
     workers = setup.workers
@@ -131,12 +156,20 @@ def _line(xs: Sequence[float], ys: Sequence[float]) -> tuple[float, float]:
     return intercept, slope
 
 
+def steady(point: Point) -> bool:
+    """Whether a point's latencies describe a steady state: its mean response time
+    (``c / X``) is a small part of its duration, so wrk's percentiles, which count only
+    the responses that arrived, are not cut short."""
+    return point.connections / point.rps <= _STEADY_SHARE * point.duration_s
+
+
 def fit_latency(points: Sequence[Point], overhead: float, cpu_ms: dict[str, float]) -> Latency:
-    """``p50`` and ``p99`` as ``unloaded + light + growth x Q`` (see the module doc)."""
+    """``p50`` and ``p99`` as ``unloaded + light + growth x Q`` over the steady points
+    (all of them when none is; see the module doc)."""
     queueing: list[float] = []
     p50: list[float] = []
     p99: list[float] = []
-    for point in points:
+    for point in [p for p in points if steady(p)] or points:
         base = unloaded_time(point.latency_ms, overhead, cpu_ms[point.scenario])
         queueing.append(max(0.0, point.connections / point.rps * 1000 - base))
         p50.append(point.p50_ms - base)
@@ -199,12 +232,14 @@ def fit_pair(
     if not io_points:
         raise FitError(f"{setup.pair}: no io point to fit the slots on")
     cpu_ms = cpu_costs(fitting)
-    overhead = overhead_ms(io_points, cpu_ms["io"])
+    share = cpu_share(fitting)
+    overhead = overhead_ms(io_points, cpu_ms["io"], share)
     answered = [p for p in fitting if p.rps > 0]
     return PairModel(
         setup=setup,
-        slots=fit_slots(setup, io_points, overhead, cpu_ms["io"]),
+        slots=fit_slots(setup, io_points, overhead, cpu_ms["io"], share),
         cpu_ms=cpu_ms,
+        cpu_share=share,
         overhead_ms=overhead,
         latency=fit_latency(answered, overhead, cpu_ms),
         memory=fit_memory(memory),
@@ -213,7 +248,7 @@ def fit_pair(
         measured={
             "latency_ms": _span(p.latency_ms for p in io_points),
             "connections": _span(p.connections for p in answered),
-            "utilisation": _span(p.cpu_utilisation for p in answered),
+            "utilisation": _span(p.cpu_utilisation / share for p in answered),
             "workers": _span([setup.workers]),
             "threads": _span([setup.threads or 1]),
             "cores": _span([setup.cores]),

@@ -33,7 +33,8 @@ _TOLERANCE: Final = 0.05
 class Query:
     """What to predict: a pair (``framework/server``, ``+def`` for FastAPI ``def``
     routes) in a configuration (None: the server's documented rule for ``cores``),
-    loaded either closed-loop (``connections``) or open-loop (``rps``)."""
+    loaded either closed-loop (``connections``) or open-loop (``rps``), with
+    ``cpu_share`` of the cores left to the service by other processes (1: its own)."""
 
     pair: str
     scenario: str = "io"
@@ -43,6 +44,7 @@ class Query:
     latency_ms: float | None = None
     connections: int | None = None
     rps: float | None = None
+    cpu_share: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -172,20 +174,22 @@ def predict(model: PairModel, query: Query) -> Prediction:
     cpu_ms = model.cpu_ms[query.scenario]
     cpu_s = cpu_ms / 1000
     slots = effective_slots(model, setup)
+    cores = setup.cores * query.cpu_share
     laws = {
         "latency_s": latency / 1000,
         "overhead_s": model.overhead_ms / 1000,
         "cpu_s": cpu_s,
-        "cores": setup.cores,
+        "cores": cores,
     }
     capacity = closed_loop_throughput(connections=math.inf, slots=slots, **laws)
     slot_text = "unbounded" if math.isinf(slots) else f"{slots:g}"
     in_slot = f"T = {latency:g} + {model.overhead_ms:.1f} + {cpu_ms:.2f}/(1-U) ms"
-    cpu_law = f"U = X x {cpu_ms:.2f} ms / {setup.cores} cores"
+    share = "" if query.cpu_share == 1 else f" x {query.cpu_share:.2f} share"
+    cpu_law = f"U = X x {cpu_ms:.2f} ms / ({setup.cores} cores{share})"
     if query.connections is not None:
         rate = closed_loop_throughput(connections=query.connections, slots=slots, **laws)
         overloaded = False
-        held_ms = in_slot_time(latency, model.overhead_ms, cpu_ms, rate * cpu_s / setup.cores)
+        held_ms = in_slot_time(latency, model.overhead_ms, cpu_ms, rate * cpu_s / cores)
         # Little's law on the closed loop: every connection is in the system, so what
         # the slots do not hold waits for one.
         wait_ms = max(0.0, query.connections / rate * 1000 - held_ms)
@@ -197,22 +201,20 @@ def predict(model: PairModel, query: Query) -> Prediction:
         assert query.rps is not None
         overloaded = query.rps >= capacity * 0.999
         rate = min(query.rps, capacity)
-        held_ms = in_slot_time(
-            latency, model.overhead_ms, cpu_ms, min(rate * cpu_s / setup.cores, 0.999)
-        )
+        held_ms = in_slot_time(latency, model.overhead_ms, cpu_ms, min(rate * cpu_s / cores, 0.999))
         offered = rate * held_ms / 1000
         wait_ms = math.inf if overloaded else erlang_mean_wait(slots, offered, held_ms)
         law = (
             f"open loop: slots busy = X x T (Little), {in_slot}, {cpu_law}, "
             f"wait for one of {slot_text} slots: Erlang C"
         )
-    cpu_u = utilisation(rate, cpu_s, setup.cores)
+    cpu_u = utilisation(rate, cpu_s, cores)
     busy = rate * held_ms / 1000
     base = unloaded_time(latency, model.overhead_ms, cpu_ms)
     queueing = held_ms - base + wait_ms
     fit = model.latency
     if overloaded:
-        bound = "cpu" if capacity * cpu_s / setup.cores >= CPU_BOUND else "slots"
+        bound = "cpu" if capacity * cpu_s / cores >= CPU_BOUND else "slots"
     elif cpu_u >= CPU_BOUND:
         bound = "cpu"
     elif query.connections is None:
@@ -242,7 +244,16 @@ def predict(model: PairModel, query: Query) -> Prediction:
     return replace(prediction, warnings=_warnings(model, query, prediction))
 
 
-_KEYS: Final = ("scenario", "workers", "threads", "cores", "latency", "connections", "rps")
+_KEYS: Final = (
+    "scenario",
+    "workers",
+    "threads",
+    "cores",
+    "latency",
+    "connections",
+    "rps",
+    "share",
+)
 _DURATION: Final = re.compile(r"^(\d+(?:\.\d+)?)(ms|s)?$")
 
 
@@ -299,4 +310,17 @@ def parse_query(text: str) -> Query:
         latency_ms=latency,
         connections=whole("connections"),
         rps=number("rps", integer=False),
+        cpu_share=_share(values.get("share"), example),
     )
+
+
+def _share(text: str | None, example: str) -> float:
+    if text is None:
+        return 1.0
+    try:
+        share = float(text)
+    except ValueError:
+        share = math.nan
+    if not 0 < share <= 1:
+        raise BadQuery(f"share must be a fraction in (0, 1], not {text}", example)
+    return share

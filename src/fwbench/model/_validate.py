@@ -17,12 +17,17 @@ TARGET_ERROR: Final = 0.15
 #: A validation point whose throughput error exceeds this is flagged with a reason.
 FLAG_ERROR: Final = 0.25
 
+#: Rise of other processes' use of the service's cores, against the fitted points'
+#: median, that explains a miss.
+_OTHERS_RISE: Final = 0.2
+
 #: Share of failed requests at which a point is itself suspect.
 _FAILED_SHARE: Final = 0.01
 
 
-def query_for(point: Point) -> Query:
-    """The query that predicts ``point``: its setup, latency and connections."""
+def query_for(model: PairModel, point: Point) -> Query:
+    """The query that predicts ``point``: its setup, latency and connections, on the
+    share of the cores the service got when fitted (the machine the points ran on)."""
     setup = point.setup
     return Query(
         pair=setup.pair,
@@ -32,13 +37,22 @@ def query_for(point: Point) -> Query:
         cores=setup.cores,
         latency_ms=point.latency_ms if point.scenario == "io" else None,
         connections=point.connections,
+        cpu_share=model.cpu_share,
     )
 
 
-def _reason(model: PairModel, point: Point, prediction: Prediction) -> str:
+def _reason(
+    model: PairModel, point: Point, prediction: Prediction, fitted_points: Sequence[Point]
+) -> str:
     answered = point.ok + point.failed
     if answered and point.failed / answered >= _FAILED_SHARE:
         return f"{point.failed} of {answered} requests failed at this point"
+    others = statistics.median(p.others_utilisation for p in fitted_points or [point])
+    if point.others_utilisation > others + _OTHERS_RISE:
+        return (
+            f"other processes kept {point.others_utilisation:.0%} of the service's cores "
+            f"busy here against {others:.0%} (median) during the fitted points"
+        )
     measured_cpu = point.cpu_ms_per_request
     fitted_cpu = model.cpu_ms[point.scenario]
     if measured_cpu is not None and abs(measured_cpu / fitted_cpu - 1) > FLAG_ERROR:
@@ -49,7 +63,7 @@ def _reason(model: PairModel, point: Point, prediction: Prediction) -> str:
     if prediction.warnings:
         return f"extrapolated: {prediction.warnings[0]}"
     if prediction.bound == "slots":
-        busy = busy_slots(point, model.overhead_ms, model.cpu_ms["io"])
+        busy = busy_slots(point, model.overhead_ms, model.cpu_ms["io"], model.cpu_share)
         return f"slot-bound: {busy:.1f} slots were busy here, the model has {prediction.slots:g}"
     return (
         f"bound by {prediction.bound}, CPU {point.cpu_utilisation:.0%} busy against "
@@ -57,9 +71,10 @@ def _reason(model: PairModel, point: Point, prediction: Prediction) -> str:
     )
 
 
-def check(model: PairModel, point: Point) -> Check:
-    """Predict ``point`` with ``model`` and compare."""
-    prediction = predict(model, query_for(point))
+def check(model: PairModel, point: Point, fitted_points: Sequence[Point]) -> Check:
+    """Predict ``point`` with ``model`` and compare; ``fitted_points`` are the points
+    the model was fitted on (to explain a miss)."""
+    prediction = predict(model, query_for(model, point))
     error = (prediction.throughput_rps - point.rps) / point.rps if point.rps else float("inf")
     return Check(
         point=point,
@@ -68,15 +83,20 @@ def check(model: PairModel, point: Point) -> Check:
         predicted_p99_ms=prediction.p99_ms,
         law=prediction.bound,
         error=error,
-        flag="" if abs(error) <= FLAG_ERROR else _reason(model, point, prediction),
+        flag="" if abs(error) <= FLAG_ERROR else _reason(model, point, prediction, fitted_points),
     )
 
 
 def validate(models: Iterable[PairModel], points: Sequence[Point]) -> tuple[Check, ...]:
     """A :class:`Check` for every validation point of a fitted pair."""
     by_pair = {model.setup.pair: model for model in models}
+    fitted = [p for p in points if p.role == "fit"]
     return tuple(
-        check(by_pair[point.setup.pair], point)
+        check(
+            by_pair[point.setup.pair],
+            point,
+            [p for p in fitted if p.setup.pair == point.setup.pair],
+        )
         for point in points
         if point.role == "validate" and point.setup.pair in by_pair
     )
