@@ -83,3 +83,23 @@ def test_points_of_two_setups_are_refused() -> None:
     ]
     with pytest.raises(ValueError, match="one setup"):
         fit_pair(points, synthetic.memory(_setup(), 20, 50, (3,)), None)
+
+
+def test_cpu_share_is_what_other_processes_left_at_saturation() -> None:
+    setup = _setup(server="uvicorn", workers=1, threads=None).model_copy(
+        update={"framework": "fastapi"}
+    )
+    points = synthetic.sweep(setup, slots_per_worker=math.inf, cpu_ms=CPU_MS)
+    # Another process took 40% of the core while the saturated points ran: they got 60%.
+    busy = [
+        p.model_copy(
+            update={"cpu_s": p.cpu_s * 0.6 / p.cpu_utilisation, "others_cpu_s": 0.4 * p.window_s}
+        )
+        if p.scenario != "io"
+        else p
+        for p in points
+    ]
+    model = fit_pair(busy, synthetic.memory(setup, 0, 80, (1,)), None)
+    assert model.cpu_share == pytest.approx(0.6)
+    alone = fit_pair(points, synthetic.memory(setup, 0, 80, (1,)), None)
+    assert alone.cpu_share == 1

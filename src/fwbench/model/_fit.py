@@ -2,8 +2,8 @@
 
 * CPU cost per request, per scenario: the service tree's CPU seconds over the responses
   of that scenario's fitted points (psutil's counters, not throughput).
-* CPU share: the utilisation the service reached at its saturated points, at most 1
-  (other processes on its cores take the rest); ``U`` is of that share.
+* CPU share: what other processes left the service of its cores at its saturated
+  points (psutil's per-CPU counters less the service's own); ``U`` is of that share.
 * Round-trip overhead: the lightest io point's mean latency (``c / X``, Little's law for
   a closed loop) less the downstream and the CPU work.
 * Slots: at each io point, busy slots = ``X x T`` (Little's law on the server, ``T`` the
@@ -38,9 +38,6 @@ from fwbench.model._laws import CONNECTION_BOUND, CPU_BOUND, in_slot_time, unloa
 
 #: Highest utilisation used in an in-slot time: beyond it ``D / (1 - U)`` is noise.
 _U_CAP: Final = 0.97
-
-#: Utilisation of the service's cores (by anyone) above which they count as full.
-_CORES_FULL: Final = 0.9
 
 #: Largest mean response time, as a share of a point's duration, of a steady point.
 _STEADY_SHARE: Final = 0.25
@@ -78,19 +75,11 @@ def cpu_costs(points: Iterable[Point]) -> dict[str, float]:
 
 
 def cpu_share(points: Sequence[Point]) -> float:
-    """Share of its cores the service could get, from the saturated scenario points (else
-    any point): where its cores were full, what it got; where they idled, all that the
-    other processes left it. The highest, at most 1."""
+    """Share of its cores the service could get: what other processes left it at its
+    saturated scenario points (else any point), where it competed for every cycle; the
+    highest, at most 1."""
     saturated = [p for p in points if p.scenario != "io"] or points
-    return min(
-        1.0,
-        max(
-            p.cpu_utilisation
-            if p.cpu_utilisation + p.others_utilisation >= _CORES_FULL
-            else 1 - p.others_utilisation
-            for p in saturated
-        ),
-    )
+    return min(1.0, max(1 - p.others_utilisation for p in saturated))
 
 
 def _busy(point: Point, share: float) -> float:

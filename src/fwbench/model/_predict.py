@@ -124,10 +124,7 @@ def _outside(name: str, value: float, model: PairModel, unit: str, what: str) ->
 
 def _warnings(model: PairModel, query: Query, prediction: Prediction) -> tuple[str, ...]:
     setup = prediction.setup
-    found = [
-        _outside("workers", setup.workers, model, "", "workers"),
-        _outside("cores", setup.cores, model, "", "cores"),
-    ]
+    found = [_outside("workers", setup.workers, model, "", "workers")]
     if setup.threads is not None:
         found.append(_outside("threads", setup.threads, model, "", "threads per worker"))
     if prediction.scenario == "io":
@@ -137,10 +134,10 @@ def _warnings(model: PairModel, query: Query, prediction: Prediction) -> tuple[s
     util = _outside("utilisation", prediction.cpu_utilisation, model, "", "CPU utilisation")
     if util is not None and prediction.cpu_utilisation > model.measured["utilisation"].high:
         found.append(util)
-    if setup.cores != model.setup.cores:
+    cores = _outside("cores", setup.cores, model, "", "cores")
+    if cores is not None:
         found.append(
-            f"CPU capacity scaled linearly from {model.setup.cores} to {setup.cores} cores, "
-            "which assumes the work spreads over every core"
+            f"{cores}: CPU capacity scaled linearly, which assumes the work spreads over every core"
         )
     return tuple(w for w in found if w)
 

@@ -161,10 +161,16 @@ def print_prediction(console: Console, prediction: Prediction, source: str) -> N
         + (f" at {prediction.latency_ms:g} ms downstream" if prediction.scenario == "io" else "")
         + f" (model: {source})"
     )
-    state = "OVERLOADED: the rate exceeds the capacity" if prediction.overloaded else "ok"
-    console.print(f"  throughput   {prediction.throughput_rps:,.0f} req/s ({state})")
+    bound = {
+        "rate": "the offered rate",
+        "cpu": "CPU",
+        "slots": "slots",
+        "connections": "connections",
+    }[prediction.bound]
+    state = "OVERLOADED, the rate exceeds the capacity; " if prediction.overloaded else ""
     console.print(
-        f"  capacity     {prediction.capacity_rps:,.0f} req/s, bound by {prediction.bound}"
+        f"  throughput   {prediction.throughput_rps:,.0f} req/s ({state}bound by {bound}; "
+        f"capacity {prediction.capacity_rps:,.0f} req/s)"
     )
     console.print(
         f"  utilisation  CPU {prediction.cpu_utilisation:.0%}, slots "
