@@ -96,7 +96,9 @@ def memory(
         MemoryPoint(
             setup=setup.model_copy(update={"workers": count}),
             idle_mb=master_mb + worker_mb * count,
+            idle_worker_mb=worker_mb,
             loaded_mb=master_mb + 5 + (worker_mb + 3) * count,
+            loaded_worker_mb=worker_mb + 3,
         )
         for count in workers
     ]

@@ -94,6 +94,12 @@ def _machine_line() -> str:
     help="Model file for --predict [default: the newest results/fwbench-model-*.json, "
     "else the shipped reference].",
 )
+@click.option(
+    "--refit",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Fit again from the raw points stored in this model file (no measuring), rewrite "
+    "it and print it.",
+)
 def model(
     quick: bool,
     frameworks: tuple[str, ...],
@@ -102,6 +108,7 @@ def model(
     database: str | None,
     query: str | None,
     model_file: Path | None,
+    refit: Path | None,
 ) -> None:
     """Fit a performance model of every framework/server pair (slots, CPU cost per
     request, memory, latency growth, start-up) from a bounded sweep, validate it on
@@ -110,6 +117,11 @@ def model(
     try:
         if query is not None:
             _predict(console, query, model_file)
+            return
+        if refit is not None:
+            again = fitted(load_document(refit).model_copy(update={"pairs": (), "checks": ()}))
+            save_document(again, refit)
+            print_document(console, again)
             return
         chosen = _targets(frameworks, servers, quick)
         find_wrk()

@@ -41,7 +41,10 @@ def fitted(document: ModelDocument) -> ModelDocument:
         update={
             "pairs": pairs,
             "checks": validate(pairs, document.points),
-            "failures": (*document.failures, *failures),
+            "failures": (
+                *(f for f in document.failures if f not in failures),
+                *failures,
+            ),
         }
     )
 

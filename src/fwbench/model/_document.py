@@ -99,12 +99,15 @@ class Point(_Record):
 
 
 class MemoryPoint(_Record):
-    """PSS of a setup's whole process tree: ``idle_mb`` after start-up, ``loaded_mb`` the
-    median under the setup's load."""
+    """PSS of a setup's whole process tree (``*_mb``) and of one serving process
+    (``*_worker_mb``, the median): ``idle`` after start-up, ``loaded`` the median under
+    the setup's load."""
 
     setup: Setup
     idle_mb: float = Field(ge=0)
+    idle_worker_mb: float = Field(ge=0)
     loaded_mb: float = Field(ge=0)
+    loaded_worker_mb: float = Field(ge=0)
 
 
 class StartupPoint(_Record):
@@ -128,8 +131,9 @@ class Slots(_Record):
 
 
 class Memory(_Record):
-    """``master + per_worker x workers`` MB, fitted from two worker counts, at rest and
-    under load (one worker count only: the master is folded into the worker)."""
+    """``master + per_worker x workers`` MB at rest and under load: per worker, the
+    median serving process of the setups measured; the master, what their trees hold
+    besides their workers (0 for a server that runs one process)."""
 
     master_idle_mb: float
     per_worker_idle_mb: float

@@ -11,7 +11,8 @@
   whose CPU is near saturation, only says "at least that many"; the others measure them.
 * Latency: ``p - unloaded mean = light + growth x Q`` by least squares, ``Q`` the mean
   queueing delay ``c / X - unloaded mean``.
-* Memory: ``master + per_worker x workers`` through the two worker counts measured.
+* Memory: ``master + per_worker x workers`` from the per-process PSS of two worker
+  counts.
 """
 
 from __future__ import annotations
@@ -171,28 +172,22 @@ def fit_latency(points: Sequence[Point], overhead: float, cpu_ms: dict[str, floa
 
 
 def fit_memory(points: Sequence[MemoryPoint]) -> Memory:
-    """``master + per_worker x workers`` at rest and under load."""
-    counts = sorted({p.setup.workers for p in points})
+    """``master + per_worker x workers`` at rest and under load, from each setup's
+    per-process PSS (the worker counts differ, so each setup checks the other)."""
     if not points:
         raise FitError("no memory measured")
 
-    def line(values: Sequence[tuple[int, float]]) -> tuple[float, float]:
-        if len(counts) < 2:
-            workers, total = values[0]
-            return 0.0, total / workers
-        per_worker, master = statistics.linear_regression(
-            [w for w, _ in values], [m for _, m in values]
-        )
-        return master, per_worker
+    def split(total: float, worker: float, workers: int) -> tuple[float, float]:
+        return max(0.0, total - worker * workers), worker
 
-    master_idle, worker_idle = line([(p.setup.workers, p.idle_mb) for p in points])
-    master_loaded, worker_loaded = line([(p.setup.workers, p.loaded_mb) for p in points])
+    idle = [split(p.idle_mb, p.idle_worker_mb, p.setup.workers) for p in points]
+    loaded = [split(p.loaded_mb, p.loaded_worker_mb, p.setup.workers) for p in points]
     return Memory(
-        master_idle_mb=master_idle,
-        per_worker_idle_mb=worker_idle,
-        master_loaded_mb=master_loaded,
-        per_worker_loaded_mb=worker_loaded,
-        workers_measured=tuple(counts),
+        master_idle_mb=statistics.median(m for m, _ in idle),
+        per_worker_idle_mb=statistics.median(w for _, w in idle),
+        master_loaded_mb=statistics.median(m for m, _ in loaded),
+        per_worker_loaded_mb=statistics.median(w for _, w in loaded),
+        workers_measured=tuple(sorted({p.setup.workers for p in points})),
     )
 
 

@@ -42,7 +42,10 @@ def unloaded_time(latency: float, overhead: float, cpu: float) -> float:
 
 def in_slot_time(latency: float, overhead: float, cpu: float, cpu_utilisation: float) -> float:
     """Time a request holds its slot (in the unit of the others): downstream + round
-    trip + CPU work stretched by processor sharing at ``cpu_utilisation`` (< 1)."""
+    trip + CPU work stretched by processor sharing at ``cpu_utilisation`` (infinite
+    from 1 on: the cores never catch up)."""
+    if cpu_utilisation >= 1:
+        return math.inf
     return latency + overhead + cpu / (1 - cpu_utilisation)
 
 

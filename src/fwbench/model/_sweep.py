@@ -288,8 +288,14 @@ def _measure_setup(
             sampler.steady()
             points = [_run(context, service, setup, load, plan.duration_s) for load in loads]
         profile = sampler.profile()
-    loaded = memory_figures(profile).total_pss_mb if profile else idle.total_pss_mb
-    return points, MemoryPoint(setup=setup, idle_mb=idle.total_pss_mb, loaded_mb=loaded)
+    loaded = memory_figures(profile) if profile else idle
+    return points, MemoryPoint(
+        setup=setup,
+        idle_mb=idle.total_pss_mb,
+        idle_worker_mb=idle.worker_pss_mb,
+        loaded_mb=loaded.total_pss_mb,
+        loaded_worker_mb=loaded.worker_pss_mb,
+    )
 
 
 def _startup(context: Context, target: Target, plan: Plan) -> StartupPoint:
