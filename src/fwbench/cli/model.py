@@ -210,12 +210,7 @@ def _targets(frameworks: tuple[str, ...], servers: str, quick: bool) -> tuple[Ta
             f"unknown server {bad[0]!r}" if bad else "--servers names no server",
             f"use all or some of: {', '.join(SERVERS)}",
         )
-    chosen = targets(frameworks, names)
-    if quick:
-        # As claims --quick: Django's gthread and granian pairs are left out for time.
-        chosen = tuple(
-            t for t in chosen if t.framework != "django" or t.server in ("gunicorn-sync", "uvicorn")
-        )
+    chosen = targets(frameworks, names, quick)
     if not chosen:
         raise InvalidOption(
             "no supported framework/server pair matches --frameworks and --servers",

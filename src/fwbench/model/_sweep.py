@@ -22,7 +22,7 @@ from typing import Final
 
 import psutil
 
-from fwbench.experiments._measure import drain, memory_figures, sample_memory
+from fwbench.experiments._measure import IO_QUICK_SETUPS, drain, memory_figures, sample_memory
 from fwbench.experiments.cold_start import cold_start_run
 from fwbench.experiments.context import Context
 from fwbench.harness.errors import FwbenchError
@@ -31,7 +31,7 @@ from fwbench.harness.probes import MemorySampler
 from fwbench.harness.process import ServiceProcess
 from fwbench.harness.scenarios import SCENARIOS
 from fwbench.harness.servers import all_pairs
-from fwbench.model._document import MemoryPoint, Point, Role, Setup, StartupPoint
+from fwbench.model._document import MemoryPoint, Point, Role, Setup, StartupPoint, pair_name
 from fwbench.model._fit import configured_per_worker, io_route
 
 #: One wrk run: scenario, downstream latency (ms, io only), connections, role, and what
@@ -142,14 +142,21 @@ class Target:
 
     @property
     def label(self) -> str:
-        return f"{self.framework}/{self.server}" + ("+def" if self.routes == "def" else "")
+        """e.g. ``fastapi/uvicorn+def``."""
+        return pair_name(self.framework, self.server, self.routes)
 
 
-def targets(frameworks: Sequence[str], servers: Sequence[str] | None) -> tuple[Target, ...]:
+def targets(
+    frameworks: Sequence[str], servers: Sequence[str] | None, quick: bool
+) -> tuple[Target, ...]:
     """Every supported pair of ``frameworks`` on ``servers`` (None: all), plus FastAPI's
-    ``def`` routes on uvicorn when FastAPI on uvicorn is in."""
+    ``def`` routes on uvicorn when FastAPI on uvicorn is in; ``quick``: only the pairs
+    ``fwbench claims --quick`` measures."""
+    quick_pairs = {(framework, server) for framework, server, _ in IO_QUICK_SETUPS}
     found: list[Target] = []
     for framework, server in all_pairs():
+        if quick and (framework, server) not in quick_pairs:
+            continue
         if framework in frameworks and (servers is None or server in servers):
             found.append(Target(framework, server))
             if (framework, server) == ("fastapi", "uvicorn"):
