@@ -146,3 +146,14 @@ def test_bad_queries_get_one_sentence(text: str, message: str) -> None:
 def test_unanswerable_queries_are_refused(model: PairModel, query: Query, message: str) -> None:
     with pytest.raises(BadQuery, match=message):
         predict(model, query)
+
+
+def test_a_measured_limit_below_the_settings_caps_any_thread_count() -> None:
+    # Configured 3 x 8 but serving 3 x 4 (a pool of its own): 16 threads serve 4 too.
+    setup = SETUP.model_copy(update={"threads": 8})
+    points = synthetic.sweep(setup, slots_per_worker=4, cpu_ms=CPU_MS)
+    hidden = fit_pair(points, synthetic.memory(setup, 20, 50, (3,)), None)
+    assert predict(hidden, Query(SETUP.pair, threads=16, connections=64)).slots == pytest.approx(
+        12, rel=0.01
+    )
+    assert predict(hidden, Query(SETUP.pair, threads=2, connections=64)).slots == 6
