@@ -25,6 +25,10 @@ from fwbench.model._laws import (
 #: Downstream latency of an io prediction that names none: ``fwbench run``'s default.
 DEFAULT_LATENCY_MS: Final = 10.0
 
+#: Share of the capacity from which an offered rate counts as overload (the queues
+#: grow without bound at the capacity itself).
+_SATURATED: Final = 0.999
+
 #: Relative distance outside a measured span beyond which a warning is given.
 _TOLERANCE: Final = 0.05
 
@@ -196,9 +200,11 @@ def predict(model: PairModel, query: Query) -> Prediction:
         )
     else:
         assert query.rps is not None
-        overloaded = query.rps >= capacity * 0.999
+        overloaded = query.rps >= capacity * _SATURATED
         rate = min(query.rps, capacity)
-        held_ms = in_slot_time(latency, model.overhead_ms, cpu_ms, min(rate * cpu_s / cores, 0.999))
+        held_ms = in_slot_time(
+            latency, model.overhead_ms, cpu_ms, min(rate * cpu_s / cores, _SATURATED)
+        )
         offered = rate * held_ms / 1000
         wait_ms = math.inf if overloaded else erlang_mean_wait(slots, offered, held_ms)
         law = (
