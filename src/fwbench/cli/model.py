@@ -22,10 +22,23 @@ from fwbench.harness.machine import describe_machine
 from fwbench.harness.process import exit_on_sigterm
 from fwbench.harness.runner import default_output, default_placement
 from fwbench.harness.servers import FRAMEWORKS, SERVERS
-from fwbench.model import ModelDocument, parse_query, predict
-from fwbench.model._build import choose, fitted, load_document, save_document
-from fwbench.model._render import print_document, print_prediction
-from fwbench.model._sweep import FULL, QUICK, Measured, Target, measure, targets
+from fwbench.model import (
+    FULL_PLAN,
+    QUICK_PLAN,
+    Measured,
+    ModelDocument,
+    Target,
+    choose,
+    fitted,
+    load_document,
+    measure,
+    parse_query,
+    predict,
+    print_document,
+    print_prediction,
+    save_document,
+    targets,
+)
 
 #: TCP ports of ``fwbench model``'s services (away from claims' and serve's).
 PORTS = range(18900, 19000)
@@ -132,7 +145,7 @@ def model(
         machine = _machine_line()
     except (FwbenchError, OSError) as error:
         raise click.ClickException(str(error)) from None
-    plan = QUICK if quick else FULL
+    plan = QUICK_PLAN if quick else FULL_PLAN
     notes = [
         f"1-minute load average when the sweep started: {os.getloadavg()[0]:.2f} on "
         f"{os.cpu_count()} CPUs (figures from a shared machine are noisy)"
