@@ -82,3 +82,18 @@ def test_a_bad_model_file_is_one_sentence(tmp_path: Path, content: str, message:
 def test_a_missing_model_file_is_one_sentence(tmp_path: Path) -> None:
     with pytest.raises(ModelFileError, match="cannot read the model file"):
         load_document(tmp_path / "nope.json")
+
+
+def test_a_point_that_measured_nothing_is_an_infinite_miss_and_still_stored(
+    tmp_path: Path,
+) -> None:
+    silent = document().points[-1].model_copy(update={"ok": 0, "rps": 0.0})
+    stored = document()
+    again = fitted(stored.model_copy(update={"points": (*stored.points[:-1], silent)}))
+    (check,) = again.checks
+    assert check.error is None
+    assert check.flag == "no expected response arrived in the point's 5 s"
+    assert "MISSES ITS TARGET: median throughput error inf%" in headline(again)
+    path = tmp_path / "model.json"
+    save_document(again, path)
+    assert load_document(path) == again

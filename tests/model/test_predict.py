@@ -102,11 +102,11 @@ def test_validation_on_unseen_points_is_exact_for_lawful_points(model: PairModel
         ),
     ]
     checks = validate([model], unseen)
-    assert abs(checks[0].error) < 0.02
+    assert checks[0].error is not None and abs(checks[0].error) < 0.02
     assert checks[0].flag == ""
     assert checks[1].error == pytest.approx(1.0, rel=0.05)
     assert checks[1].flag.startswith("slot-bound: 3.0 slots were busy here, the model has 6")
-    assert median_error(checks) == pytest.approx((abs(checks[0].error) + checks[1].error) / 2)
+    assert median_error(checks) == pytest.approx((abs(checks[0].error) + 1.0) / 2, rel=0.05)
 
 
 def test_query_syntax() -> None:

@@ -181,14 +181,16 @@ class PairModel(_Record):
 
 
 class Check(_Record):
-    """One validation point: predicted vs measured throughput (and latency)."""
+    """One validation point: predicted vs measured throughput (and latency). ``error``
+    is relative, None when the point measured nothing; a latency the model sees grow
+    without bound is None."""
 
     point: Point
     predicted_rps: float
-    predicted_p50_ms: float
-    predicted_p99_ms: float
+    predicted_p50_ms: float | None
+    predicted_p99_ms: float | None
     law: str
-    error: float
+    error: float | None
     flag: str
 
 

@@ -128,8 +128,9 @@ def validation_table(checks: Sequence[Check]) -> Table:
             point.why,
             f"{point.rps:,.0f}",
             f"{check.predicted_rps:,.0f}",
-            f"{check.error:+.0%}",
-            f"{point.p99_ms:,.1f} / {_ms(check.predicted_p99_ms)}",
+            "-" if check.error is None else f"{check.error:+.0%}",
+            f"{point.p99_ms:,.1f} / "
+            + ("inf" if check.predicted_p99_ms is None else f"{check.predicted_p99_ms:,.1f}"),
             check.law,
             check.flag,
         )

@@ -3,6 +3,7 @@ each miss beyond :data:`FLAG_ERROR` from the numbers recorded at that point."""
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections.abc import Iterable, Sequence
 from typing import Final
@@ -45,6 +46,8 @@ def _reason(
     model: PairModel, point: Point, prediction: Prediction, fitted_points: Sequence[Point]
 ) -> str:
     answered = point.ok + point.failed
+    if not point.ok:
+        return f"no expected response arrived in the point's {point.duration_s:.0f} s"
     if answered and point.failed / answered >= _FAILED_SHARE:
         return f"{point.failed} of {answered} requests failed at this point"
     others = statistics.median(p.others_utilisation for p in fitted_points or [point])
@@ -60,11 +63,15 @@ def _reason(
             f"CPU per request was {measured_cpu:.2f} ms here against {fitted_cpu:.2f} ms fitted "
             "(the cost changes with this configuration, or another process shared the core)"
         )
-    if prediction.warnings:
-        return f"extrapolated: {prediction.warnings[0]}"
     if prediction.bound == "slots":
         busy = busy_slots(point, model.overhead_ms, model.cpu_ms["io"], model.cpu_share)
-        return f"slot-bound: {busy:.1f} slots were busy here, the model has {prediction.slots:g}"
+        capped = "" if model.slots.agree else " (capped by the limit the fit measured)"
+        return (
+            f"slot-bound: {busy:.1f} slots were busy here, the model has "
+            f"{prediction.slots:g}{capped}"
+        )
+    if prediction.warnings:
+        return f"extrapolated: {prediction.warnings[0]}"
     return (
         f"bound by {prediction.bound}, CPU {point.cpu_utilisation:.0%} busy against "
         f"{prediction.cpu_utilisation:.0%} predicted; no recorded cause"
@@ -75,15 +82,16 @@ def check(model: PairModel, point: Point, fitted_points: Sequence[Point]) -> Che
     """Predict ``point`` with ``model`` and compare; ``fitted_points`` are the points
     the model was fitted on (to explain a miss)."""
     prediction = predict(model, query_for(model, point))
-    error = (prediction.throughput_rps - point.rps) / point.rps if point.rps else float("inf")
+    error = (prediction.throughput_rps - point.rps) / point.rps if point.rps else None
+    missed = error is None or abs(error) > FLAG_ERROR
     return Check(
         point=point,
         predicted_rps=prediction.throughput_rps,
-        predicted_p50_ms=prediction.p50_ms,
-        predicted_p99_ms=prediction.p99_ms,
+        predicted_p50_ms=_finite(prediction.p50_ms),
+        predicted_p99_ms=_finite(prediction.p99_ms),
         law=prediction.bound,
         error=error,
-        flag="" if abs(error) <= FLAG_ERROR else _reason(model, point, prediction, fitted_points),
+        flag=_reason(model, point, prediction, fitted_points) if missed else "",
     )
 
 
@@ -102,6 +110,16 @@ def validate(models: Iterable[PairModel], points: Sequence[Point]) -> tuple[Chec
     )
 
 
+def _finite(value: float) -> float | None:
+    return value if math.isfinite(value) else None
+
+
+def absolute_error(check: Check) -> float:
+    """``check``'s absolute throughput error; infinite when the point measured nothing."""
+    return math.inf if check.error is None else abs(check.error)
+
+
 def median_error(checks: Sequence[Check]) -> float | None:
-    """Median absolute throughput error; None without checks."""
-    return statistics.median(abs(c.error) for c in checks) if checks else None
+    """Median absolute throughput error (a point that measured nothing counts as an
+    infinite miss); None without checks."""
+    return statistics.median(absolute_error(c) for c in checks) if checks else None
