@@ -102,6 +102,13 @@ def _setup(model: PairModel, query: Query) -> Setup:
     )
 
 
+def slot_count(slots: float) -> str:
+    """Slots as printed: ``unbounded``, a whole number, or one decimal."""
+    if math.isinf(slots):
+        return "unbounded"
+    return f"{slots:.0f}" if slots.is_integer() else f"{slots:.1f}"
+
+
 def effective_slots(model: PairModel, setup: Setup) -> float:
     """Slots of ``setup``: per worker, what its settings configure; when the measurements
     disagreed with the settings, the measured limit caps them (a limit of its own, such
@@ -183,7 +190,7 @@ def predict(model: PairModel, query: Query) -> Prediction:
         "cores": cores,
     }
     capacity = closed_loop_throughput(connections=math.inf, slots=slots, **laws)
-    slot_text = "unbounded" if math.isinf(slots) else f"{slots:g}"
+    slot_text = slot_count(slots)
     in_slot = f"T = {latency:g} + {model.overhead_ms:.1f} + {cpu_ms:.2f}/(1-U) ms"
     share = "" if query.cpu_share == 1 else f" x {query.cpu_share:.2f} share"
     cpu_law = f"U = X x {cpu_ms:.2f} ms / ({setup.cores} cores{share})"

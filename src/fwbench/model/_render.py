@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from fwbench.model._document import SCENARIOS, Check, ModelDocument, PairModel
-from fwbench.model._predict import Prediction
+from fwbench.model._predict import Prediction, slot_count
 from fwbench.model._validate import FLAG_ERROR, TARGET_ERROR, median_error
 
 #: The laws every prediction combines, printed under the model.
@@ -59,11 +59,16 @@ def model_tables(document: ModelDocument) -> list[Table]:
     slots = Table(title="Slots: requests one worker serves at once", title_justify="left")
     for column in ("pair", "workers x threads", "configured", "measured", "agree", "note"):
         slots.add_column(column)
-    cost = Table(title="CPU ms per request (psutil, service tree)", title_justify="left")
+    cost = Table(
+        title="CPU ms per request (psutil, service tree); CPU share: of its cores, what "
+        "other processes left the service at saturation",
+        title_justify="left",
+    )
     cost.add_column("pair")
     for scenario in SCENARIOS:
         cost.add_column(scenario, justify="right")
     cost.add_column("json req/s per core", justify="right")
+    cost.add_column("CPU share", justify="right")
     memory = Table(title="Memory MB (PSS): master + per worker", title_justify="left")
     for column in ("pair", "at rest", "under load", "workers measured"):
         memory.add_column(column)
@@ -79,7 +84,7 @@ def model_tables(document: ModelDocument) -> list[Table]:
             pair,
             _setup(model),
             _slots(model.slots.configured),
-            _slots(measured) if measured is not None else f">= {model.slots.at_least:.1f}",
+            f"{measured:.1f}" if measured is not None else f">= {model.slots.at_least:.1f}",
             "yes" if model.slots.agree else "NO",
             model.slots.note,
         )
@@ -88,6 +93,7 @@ def model_tables(document: ModelDocument) -> list[Table]:
             pair,
             *(f"{model.cpu_ms[s]:.2f}" if s in model.cpu_ms else "-" for s in SCENARIOS),
             f"{1000 / json_ms:,.0f}" if json_ms else "-",
+            f"{model.cpu_share:.0%}",
         )
         m = model.memory
         memory.add_row(
@@ -155,7 +161,7 @@ def print_prediction(console: Console, prediction: Prediction, source: str) -> N
     """One prediction, its arithmetic and its warnings."""
     setup = prediction.setup
     threads = "" if setup.threads is None else f", {setup.threads} threads"
-    slots = "unbounded" if math.isinf(prediction.slots) else f"{prediction.slots:g}"
+    slots = slot_count(prediction.slots)
     console.print(
         f"{setup.pair}: {setup.workers} workers{threads}, {setup.cores} cores, "
         f"{prediction.scenario}"

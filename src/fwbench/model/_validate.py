@@ -10,7 +10,7 @@ from typing import Final
 
 from fwbench.model._document import Check, PairModel, Point
 from fwbench.model._fit import busy_slots
-from fwbench.model._predict import Prediction, Query, predict
+from fwbench.model._predict import Prediction, Query, predict, slot_count
 
 #: Target of the median absolute throughput error over the validation points.
 TARGET_ERROR: Final = 0.15
@@ -68,7 +68,7 @@ def _reason(
         capped = "" if model.slots.agree else " (capped by the limit the fit measured)"
         return (
             f"slot-bound: {busy:.1f} slots were busy here, the model has "
-            f"{prediction.slots:g}{capped}"
+            f"{slot_count(prediction.slots)}{capped}"
         )
     if prediction.warnings:
         return f"extrapolated: {prediction.warnings[0]}"
