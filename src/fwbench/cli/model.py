@@ -76,7 +76,7 @@ def _machine_line() -> str:
 
 
 @click.command()
-@click.option("--quick", is_flag=True, help="1 s points, fewer pairs and scenarios: a few minutes.")
+@click.option("--quick", is_flag=True, help="2 s points, fewer pairs and scenarios: a few minutes.")
 @click.option(
     "--frameworks",
     callback=comma_names,
