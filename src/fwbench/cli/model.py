@@ -18,9 +18,9 @@ from fwbench.cli._options import comma_names, database_option, output_option
 from fwbench.experiments.context import Context
 from fwbench.harness.errors import FwbenchError, InvalidOption
 from fwbench.harness.load import find_taskset, find_wrk
-from fwbench.harness.machine import describe_machine
+from fwbench.harness.machine import default_placement, describe_machine
 from fwbench.harness.process import exit_on_sigterm
-from fwbench.harness.runner import default_output, default_placement
+from fwbench.harness.runconfig import default_output
 from fwbench.harness.servers import FRAMEWORKS, SERVERS
 from fwbench.model import (
     FULL_PLAN,
