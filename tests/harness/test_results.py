@@ -247,20 +247,6 @@ def test_memory_per_worker_is_the_median_serving_process() -> None:
     assert profile.per_worker.rss == 44 * 10**6
 
 
-def test_heaviest_memory_is_the_point_with_the_largest_steady_pss() -> None:
-    run = results(
-        points=(
-            point(scenario="io", memory=memory(steady_mb=150)),
-            point(scenario="json", memory=memory(steady_mb=180)),
-            point(scenario="db", memory=None),
-        )
-    )
-    heaviest = run.heaviest_memory("flask", "gunicorn-sync")
-    assert heaviest is not None
-    assert heaviest.scenario == "json"
-    assert run.heaviest_memory("fastapi", "uvicorn") is None
-
-
 def test_sections_keep_other_commands_data() -> None:
     run = results().with_section("claims", {"verdicts": [{"claim": "x", "outcome": "supported"}]})
     assert Results.parse(json.loads(json.dumps(dump(run)))).sections == run.sections

@@ -915,18 +915,6 @@ class Results:
         key = (framework, server, scenario, connections)
         return next((p for p in self.points if p.key == key), None)
 
-    def heaviest_memory(self, framework: str, server: str) -> Point | None:
-        """The point of that pair with the largest steady memory (PSS of the whole process
-        tree): its footprint under the heaviest load measured, the figure to plan capacity
-        with. One definition for the terminal, the report and ``advise``; None when memory
-        was not profiled."""
-        profiled = [
-            p
-            for p in self.points
-            if (p.framework, p.server) == (framework, server) and p.memory is not None
-        ]
-        return max(profiled, key=lambda p: p.memory.steady.pss if p.memory else 0, default=None)
-
     def cold_start(self, framework: str, server: str) -> ColdStart | None:
         """The cold start measured for that pair, if any."""
         return next(
