@@ -8,6 +8,7 @@ import signal
 
 import click
 
+from fwbench.harness.databases import redacted
 from fwbench.harness.errors import FwbenchError, InvalidOption
 from fwbench.harness.process import (
     DEFAULT_TOKENS,
@@ -185,7 +186,7 @@ def _run_in_foreground(process: ServiceProcess) -> None:
             config = process.config
             threads = f", {config.threads} threads each" if config.threads else ""
             click.echo(f"fwbench: {config.workers} worker(s){threads}: {config.advice}")
-            click.echo(f"fwbench: database {process.env['DATABASE_URL']}")
+            click.echo(f"fwbench: database {redacted(process.env['DATABASE_URL'])}")
             for name, token in DEFAULT_TOKENS.items():
                 if name not in os.environ:
                     click.echo(f"fwbench: {name} is not set, using {token!r}")

@@ -17,6 +17,7 @@ from types import TracebackType
 from typing import Final, TypeVar, cast
 
 from fwbench.contract import LAB_FLAG
+from fwbench.harness.databases import redacted
 from fwbench.harness.errors import FwbenchError, ServiceStartFailed
 from fwbench.harness.process import (
     ServiceProcess,
@@ -25,7 +26,7 @@ from fwbench.harness.process import (
     start_service,
 )
 from fwbench.harness.results import Placement, ServiceRun
-from fwbench.harness.runner import default_placement, redacted
+from fwbench.harness.runner import default_placement
 
 T = TypeVar("T")
 

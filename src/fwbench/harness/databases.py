@@ -96,3 +96,14 @@ def _reason(error: psycopg.OperationalError) -> str:
     (e.g. ``Connection refused``, ``FATAL: role "x" does not exist``)."""
     first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
     return " ".join(first.split("failed: ")[-1].split())
+
+
+def redacted(url: str) -> str:
+    """``url`` without its password, as results files and
+    messages show database URLs."""
+    if "@" not in url:
+        return url
+    scheme, _, rest = url.partition("://")
+    credentials, _, location = rest.rpartition("@")
+    user = credentials.split(":", 1)[0]
+    return f"{scheme}://{user}@{location}"

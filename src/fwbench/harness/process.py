@@ -36,7 +36,7 @@ from typing import Final
 
 import psutil
 
-from fwbench.harness.databases import database_url_for
+from fwbench.harness.databases import database_url_for, redacted
 from fwbench.harness.errors import (
     BootstrapFailed,
     InvalidOption,
@@ -494,7 +494,7 @@ def start_service(
         env["DOWNSTREAM_URL"] = downstream_url
     if bootstrap:
         if announce is not None:
-            announce(f"preparing the {framework} database {env['DATABASE_URL']}")
+            announce(f"preparing the {framework} database {redacted(env['DATABASE_URL'])}")
         run_bootstrap(framework, {**env, **(extra_env or {})})
     workdir = Path(tempfile.mkdtemp(prefix=f"fwbench-{framework}-"))
     if config.multiprocess:

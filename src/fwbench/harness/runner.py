@@ -41,7 +41,7 @@ from rich.progress import (
 from fwbench.harness import sanity
 from fwbench.harness.calibrate import WARMUP_S as CALIBRATION_WARMUP_S
 from fwbench.harness.calibrate import calibrate, load_calibration, store_calibration
-from fwbench.harness.databases import database_url_for
+from fwbench.harness.databases import database_url_for, redacted
 from fwbench.harness.display import cold_start_line, point_line
 from fwbench.harness.errors import FwbenchError, InvalidOption, UnknownServer
 from fwbench.harness.load import LoadSpec, find_taskset, find_wrk, run_load
@@ -224,16 +224,6 @@ def build_config(
         wrk_threads=threads,
         timeout_s=TIMEOUT_S,
     )
-
-
-def redacted(url: str) -> str:
-    """``url`` without its password, as results files record database URLs."""
-    if "@" not in url:
-        return url
-    scheme, _, rest = url.partition("://")
-    credentials, _, location = rest.rpartition("@")
-    user = credentials.split(":", 1)[0]
-    return f"{scheme}://{user}@{location}"
 
 
 def preflight(config: RunConfig, database: str | None, output: Path) -> None:
