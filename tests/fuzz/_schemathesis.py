@@ -17,9 +17,13 @@ from pathlib import Path
 from typing import Any, Final
 
 import fwbench.contract
+from tests.fuzz.hooks import SECRETS_ENV
 
 #: The contract, the schema every case is generated from.
 CONTRACT: Final = Path(fwbench.contract.__file__).with_name("openapi.yaml")
+
+#: The repository, from which ``tests.fuzz.hooks`` imports.
+ROOT: Final = Path(__file__).resolve().parents[2]
 
 #: Seconds one request may take: /io waits up to 10 s by design when a case reaches it
 #: outside the generated phases (see hooks.IO_MS_CAP).
@@ -101,10 +105,14 @@ def run_fuzz(
         argv += ["--max-time", str(max_time_s)]
     if seed is not None:
         argv += ["--seed", str(seed)]
-    env = {**os.environ, "SCHEMATHESIS_HOOKS": "tests.fuzz.hooks"}
-    result = subprocess.run(
-        argv, env=env, capture_output=True, text=True, check=False, cwd=_repository_root()
-    )
+    env = {
+        **os.environ,
+        "SCHEMATHESIS_HOOKS": "tests.fuzz.hooks",
+        # The hooks import from the repository; the run's own files stay in workdir.
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+        SECRETS_ENV: f"{api_token}\n{admin_token}",
+    }
+    result = subprocess.run(argv, env=env, capture_output=True, text=True, check=False, cwd=workdir)
     output = result.stdout + result.stderr
     if not report.exists():
         raise RuntimeError(f"schemathesis wrote no report (exit {result.returncode}):\n{output}")
@@ -116,8 +124,3 @@ def run_fuzz(
     )
     errors = tuple(f"{error['title']} x{error['count']}" for error in data["errors"])
     return FuzzRun(data["test_cases"]["generated"], failures, errors, output)
-
-
-def _repository_root() -> Path:
-    """The directory from which ``tests.fuzz.hooks`` imports."""
-    return Path(__file__).resolve().parents[2]

@@ -9,9 +9,13 @@ and a created transaction's ``Location`` names it.
 
 from __future__ import annotations
 
+import os
 from typing import Any, Final
 
 import schemathesis
+
+#: Environment variable carrying the tokens no response may contain.
+SECRETS_ENV: Final = "FWBENCH_FUZZ_SECRETS"
 
 #: Largest ``/io?ms=`` a fuzz case may ask for: the endpoint waits that long by design,
 #: so the 10,000 ms the contract allows would spend the run's budget on sleeping.
@@ -54,6 +58,18 @@ def problem_details(
             assert isinstance(error, dict), "an entry of errors is not an object"
             assert isinstance(error.get("field"), str), "an entry of errors has no field"
             assert isinstance(error.get("message"), str), "an entry of errors has no message"
+    return True
+
+
+@schemathesis.check
+def no_token_in_the_body(
+    ctx: schemathesis.CheckContext, response: schemathesis.Response, case: schemathesis.Case
+) -> bool | None:
+    """No response echoes a bearer token (``FWBENCH_FUZZ_SECRETS``: the tokens, one per
+    line, set by the runner)."""
+    secrets = [line for line in os.environ.get(SECRETS_ENV, "").splitlines() if line]
+    text = response.text
+    assert not any(secret in text for secret in secrets), "the response contains a token"
     return True
 
 

@@ -6,12 +6,12 @@ The budget is small by default (a few cases per operation and phase, CI-sized);
 ``FWBENCH_FUZZ_EXAMPLES`` (cases per operation and phase, default 5),
 ``FWBENCH_FUZZ_SECONDS`` (time budget per target; replaces the example budget),
 ``FWBENCH_FUZZ_SEED`` and ``FWBENCH_FUZZ_LOG`` (a JSON-lines file receiving one line
-per target: cases generated, failures, errors, seconds).
+per target: cases generated, failures, errors, seconds). The tokens must appear in no
+response (hooks.py) and in no line of the service's log.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from collections import Counter, defaultdict
@@ -24,6 +24,7 @@ import httpx
 
 from tests.contract._servers import Service, ServicePool
 from tests.fuzz._schemathesis import run_fuzz
+from tests.jsonl import append_line
 
 #: Cases per operation and phase when no time budget is given.
 DEFAULT_EXAMPLES: Final = 5
@@ -50,27 +51,22 @@ def test_every_operation_follows_the_contract_under_fuzzing(
         max_time_s=int(seconds) if seconds else None,
         seed=int(seed) if seed else None,
     )
-    _log(service.target.id, run.generated, run.failures, run.errors, time.monotonic() - started)
+    append_line(
+        "FWBENCH_FUZZ_LOG",
+        {
+            "target": service.target.id,
+            "generated": run.generated,
+            "failures": list(run.failures),
+            "errors": list(run.errors),
+            "seconds": round(time.monotonic() - started, 1),
+        },
+    )
     assert run.generated > 0, run.output
     assert run.clean, "\n".join([*run.failures, *run.errors, run.output[-6000:]])
     _assert_consistent(service.base_url, pool)
-
-
-def _log(
-    target: str, generated: int, failures: tuple[str, ...], errors: tuple[str, ...], seconds: float
-) -> None:
-    path = os.environ.get("FWBENCH_FUZZ_LOG")
-    if not path:
-        return
-    line = {
-        "target": target,
-        "generated": generated,
-        "failures": list(failures),
-        "errors": list(errors),
-        "seconds": round(seconds, 1),
-    }
-    with Path(path).open("a", encoding="utf-8") as log:
-        log.write(json.dumps(line) + "\n")
+    log = service.server.log_path.read_text(encoding="utf-8", errors="replace")
+    for token in (pool.api_token, pool.admin_token):
+        assert token not in log, "a bearer token was written to the service's log"
 
 
 def _pages(client: httpx.Client, path: str, token: str) -> Iterator[dict[str, Any]]:
