@@ -35,3 +35,16 @@ def test_an_id_beyond_every_id_is_404(
     with httpx.Client(base_url=service.base_url, timeout=30, headers=headers) as client:
         assert_problem(client.get(f"/transactions/{transaction_id}"), 404)
         assert_problem(client.post(f"/transactions/{transaction_id}/fraud-check"), 404)
+
+
+def test_a_nul_in_the_merchant_is_422(service: Service, pool: ServicePool) -> None:
+    """Found on Django (which refused it while the contract allowed it); FastAPI and Flask
+    accepted it and, on PostgreSQL, whose text cannot hold NUL, would have answered 500."""
+    body = {"account_id": "nul", "amount": "1.00", "currency": "EUR", "merchant": "a\x00b"}
+    response = httpx.post(
+        f"{service.base_url}/transactions",
+        json=body,
+        headers={"Authorization": f"Bearer {pool.api_token}"},
+        timeout=30,
+    )
+    assert_problem(response, 422, fields={"merchant"})
