@@ -48,3 +48,8 @@ def test_a_nul_in_the_merchant_is_422(service: Service, pool: ServicePool) -> No
         timeout=30,
     )
     assert_problem(response, 422, fields={"merchant"})
+
+
+def test_an_empty_io_delay_is_422(service: Service) -> None:
+    """Found on Django: ``?ms=`` fell back to the default 0 instead of being refused."""
+    assert_problem(httpx.get(f"{service.base_url}/io?ms=", timeout=30), 422, fields={"ms"})
