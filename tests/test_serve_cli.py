@@ -181,9 +181,16 @@ class Served:
         return self.log.read_text(encoding="utf-8", errors="replace")
 
     def tree(self) -> Snapshot:
-        """Pid and creation time of fwbench serve, the server and its workers."""
+        """Pid and creation time of fwbench serve, the server and its workers (not the
+        watchdog fwbench starts beside the server, fwbench.harness.watchdog)."""
         root = psutil.Process(self.process.pid)
-        return snapshot([root, *root.children(recursive=True)])
+        return snapshot(
+            [
+                process
+                for process in [root, *root.children(recursive=True)]
+                if "fwbench.harness.watchdog" not in process.cmdline()
+            ]
+        )
 
 
 @pytest.fixture

@@ -24,6 +24,7 @@ from typing import Final
 
 from fwbench.harness.errors import FwbenchError, MissingTool
 from fwbench.harness.results import Latency, LoadSample, SocketErrors
+from fwbench.harness.watchdog import Watchdog
 
 #: The Lua scripts: the reporter module and one script per kind of scenario.
 LUA_DIR: Final = Path(__file__).with_name("lua")
@@ -163,6 +164,8 @@ def run_load(spec: LoadSpec) -> LoadSample:
         text=True,
         start_new_session=True,
     )
+    # wrk runs in a session of its own: if fwbench dies, the watchdog stops it.
+    watchdog = Watchdog(process.pid)
     try:
         stdout, stderr = process.communicate(timeout=spec.duration_s + spec.timeout_s + _GRACE_S)
     except subprocess.TimeoutExpired:
@@ -174,6 +177,7 @@ def run_load(spec: LoadSpec) -> LoadSample:
         if process.poll() is None:
             process.kill()
             process.communicate()
+        watchdog.release()
     if process.returncode != 0 or RESULT_MARKER not in stdout:
         detail = _last_line(stderr) or _last_line(stdout) or f"exit status {process.returncode}"
         raise LoadError(

@@ -4,8 +4,9 @@ Each service runs in its own session (hence its own process group): :meth:`Servi
 asks the server's master to shut down gracefully (SIGTERM, what every supported server
 documents as its graceful stop), waits, then SIGKILLs whatever is left of the group and
 of the process tree. Use it as a context manager; an ``atexit`` hook stops anything still
-running when the interpreter exits, and :func:`exit_on_sigterm` makes SIGTERM unwind the
-stack like Ctrl-C so context managers run.
+running when the interpreter exits, :func:`exit_on_sigterm` makes SIGTERM unwind the
+stack like Ctrl-C so context managers run, and a watchdog per service
+(:mod:`fwbench.harness.watchdog`) stops it if fwbench dies without any of these running.
 
 Typical use::
 
@@ -52,6 +53,7 @@ from fwbench.harness.servers import (
     canonical_server,
     configure,
 )
+from fwbench.harness.watchdog import Watchdog
 from fwbench.services.downstream.faults import ERROR_RATE_ENV, LATENCY_ENV, Faults
 
 #: Tokens used when ``API_TOKEN`` / ``ADMIN_TOKEN`` are not in the environment.
@@ -133,6 +135,8 @@ class ServiceProcess:
             if log is not None:
                 log.close()
         self.pid = self._popen.pid
+        # Stops the group if fwbench dies without running stop() (e.g. SIGKILL).
+        self._watchdog = Watchdog(self.pid)
         _live.add(self)
 
     def __enter__(self) -> ServiceProcess:
@@ -245,6 +249,7 @@ class ServiceProcess:
             with contextlib.suppress(psutil.NoSuchProcess):
                 process.kill()
         psutil.wait_procs(alive, timeout=5)
+        self._watchdog.release()
         self._popen.wait()
         self._stopped = True
         _live.discard(self)

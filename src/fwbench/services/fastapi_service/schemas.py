@@ -78,7 +78,8 @@ class TransactionCreate(BaseModel):
     account_id: AccountId
     amount: AmountIn
     currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
-    merchant: Annotated[str, StringConstraints(min_length=1, max_length=128)]
+    # No NUL: PostgreSQL's text cannot store it (a 500 instead of a 422).
+    merchant: Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[^\x00]*$")]
 
 
 class Transaction(BaseModel):

@@ -59,6 +59,11 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+#: Largest value of the INTEGER primary keys: larger ids cannot exist, and binding one
+#: overflows PostgreSQL's integer type (a 500 instead of an empty page or a 404).
+MAX_ID = 2**31 - 1
+
+
 class SurrogateKey:
     """An autoincrementing integer primary key: the cursor of keyset pagination."""
 

@@ -93,7 +93,10 @@ class TransactionCreate(Schema):
         },
     )
     currency = fields.String(required=True, validate=FullMatch(CURRENCY_PATTERN))
-    merchant = fields.String(required=True, validate=validators.Length(1, 128))
+    # No NUL: PostgreSQL's text cannot store it (a 500 instead of a 422).
+    merchant = fields.String(
+        required=True, validate=[validators.Length(1, 128), FullMatch(r"[^\x00]*")]
+    )
 
 
 class TransactionCreateData(TypedDict):

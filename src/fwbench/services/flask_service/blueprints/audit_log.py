@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from .. import openapi
 from ..auth import admin_auth
-from ..models import AuditLog
+from ..models import MAX_ID, AuditLog
 from ..pagination import Page, keyset_page
 from ..schemas import AuditPage, PageQuery, PageQueryData
 
@@ -21,5 +21,6 @@ bp = APIBlueprint("audit_log", __name__, tag="Audit")
 @bp.doc(operation_id="auditLog", responses=openapi.errors(401, 403, 422))
 def audit_log(query: PageQueryData) -> Page[AuditLog]:
     """One row per request to /transactions* and /accounts*, whatever its outcome."""
-    statement = select(AuditLog).where(AuditLog.id > query.get("after", 0)).order_by(AuditLog.id)
+    after = min(query.get("after", 0), MAX_ID)
+    statement = select(AuditLog).where(AuditLog.id > after).order_by(AuditLog.id)
     return keyset_page(statement, query["limit"])

@@ -17,7 +17,7 @@ from sqlalchemy import delete, event, insert, select
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
-from ..models import LabMerchant, LabPurchase, LabRow
+from ..models import MAX_ID, LabMerchant, LabPurchase, LabRow
 
 bp = APIBlueprint("lab", __name__, url_prefix="/_lab", enable_openapi=False)
 
@@ -84,7 +84,9 @@ def rows(query: RowsQueryData) -> Response:
     if query["mode"] == "all":
         return jsonify([_row_json(row) for row in db.session.scalars(ordered).all()])
     if query["mode"] == "page":
-        page = db.session.scalars(ordered.where(LabRow.id > query["after"]).limit(PAGE_SIZE))
+        page = db.session.scalars(
+            ordered.where(LabRow.id > min(query["after"], MAX_ID)).limit(PAGE_SIZE)
+        )
         return jsonify(items=[_row_json(row) for row in page])
     return Response(stream_with_context(_stream_rows()), mimetype="application/json")
 

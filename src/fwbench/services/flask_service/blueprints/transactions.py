@@ -90,7 +90,9 @@ def create_transaction(
 @bp.doc(operation_id="listTransactions", responses=openapi.errors(401, 422))
 def list_transactions(query: TransactionListQueryData) -> Page[models.Transaction]:
     """List transactions with keyset pagination, ordered by id."""
-    statement = select(models.Transaction).where(models.Transaction.id > query.get("after", 0))
+    statement = select(models.Transaction).where(
+        models.Transaction.id > min(query.get("after", 0), models.MAX_ID)
+    )
     if "account_id" in query:
         statement = statement.where(models.Transaction.account_id == query["account_id"])
     return keyset_page(statement.order_by(models.Transaction.id), query["limit"])
@@ -185,6 +187,7 @@ def _by_idempotency_key(key: str) -> models.Transaction | None:
 
 
 def _get_or_404(transaction_id: int) -> models.Transaction:
-    return db.get_or_404(
-        models.Transaction, transaction_id, description=f"No transaction with id {transaction_id}."
-    )
+    description = f"No transaction with id {transaction_id}."
+    if transaction_id > models.MAX_ID:
+        abort(404, description=description)
+    return db.get_or_404(models.Transaction, transaction_id, description=description)

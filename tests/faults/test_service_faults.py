@@ -1,0 +1,195 @@
+"""Faults while serving, under load: the database stops and comes back, a worker is
+SIGKILLed, the downstream is slow, failing or gone. Each implementation runs as in
+production (``fwbench serve``, several workers); nothing may be lost or written twice.
+
+The database outage uses a private PostgreSQL cluster (tests/faults/_postgres.py): the
+shared server must never be stopped. Set ``FWBENCH_FAULTS_LOG`` to a JSON-lines file to
+receive one line per test with the requests sent and their outcomes.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Final
+
+import httpx
+import psutil
+import pytest
+
+from fwbench.services.downstream.faults import Faults
+from tests.contract._checks import assert_problem
+from tests.contract._servers import (
+    DOWNSTREAM_TIMEOUT,
+    FRAMEWORKS,
+    Service,
+    ServicePool,
+    SuiteError,
+    Target,
+)
+from tests.faults._load import CreateLoad, assert_nothing_lost
+from tests.faults._postgres import PrivateCluster
+from tests.jsonl import append_line
+
+#: What an API request may answer while the database is down: a 5xx problem. The
+#: contract does not say which (tests/contract/test_ops.py); /readyz must say 503.
+DATABASE_DOWN: Final[set[int | None]] = {500, 503}
+
+#: Seconds of load before, during and after a fault.
+PHASE_S: Final = 2.0
+
+#: Seconds a service may take to answer again once the fault is over.
+RECOVERY_S: Final = 60.0
+
+
+def _log(
+    test: str, framework: str, database: str, statuses: Counter[int | None], **extra: Any
+) -> None:
+    append_line(
+        "FWBENCH_FAULTS_LOG",
+        {
+            "test": test,
+            "framework": framework,
+            "database": database,
+            "requests": statuses.total(),
+            "statuses": {str(status): count for status, count in statuses.items()},
+            **extra,
+        },
+    )
+
+
+def _start(pool: ServicePool, framework: str, database: str, variant: str) -> Service:
+    try:
+        return pool.start(Target(framework, database), variant)
+    except SuiteError as error:
+        pytest.fail(str(error), pytrace=False)
+
+
+def _wait_ready(service: Service) -> None:
+    deadline = time.monotonic() + RECOVERY_S
+    while httpx.get(f"{service.base_url}/readyz", timeout=30).status_code != 200:
+        assert time.monotonic() < deadline, "the service did not become ready again"
+        time.sleep(0.2)
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+def test_postgres_stopped_mid_load_answers_503_recovers_and_loses_nothing(
+    framework: str, cluster: PrivateCluster, private_pool: ServicePool
+) -> None:
+    service = _start(private_pool, framework, "postgres", "outage")
+    load = CreateLoad(service, private_pool.api_token)
+    try:
+        load.start()
+        load.wait_for({201}, 5, RECOVERY_S)
+        crash_at = time.monotonic()
+        cluster.stop("immediate")
+        down_at = time.monotonic()
+        load.wait_for(DATABASE_DOWN, 3, RECOVERY_S)
+        assert_problem(httpx.get(f"{service.base_url}/readyz", timeout=30), 503)
+        time.sleep(max(0.0, PHASE_S - (time.monotonic() - down_at)))
+        cluster.start()
+        load.wait_for({201}, 5, RECOVERY_S)  # recovered without a restart
+        _wait_ready(service)
+    finally:
+        load.stop()
+        if not cluster.running():
+            cluster.start()
+    statuses = load.statuses()
+    # Every answer was a problem (checked as it came); a connection the server closed
+    # (None) is a clean failure too: the client retries with the same key.
+    assert set(statuses) <= {201, None} | DATABASE_DOWN, statuses
+    counts = assert_nothing_lost(load, crash_at)
+    _log("postgres-outage", framework, "postgres", statuses, **counts)
+    service.server.stop()
+
+
+def _workers(service: Service) -> list[psutil.Process]:
+    """The server master's worker processes (the master is the child of ``fwbench serve``
+    that is not its watchdog)."""
+    serve = psutil.Process(service.server.process.pid)
+    [master] = [p for p in serve.children() if "fwbench.harness.watchdog" not in p.cmdline()]
+    return [p for p in master.children() if _is_worker(p)]
+
+
+def _is_worker(process: psutil.Process) -> bool:
+    """Alive and not uvicorn's multiprocessing resource tracker (a killed worker stays a
+    zombie until its master reaps it)."""
+    try:
+        cmdline = " ".join(process.cmdline())
+        return process.status() != psutil.STATUS_ZOMBIE and "resource_tracker" not in cmdline
+    except psutil.Error:
+        return False
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+def test_a_worker_killed_mid_load_is_replaced_and_no_write_is_lost_or_doubled(
+    framework: str, private_pool: ServicePool
+) -> None:
+    service = _start(private_pool, framework, "sqlite", "workerkill")
+    load = CreateLoad(service, private_pool.api_token)
+    try:
+        load.start()
+        load.wait_for({201}, 5, RECOVERY_S)
+        before = _workers(service)
+        victim = before[0]
+        crash_at = time.monotonic()
+        victim.kill()
+        deadline = time.monotonic() + RECOVERY_S
+        while not ({p.pid for p in _workers(service)} - {p.pid for p in before}):
+            assert time.monotonic() < deadline, "the server did not replace the killed worker"
+            time.sleep(0.1)
+        load.wait_for({201}, 5, RECOVERY_S)
+    finally:
+        load.stop()
+    statuses = load.statuses()
+    # A request the dying worker held ends with a closed connection (None), never a
+    # half-written answer; every answer was 201 or a problem (checked as it came).
+    assert set(statuses) <= {201, 500, None}, statuses
+    assert len(_workers(service)) == len(before)
+    counts = assert_nothing_lost(load, crash_at)
+    _log("worker-sigkill", framework, "sqlite", statuses, **counts)
+    service.server.stop()
+
+
+#: Each downstream fault and the status every fraud check must answer under it.
+DOWNSTREAM_FAULTS: Final = {"slow": 504, "erroring": 502, "refusing": 502}
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+def test_a_broken_downstream_under_load_answers_502_or_504_and_changes_nothing(
+    framework: str, private_pool: ServicePool
+) -> None:
+    """Concurrent fraud checks of pending transactions while the downstream is slow (past
+    DOWNSTREAM_TIMEOUT), answers errors, or is stopped: every answer is the documented
+    problem and no transaction is scored."""
+    downstream = private_pool.start_downstream()
+    service = _start(private_pool, framework, "sqlite", "downstream")
+    headers = {"Authorization": f"Bearer {private_pool.api_token}"}
+    body = {"account_id": "df", "amount": "10.00", "currency": "EUR", "merchant": "m"}
+    with httpx.Client(base_url=service.base_url, timeout=60, headers=headers) as client:
+        ids = [client.post("/transactions", json=body).json()["id"] for _ in range(8)]
+        for fault, expected in DOWNSTREAM_FAULTS.items():
+            if fault == "slow":
+                downstream.set_faults(Faults(latency_ms=int(DOWNSTREAM_TIMEOUT * 1000) + 500))
+            elif fault == "erroring":
+                downstream.set_faults(Faults(error_rate=1.0))
+            else:
+                downstream.stop()
+            try:
+                with ThreadPoolExecutor(max_workers=4) as pool:
+                    answers = list(
+                        pool.map(lambda i: client.post(f"/transactions/{i}/fraud-check"), ids * 3)
+                    )
+            finally:
+                downstream.reset()
+            for answer in answers:
+                assert_problem(answer, expected)
+            rows = service.database.fetch(
+                "SELECT status, fraud_score FROM transactions WHERE account_id = 'df'"
+            )
+            assert rows and all(row == ("pending", None) for row in rows), rows
+            _log(
+                f"downstream-{fault}", framework, "sqlite", Counter(a.status_code for a in answers)
+            )
+    service.server.stop()
