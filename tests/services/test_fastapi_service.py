@@ -5,7 +5,8 @@ under each one's default server. This module checks what only this implementatio
 its bootstrap and settings errors, its exact-money column type on SQLite, SQLAlchemy's
 query counts in the N+1 lab endpoint, its httpx lab routes, its pooled aiohttp downstream
 client, its session scope (a one-connection pool must not deadlock with the audit
-middleware) and its second server, granian. PostgreSQL cases are marked ``postgres`` and
+middleware), its second server, granian, and the switch that leaves out the contract's
+extras for the fairness benchmark. PostgreSQL cases are marked ``postgres`` and
 use ``FWBENCH_TEST_POSTGRES`` (default ``postgresql://postgres@127.0.0.1:5432/postgres``).
 """
 
@@ -31,6 +32,7 @@ import pytest
 from psycopg import sql
 from sqlalchemy import func, select, text
 
+from fwbench.contract import EXTRAS, EXTRAS_OFF_FLAG, MAX_BODY_BYTES, extras_off
 from fwbench.harness.process import ServiceProcess, free_port, start_downstream, start_service
 from fwbench.services.fastapi_service.database import create_engine, create_sessionmaker
 from fwbench.services.fastapi_service.models import Base, Transaction, utc_now
@@ -140,6 +142,22 @@ def granian_service(
         yield service
 
 
+def _uvicorn_on_sqlite(
+    tmp_path: Path, downstream: ServiceProcess, extra_env: dict[str, str] | None = None
+) -> ServiceProcess:
+    """A one-worker uvicorn service on a fresh SQLite file under ``tmp_path``."""
+    return start_service(
+        "fastapi",
+        port=free_port(_PORTS),
+        server="uvicorn",
+        workers=1,
+        database_url=f"sqlite:///{tmp_path / 'service.sqlite3'}",
+        downstream_url=downstream.url,
+        extra_env=extra_env,
+        state_dir=tmp_path,
+    )
+
+
 def test_bootstrap_seeds_once_and_is_idempotent(tmp_path: Path) -> None:
     database = tmp_path / "boot.sqlite3"
     for _ in range(2):
@@ -246,15 +264,7 @@ def test_io_reuses_one_pooled_downstream_connection(
     """The worker's one aiohttp session pools and keeps alive its connections: sequential
     calls share one (a session per call, or a connection closed after each call, would
     leave none open)."""
-    with start_service(
-        "fastapi",
-        port=free_port(_PORTS),
-        server="uvicorn",
-        workers=1,
-        database_url=f"sqlite:///{tmp_path / 'pooled.sqlite3'}",
-        downstream_url=downstream.url,
-        state_dir=tmp_path,
-    ) as service:
+    with _uvicorn_on_sqlite(tmp_path, downstream) as service:
         with httpx.Client(base_url=service.url, timeout=30) as client:
             for ms in [0, 1, 2] * 7:
                 response = client.get("/io", params={"ms": ms})
@@ -279,16 +289,7 @@ def test_a_one_connection_pool_serves_concurrent_audited_requests(
     the audit middleware needs one: with both held at once, ten concurrent requests on a
     one-connection pool would wait for each other until the pool timeout (500s)."""
     clients = 10
-    with start_service(
-        "fastapi",
-        port=free_port(_PORTS),
-        server="uvicorn",
-        workers=1,
-        database_url=f"sqlite:///{tmp_path / 'pool.sqlite3'}",
-        downstream_url=downstream.url,
-        extra_env={"DB_POOL_SIZE": "1"},
-        state_dir=tmp_path,
-    ) as service:
+    with _uvicorn_on_sqlite(tmp_path, downstream, {"DB_POOL_SIZE": "1"}) as service:
         account = f"pool-{secrets.token_hex(4)}"
         barrier = threading.Barrier(clients)
 
@@ -374,3 +375,76 @@ def test_an_unread_body_closes_the_connection_and_a_read_one_keeps_it(
         created = client.post("/transactions", headers=API, json=body)
         assert created.status_code == 201
         assert "connection" not in created.headers
+
+
+def _extras_present(client: httpx.Client) -> set[str]:
+    """The contract extras this running service shows, each seen from outside."""
+    present = set()
+    probe = client.get("/json")
+    assert probe.status_code == 200
+    if "x-request-id" in probe.headers:
+        present.add("request-id")
+
+    def json_requests() -> float:
+        for line in client.get("/metrics").text.splitlines():
+            if line.startswith('fwbench_http_requests_total{method="GET",route="/json",'):
+                return float(line.rsplit(" ", 1)[1])
+        return 0.0
+
+    before = json_requests()
+    for _ in range(3):
+        assert client.get("/json").status_code == 200
+    if json_requests() - before == 3:
+        present.add("metrics")
+
+    path = "/accounts/extras-probe/summary"
+
+    def audited() -> int:
+        rows = client.get("/audit-log", headers=ADMIN, params={"limit": 100}).json()["items"]
+        return sum(row["path"] == path for row in rows)
+
+    before_rows = audited()
+    assert client.get(path, headers=API).status_code == 200
+    if audited() == before_rows + 1:
+        present.add("audit")
+
+    # Whitespace around an empty object: valid JSON, so without the limit it reaches
+    # validation (422); with it, the declared length alone answers 413.
+    body = b"{" + b" " * MAX_BODY_BYTES + b"}"
+    too_large = client.post(
+        "/transactions", content=body, headers={**API, "Content-Type": "application/json"}
+    )
+    assert too_large.status_code in {413, 422}, too_large.text
+    if too_large.status_code == 413:
+        present.add("body-limit")
+    return present
+
+
+@pytest.mark.parametrize("off", ["", *EXTRAS, "metrics,audit"])
+def test_extras_off_leaves_out_exactly_the_named_extras(
+    off: str, tmp_path: Path, downstream: ServiceProcess
+) -> None:
+    """Unset, the service has every extra; each name takes out that extra and no other."""
+    with (
+        _uvicorn_on_sqlite(
+            tmp_path, downstream, {EXTRAS_OFF_FLAG: off} if off else None
+        ) as service,
+        httpx.Client(base_url=service.url, timeout=30) as client,
+    ):
+        assert _extras_present(client) == set(EXTRAS) - extras_off(off)
+
+
+def test_an_unknown_extra_stops_the_app_with_one_sentence(tmp_path: Path) -> None:
+    with pytest.raises(ValueError) as expected:
+        extras_off("metrics,bogus")
+    result = _run(
+        ["-c", "import fwbench.services.fastapi_service.app"],
+        {
+            **TOKENS,
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}",
+            EXTRAS_OFF_FLAG: "metrics,bogus",
+        },
+    )
+    assert result.returncode != 0
+    assert str(expected.value) in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr, result.stderr

@@ -16,15 +16,10 @@ from fwbench.contract import MAX_BODY_BYTES, openapi_document
 from .database import create_engine, create_sessionmaker
 from .downstream import create_client
 from .httpx_downstream import create_async_client, create_blocking_client
-from .middleware import (
-    AuditMiddleware,
-    MetricsMiddleware,
-    RequestBodyMiddleware,
-    RequestIdMiddleware,
-)
+from .middleware import ContractMiddleware
 from .problems import install_exception_handlers, problem_schemas
 from .routers import accounts, audit, benchmarks, lab, ops, transactions
-from .settings import get_settings
+from .settings import get_extras_off, get_settings
 
 
 @asynccontextmanager
@@ -74,10 +69,12 @@ def create_app() -> FastAPI:
         # A JSON API answers 404 for /transactions/ rather than redirecting to /transactions.
         redirect_slashes=False,
         middleware=[
-            Middleware(RequestIdMiddleware),
-            Middleware(MetricsMiddleware),
-            Middleware(AuditMiddleware, settings=settings),
-            Middleware(RequestBodyMiddleware, max_bytes=MAX_BODY_BYTES),
+            Middleware(
+                ContractMiddleware,
+                settings=settings,
+                max_bytes=MAX_BODY_BYTES,
+                extras_off=get_extras_off(),
+            )
         ],
     )
     # Routes are matched in inclusion order, so the hot, cheap endpoints come first.

@@ -4,6 +4,7 @@ worker processes when ``PROMETHEUS_MULTIPROC_DIR`` is set."""
 from __future__ import annotations
 
 import os
+from functools import cache
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -28,6 +29,22 @@ DURATION = Histogram(
     "HTTP request duration in seconds, by method and route template.",
     ["method", "route"],
 )
+
+
+@cache
+def _children(method: str, route: str, status: int) -> tuple[Counter, Histogram]:
+    """The labelled series of one kind of request. ``labels()`` validates and looks its
+    arguments up under a lock on every call; the children never change, so each is looked
+    up once. The keys are bounded as the label values are: methods, route templates and
+    statuses."""
+    return REQUESTS.labels(method, route, str(status)), DURATION.labels(method, route)
+
+
+def observe(method: str, route: str, status: int, seconds: float) -> None:
+    """Count one request and record its duration."""
+    requests, duration = _children(method, route, status)
+    requests.inc()
+    duration.observe(seconds)
 
 
 def exposition() -> tuple[bytes, str]:

@@ -3,6 +3,7 @@ of FastAPI's "Settings and Environment Variables" guide)."""
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from typing import Annotated
 
@@ -10,7 +11,7 @@ from fastapi import Depends
 from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from fwbench.contract import LAB_FLAG
+from fwbench.contract import EXTRAS_OFF_FLAG, LAB_FLAG, extras_off
 
 DEFAULT_DATABASE_URL = "sqlite:///./fwbench-fastapi.sqlite3"
 
@@ -63,6 +64,17 @@ def get_settings() -> Settings:
     except ValidationError as exc:
         names = ", ".join(str(error["loc"][0]).upper() for error in exc.errors())
         raise SystemExit(f"fastapi_service: set valid environment variables: {names}") from None
+
+
+def get_extras_off() -> frozenset[str]:
+    """The contract extras ``FWBENCH_EXTRAS_OFF`` leaves out (none when it is unset).
+
+    Read on its own rather than as a settings field: a typo must stop the service with
+    the sentence that names the known extras, not only the variable's name."""
+    try:
+        return extras_off(os.environ.get(EXTRAS_OFF_FLAG))
+    except ValueError as exc:
+        raise SystemExit(f"fastapi_service: {exc}") from None
 
 
 async def settings_dependency() -> Settings:
