@@ -1,6 +1,7 @@
 """What is specific to the Django implementation (the contract suite covers the shared behaviour):
 committed migrations, the bootstrap, the entry points under WSGI and ASGI (chunked bodies),
-the lab endpoints' query counts and streaming, and the minimal (no contrib apps) mode.
+the lab endpoints' query counts and streaming, the minimal (no contrib apps) mode, and the
+contract's extras switched off one at a time (FWBENCH_EXTRAS_OFF).
 
 Services run as real server subprocesses. Ports: ``FWBENCH_TEST_PORTS`` (``LOW-HIGH``) when
 set, else ports the operating system picks. PostgreSQL cases (marked ``postgres``) use
@@ -28,7 +29,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from fwbench.contract import FORTUNES, MAX_BODY_BYTES, WORLD_ROWS
+from fwbench.contract import EXTRAS, EXTRAS_OFF_FLAG, FORTUNES, MAX_BODY_BYTES, WORLD_ROWS
 
 PACKAGE = "fwbench.services.django_service"
 BIN = Path(sys.executable).parent
@@ -91,6 +92,18 @@ def _run(module: str, env: dict[str, str], *args: str) -> subprocess.CompletedPr
         capture_output=True,
         text=True,
         timeout=120,
+        check=False,
+    )
+
+
+def _import_wsgi(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Import the WSGI entry point, as a server does before serving."""
+    return subprocess.run(
+        [sys.executable, "-c", f"import {PACKAGE}.project.wsgi"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
         check=False,
     )
 
@@ -229,14 +242,7 @@ def test_bootstrap_reports_an_unreachable_database_in_one_line() -> None:
 
 def test_the_wsgi_application_refuses_to_start_without_tokens(sqlite_url: str) -> None:
     env = {key: value for key, value in _env(sqlite_url).items() if key != "API_TOKEN"}
-    result = subprocess.run(
-        [sys.executable, "-c", f"import {PACKAGE}.project.wsgi"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = _import_wsgi(env)
     assert result.returncode != 0
     assert "API_TOKEN must be set" in result.stderr
 
@@ -328,3 +334,67 @@ def test_minimal_mode_serves_the_contract_without_the_admin(sqlite_url: str) -> 
     assert admin.headers["Content-Type"] == "application/problem+json"
     assert created.status_code == 201 and fetched.json() == created.json()
     assert "&lt;script&gt;" in fortunes.text
+
+
+# --- The contract's extras, switched off one at a time (FWBENCH_EXTRAS_OFF) ----------------
+
+
+def _requests_counted(client: httpx.Client, route: str) -> float:
+    """``fwbench_http_requests_total`` for GET ``route`` answered 200 (0 before the first)."""
+    prefix = f'fwbench_http_requests_total{{method="GET",route="{route}",status="200"}} '
+    for line in client.get("/metrics").text.splitlines():
+        if line.startswith(prefix):
+            return float(line.removeprefix(prefix))
+    return 0.0
+
+
+@pytest.mark.parametrize("off", ["", *EXTRAS])
+def test_each_extra_switched_off_is_gone_and_only_that_one(
+    off: str, tmp_path: Path, sqlite_url: str
+) -> None:
+    metrics_dir = tmp_path / "prometheus"
+    metrics_dir.mkdir()
+    service = _start(
+        "wsgi",
+        sqlite_url,
+        **{EXTRAS_OFF_FLAG: off, "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)},
+    )
+    marker = f"extras-{off or 'none'}-{secrets.token_hex(4)}"
+    padded = b" " * MAX_BODY_BYTES + httpx.Request("POST", "/", json=TRANSACTION).content
+    try:
+        with service.client() as client:
+            counted_before = _requests_counted(client, "/json")
+            hello = client.get("/json")
+            counted_after = _requests_counted(client, "/json")
+            created = client.post(
+                "/transactions", json=TRANSACTION, headers={**API, "X-Request-ID": marker}
+            )
+            oversized = client.post(
+                "/transactions",
+                content=padded,
+                headers={**API, "Content-Type": "application/json"},
+            )
+    finally:
+        _stop(service)
+    assert hello.status_code == 200 and created.status_code == 201, created.text
+    assert ("X-Request-ID" in hello.headers) is (off != "request-id")
+    assert counted_after - counted_before == (0 if off == "metrics" else 1)
+    with sqlite3.connect(sqlite_url.removeprefix("sqlite:///")) as connection:
+        (audited,) = connection.execute(
+            "SELECT COUNT(*) FROM audit_log WHERE request_id = ?", (marker,)
+        ).fetchone()
+    assert audited == (0 if off == "audit" else 1)
+    assert oversized.status_code == (201 if off == "body-limit" else 413), oversized.text
+
+
+def test_an_unknown_extra_stops_the_service_with_one_sentence(sqlite_url: str) -> None:
+    env = _env(sqlite_url, **{EXTRAS_OFF_FLAG: "metrics,tracing"})
+    boot = _run(f"{PACKAGE}.bootstrap", env)
+    assert boot.returncode == 1
+    assert boot.stderr.strip().splitlines() == [
+        "django bootstrap: bad configuration: FWBENCH_EXTRAS_OFF names unknown extras "
+        "tracing: use any of request-id, metrics, audit, body-limit or all"
+    ]
+    served = _import_wsgi(env)
+    assert served.returncode != 0
+    assert "FWBENCH_EXTRAS_OFF names unknown extras tracing" in served.stderr

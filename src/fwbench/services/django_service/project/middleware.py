@@ -33,8 +33,11 @@ _REQUEST_ID_KEY = "fwbench.request_id"
 
 
 def request_id(request: HttpRequest) -> str:
-    """The id :func:`request_id_middleware` gave ``request``."""
-    return cast(str, request.META[_REQUEST_ID_KEY])
+    """The id :func:`request_id_middleware` gave ``request``; assigned here when that
+    middleware is switched off (FWBENCH_EXTRAS_OFF=request-id), since the audit log still
+    records one."""
+    rid = request.META.get(_REQUEST_ID_KEY)
+    return _assign_request_id(request) if rid is None else cast(str, rid)
 
 
 def _assign_request_id(request: HttpRequest) -> str:

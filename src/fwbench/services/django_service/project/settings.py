@@ -11,6 +11,8 @@ Django-specific variables:
 * ``FWBENCH_DJANGO_MINIMAL=1``: drop the contrib apps (admin, auth, contenttypes, sessions,
   messages, staticfiles), their middleware and the admin URL, for the cold-start experiment.
   The contract endpoints work the same in both modes.
+* ``FWBENCH_EXTRAS_OFF`` (shared, ``fwbench.contract.EXTRAS_OFF_FLAG``): the contract's extras
+  left out for the fairness benchmark; an unknown name stops the service at start.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from typing import Any
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from fwbench.contract import LAB_FLAG, MAX_BODY_BYTES
+from fwbench.contract import EXTRAS_OFF_FLAG, LAB_FLAG, MAX_BODY_BYTES, extras_off
 from fwbench.services.django_service.benchmarks.openapi import (
     BENCHMARK_COMPONENTS,
     BENCHMARK_PATHS,
@@ -49,6 +51,16 @@ _PACKAGE = "fwbench.services.django_service"
 
 MINIMAL = _env_flag("FWBENCH_DJANGO_MINIMAL")
 LAB_ENABLED = _env_flag(LAB_FLAG)
+try:
+    EXTRAS_OFF = extras_off(os.environ.get(EXTRAS_OFF_FLAG))
+except ValueError as exc:
+    raise ImproperlyConfigured(str(exc)) from None
+
+
+def _unless_off(extra: str, *middleware: str) -> list[str]:
+    """``middleware`` unless the contract's ``extra`` is switched off (FWBENCH_EXTRAS_OFF)."""
+    return [] if extra in EXTRAS_OFF else list(middleware)
+
 
 # --- Service configuration shared by the three implementations -----------------------------
 
@@ -96,15 +108,15 @@ INSTALLED_APPS = [
 # Outermost first. Ours are sync-and-async capable, so under ASGI they add no thread hops.
 MIDDLEWARE = [
     # Sees every response (also the ones built by the middleware below) for the metrics.
-    f"{_PACKAGE}.ops.middleware.prometheus_middleware",
-    f"{_PACKAGE}.project.middleware.request_id_middleware",
+    *_unless_off("metrics", f"{_PACKAGE}.ops.middleware.prometheus_middleware"),
+    *_unless_off("request-id", f"{_PACKAGE}.project.middleware.request_id_middleware"),
     f"{_PACKAGE}.project.middleware.problem_details_middleware",
     "django.middleware.security.SecurityMiddleware",
     # The admin's CSS and JS: WhiteNoise is the static-file server Django's deployment docs
     # point to for apps without a separate web server ("How to deploy static files").
     *([] if MINIMAL else ["whitenoise.middleware.WhiteNoiseMiddleware"]),
     # Inside the request id (it stores it) and outside everything that can answer a request.
-    f"{_PACKAGE}.payments.middleware.audit_middleware",
+    *_unless_off("audit", f"{_PACKAGE}.payments.middleware.audit_middleware"),
     *([] if MINIMAL else ["django.contrib.sessions.middleware.SessionMiddleware"]),
     "django.middleware.common.CommonMiddleware",
     *(
@@ -188,8 +200,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Requests, time, language ----------------------------------------------------------------
 
 # Larger bodies raise RequestDataTooBig when read, answered 413 (project/errors.py). Django
-# checks both Content-Length and the bytes actually read.
-DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_BODY_BYTES
+# checks both Content-Length and the bytes actually read; None turns the check off.
+DATA_UPLOAD_MAX_MEMORY_SIZE = None if "body-limit" in EXTRAS_OFF else MAX_BODY_BYTES
 
 USE_TZ = True
 TIME_ZONE = "UTC"
