@@ -313,11 +313,58 @@ def test_the_admin_serves_its_login_page_and_its_stylesheets(sqlite_url: str) ->
         _stop(service)
     assert login.status_code == 200
     assert login.headers["Content-Type"] == "text/html; charset=utf-8"
+    assert login.headers["X-Frame-Options"] == "DENY"
     assert "csrfmiddlewaretoken" in login.text
     assert 'href="/static/admin/css/base.css"' in login.text
     assert css.status_code == 200
     assert css.headers["Content-Type"].startswith("text/css")
     assert lab.status_code == 404  # FWBENCH_LAB is not set
+
+
+@pytest.mark.parametrize("server", SERVERS)
+def test_the_admin_needs_a_staff_login_and_the_api_skips_its_middleware(
+    server: str, tmp_path: Path
+) -> None:
+    url = f"sqlite:///{tmp_path}/admin.sqlite3"
+    service = _start(server, url)
+    try:
+        superuser = _run(
+            f"{PACKAGE}.manage",
+            _env(url, DJANGO_SUPERUSER_PASSWORD="staff-password"),
+            "createsuperuser",
+            "--noinput",
+            "--username=staff",
+            "--email=staff@example.com",
+        )
+        assert superuser.returncode == 0, superuser.stderr
+        with service.client() as client:
+            anonymous = client.get("/admin/")
+            token = client.get("/admin/login/").cookies["csrftoken"]
+            form = {"username": "staff", "password": "staff-password", "next": "/admin/"}
+            forged = client.post("/admin/login/", data=form)
+            wrong = client.post(
+                "/admin/login/",
+                data={**form, "password": "wrong", "csrfmiddlewaretoken": token},
+            )
+            logged_in = client.post("/admin/login/", data={**form, "csrfmiddlewaretoken": token})
+            index = client.get("/admin/")
+            css = client.get("/static/admin/css/base.css")
+            api = client.get("/json")
+    finally:
+        _stop(service)
+    assert anonymous.status_code == 302
+    assert anonymous.headers["Location"] == "/admin/login/?next=/admin/"
+    assert forged.status_code == 403  # no CSRF token: refused by the login view itself
+    assert forged.headers["Content-Type"] == "application/problem+json"
+    assert wrong.status_code == 200 and "Please enter the correct username" in wrong.text
+    assert logged_in.status_code == 302 and logged_in.headers["Location"] == "/admin/"
+    assert index.status_code == 200 and "Site administration" in index.text
+    assert css.status_code == 200 and css.headers["Content-Type"].startswith("text/css")
+    # The API answers without touching the session cookie the client sends, and without the
+    # admin's headers: the admin's middleware never ran.
+    assert api.status_code == 200
+    assert "Set-Cookie" not in api.headers and "X-Frame-Options" not in api.headers
+    assert "Vary" not in api.headers
 
 
 def test_minimal_mode_serves_the_contract_without_the_admin(sqlite_url: str) -> None:

@@ -1,9 +1,7 @@
 """The TechEmpower test types as plain Django views, the way TechEmpower's own Django entry
 writes them (a C JSON encoder and HttpResponse, no DRF in the path), and ``/io``.
 
-No auth and no audit; the server sets ``Server`` and ``Date``. The views are exempt from
-CSRF checks so that an unsafe method gets 405 rather than the CSRF middleware's 403: they
-only ever serve GET and HEAD.
+No auth and no audit; the server sets ``Server`` and ``Date``.
 """
 
 from __future__ import annotations
@@ -14,7 +12,6 @@ from operator import attrgetter
 import orjson
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 from drf_spectacular.utils import extend_schema
 from rest_framework.request import Request
@@ -43,32 +40,27 @@ def _random_world() -> dict[str, int]:
     return {"id": world.id, "randomNumber": world.randomnumber}
 
 
-@csrf_exempt
 @require_safe
 def json_view(request: HttpRequest) -> HttpResponse:
     return _json({"message": "Hello, World!"})
 
 
-@csrf_exempt
 @require_safe
 def plaintext(request: HttpRequest) -> HttpResponse:
     return HttpResponse(b"Hello, World!", content_type="text/plain")
 
 
-@csrf_exempt
 @require_safe
 def db(request: HttpRequest) -> HttpResponse:
     return _json(_random_world())
 
 
-@csrf_exempt
 @require_safe
 def queries(request: HttpRequest) -> HttpResponse:
     count = clamp_queries(request.GET.get("queries"))
     return _json([_random_world() for _ in range(count)])
 
 
-@csrf_exempt
 @require_safe
 def updates(request: HttpRequest) -> HttpResponse:
     count = clamp_queries(request.GET.get("queries"))
@@ -83,7 +75,6 @@ def updates(request: HttpRequest) -> HttpResponse:
     return _json([{"id": world.id, "randomNumber": world.randomnumber} for world in worlds])
 
 
-@csrf_exempt
 @require_safe
 def fortunes(request: HttpRequest) -> HttpResponse:
     rows = list(Fortune.objects.all())
