@@ -7,7 +7,7 @@ Django-specific variables:
   (stable across workers, and flagged as insecure by ``manage.py check --deploy``).
 * ``DJANGO_ALLOWED_HOSTS``: extra comma-separated host names besides loopback/localhost.
 * ``DATABASE_POOL_MAX_SIZE`` (default 10) and ``DATABASE_POOL_TIMEOUT`` (seconds, default 3):
-  the per-process PostgreSQL connection pool.
+  the per-process PostgreSQL connection pool, under ASGI (WSGI threads keep a connection each).
 * ``FWBENCH_DJANGO_MINIMAL=1``: drop the contrib apps (admin, auth, contenttypes, sessions,
   messages, staticfiles), their middleware and the admin URL, for the cold-start experiment.
   The contract endpoints work the same in both modes.
@@ -25,6 +25,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from fwbench.contract import EXTRAS_OFF_FLAG, LAB_FLAG, MAX_BODY_BYTES, extras_off
+from fwbench.services.django_service import INTERFACE_ENV
 from fwbench.services.django_service.benchmarks.openapi import (
     BENCHMARK_COMPONENTS,
     BENCHMARK_PATHS,
@@ -166,14 +167,14 @@ except ValueError as exc:
     raise ImproperlyConfigured(f"DATABASE_URL {DATABASE_URL!r} is not supported: {exc}") from None
 
 _engine = _database.get("ENGINE", "")
-if _engine == "django.db.backends.postgresql":
-    # psycopg 3's pool, built into Django 5.1+: one pool per worker process, shared by its
-    # threads. The Django docs advise against persistent connections (CONN_MAX_AGE > 0) under
-    # ASGI and to use the backend's pool instead ("Persistent connections", ref/databases);
-    # the pool serves WSGI workers and gthread threads just as well, so every server gets the
-    # same setting. Pooling requires CONN_MAX_AGE = 0 (a connection goes back to the pool at
-    # the end of each request). Size: at least one connection per thread that may query at
-    # once (gunicorn gthread --threads); `timeout` bounds how long a request waits for one.
+if _engine == "django.db.backends.postgresql" and os.environ.get(INTERFACE_ENV) == "asgi":
+    # Under ASGI the Django docs advise against persistent connections and for the
+    # backend's pool instead ("Persistent connections", ref/databases): sync ORM calls run in
+    # a thread per request there, so a connection kept by a thread would be left behind.
+    # psycopg 3's pool, built into Django 5.1+, is one pool per worker process; pooling
+    # requires CONN_MAX_AGE = 0 (a connection goes back to the pool after each request).
+    # Size: at least one connection per thread that may query at once; `timeout` bounds how
+    # long a request waits for one.
     _database["CONN_MAX_AGE"] = 0
     _database["OPTIONS"] = {
         "pool": {
@@ -182,6 +183,15 @@ if _engine == "django.db.backends.postgresql":
             "timeout": _env_number("DATABASE_POOL_TIMEOUT", 3.0),
         },
     }
+elif _engine == "django.db.backends.postgresql":
+    # WSGI workers (gunicorn sync/gthread, granian) serve a request on one thread from start
+    # to end: each thread keeps its connection for its lifetime, Django's persistent
+    # connections ("Persistent connections", ref/databases). A request then neither opens
+    # nor checks out a connection. CONN_HEALTH_CHECKS stays off (Django's default): it
+    # sends a SELECT 1 before the first query of every request, about a tenth of /db's CPU
+    # here; without it, a connection the server dropped fails one request and Django then
+    # discards it (close_if_unusable_or_obsolete at the end of that request).
+    _database["CONN_MAX_AGE"] = None
 elif _engine == "django.db.backends.sqlite3":
     # Several worker processes share the file: WAL lets readers run during a write, the busy
     # timeout (sqlite3's `timeout`, seconds) makes a writer wait for the lock instead of failing
