@@ -47,7 +47,8 @@ def request_id(request: HttpRequest) -> str:
 
 def _assign_request_id(request: HttpRequest) -> str:
     """Echo a valid incoming ``X-Request-ID`` (1-128 of ``[A-Za-z0-9._-]``), else a UUID4."""
-    incoming = request.headers.get("X-Request-ID")
+    # META rather than request.headers, which would parse every header of the request.
+    incoming = request.META.get("HTTP_X_REQUEST_ID")
     if incoming is None or not _VALID_REQUEST_ID.fullmatch(incoming):
         incoming = str(uuid.uuid4())
     request.META[_REQUEST_ID_KEY] = incoming
