@@ -1,6 +1,7 @@
 """What is specific to the Django implementation (the contract suite covers the shared behaviour):
 committed migrations, the bootstrap, the entry points under WSGI and ASGI (chunked bodies),
-the lab endpoints' query counts and streaming, and the minimal (no contrib apps) mode.
+the lab endpoints' query counts and streaming, the minimal (no contrib apps) mode, and the
+contract's extras switched off one at a time (FWBENCH_EXTRAS_OFF).
 
 Services run as real server subprocesses. Ports: ``FWBENCH_TEST_PORTS`` (``LOW-HIGH``) when
 set, else ports the operating system picks. PostgreSQL cases (marked ``postgres``) use
@@ -28,7 +29,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from fwbench.contract import FORTUNES, MAX_BODY_BYTES, WORLD_ROWS
+from fwbench.contract import EXTRAS, EXTRAS_OFF_FLAG, FORTUNES, MAX_BODY_BYTES, WORLD_ROWS
 
 PACKAGE = "fwbench.services.django_service"
 BIN = Path(sys.executable).parent
@@ -91,6 +92,18 @@ def _run(module: str, env: dict[str, str], *args: str) -> subprocess.CompletedPr
         capture_output=True,
         text=True,
         timeout=120,
+        check=False,
+    )
+
+
+def _import_wsgi(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Import the WSGI entry point, as a server does before serving."""
+    return subprocess.run(
+        [sys.executable, "-c", f"import {PACKAGE}.project.wsgi"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
         check=False,
     )
 
@@ -229,14 +242,7 @@ def test_bootstrap_reports_an_unreachable_database_in_one_line() -> None:
 
 def test_the_wsgi_application_refuses_to_start_without_tokens(sqlite_url: str) -> None:
     env = {key: value for key, value in _env(sqlite_url).items() if key != "API_TOKEN"}
-    result = subprocess.run(
-        [sys.executable, "-c", f"import {PACKAGE}.project.wsgi"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = _import_wsgi(env)
     assert result.returncode != 0
     assert "API_TOKEN must be set" in result.stderr
 
@@ -307,11 +313,58 @@ def test_the_admin_serves_its_login_page_and_its_stylesheets(sqlite_url: str) ->
         _stop(service)
     assert login.status_code == 200
     assert login.headers["Content-Type"] == "text/html; charset=utf-8"
+    assert login.headers["X-Frame-Options"] == "DENY"
     assert "csrfmiddlewaretoken" in login.text
     assert 'href="/static/admin/css/base.css"' in login.text
     assert css.status_code == 200
     assert css.headers["Content-Type"].startswith("text/css")
     assert lab.status_code == 404  # FWBENCH_LAB is not set
+
+
+@pytest.mark.parametrize("server", SERVERS)
+def test_the_admin_needs_a_staff_login_and_the_api_skips_its_middleware(
+    server: str, tmp_path: Path
+) -> None:
+    url = f"sqlite:///{tmp_path}/admin.sqlite3"
+    service = _start(server, url)
+    try:
+        superuser = _run(
+            f"{PACKAGE}.manage",
+            _env(url, DJANGO_SUPERUSER_PASSWORD="staff-password"),
+            "createsuperuser",
+            "--noinput",
+            "--username=staff",
+            "--email=staff@example.com",
+        )
+        assert superuser.returncode == 0, superuser.stderr
+        with service.client() as client:
+            anonymous = client.get("/admin/")
+            token = client.get("/admin/login/").cookies["csrftoken"]
+            form = {"username": "staff", "password": "staff-password", "next": "/admin/"}
+            forged = client.post("/admin/login/", data=form)
+            wrong = client.post(
+                "/admin/login/",
+                data={**form, "password": "wrong", "csrfmiddlewaretoken": token},
+            )
+            logged_in = client.post("/admin/login/", data={**form, "csrfmiddlewaretoken": token})
+            index = client.get("/admin/")
+            css = client.get("/static/admin/css/base.css")
+            api = client.get("/json")
+    finally:
+        _stop(service)
+    assert anonymous.status_code == 302
+    assert anonymous.headers["Location"] == "/admin/login/?next=/admin/"
+    assert forged.status_code == 403  # no CSRF token: refused by the login view itself
+    assert forged.headers["Content-Type"] == "application/problem+json"
+    assert wrong.status_code == 200 and "Please enter the correct username" in wrong.text
+    assert logged_in.status_code == 302 and logged_in.headers["Location"] == "/admin/"
+    assert index.status_code == 200 and "Site administration" in index.text
+    assert css.status_code == 200 and css.headers["Content-Type"].startswith("text/css")
+    # The API answers without touching the session cookie the client sends, and without the
+    # admin's headers: the admin's middleware never ran.
+    assert api.status_code == 200
+    assert "Set-Cookie" not in api.headers and "X-Frame-Options" not in api.headers
+    assert "Vary" not in api.headers
 
 
 def test_minimal_mode_serves_the_contract_without_the_admin(sqlite_url: str) -> None:
@@ -328,3 +381,67 @@ def test_minimal_mode_serves_the_contract_without_the_admin(sqlite_url: str) -> 
     assert admin.headers["Content-Type"] == "application/problem+json"
     assert created.status_code == 201 and fetched.json() == created.json()
     assert "&lt;script&gt;" in fortunes.text
+
+
+# --- The contract's extras, switched off one at a time (FWBENCH_EXTRAS_OFF) ----------------
+
+
+def _requests_counted(client: httpx.Client, route: str) -> float:
+    """``fwbench_http_requests_total`` for GET ``route`` answered 200 (0 before the first)."""
+    prefix = f'fwbench_http_requests_total{{method="GET",route="{route}",status="200"}} '
+    for line in client.get("/metrics").text.splitlines():
+        if line.startswith(prefix):
+            return float(line.removeprefix(prefix))
+    return 0.0
+
+
+@pytest.mark.parametrize("off", ["", *EXTRAS])
+def test_each_extra_switched_off_is_gone_and_only_that_one(
+    off: str, tmp_path: Path, sqlite_url: str
+) -> None:
+    metrics_dir = tmp_path / "prometheus"
+    metrics_dir.mkdir()
+    service = _start(
+        "wsgi",
+        sqlite_url,
+        **{EXTRAS_OFF_FLAG: off, "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)},
+    )
+    marker = f"extras-{off or 'none'}-{secrets.token_hex(4)}"
+    padded = b" " * MAX_BODY_BYTES + httpx.Request("POST", "/", json=TRANSACTION).content
+    try:
+        with service.client() as client:
+            counted_before = _requests_counted(client, "/json")
+            hello = client.get("/json")
+            counted_after = _requests_counted(client, "/json")
+            created = client.post(
+                "/transactions", json=TRANSACTION, headers={**API, "X-Request-ID": marker}
+            )
+            oversized = client.post(
+                "/transactions",
+                content=padded,
+                headers={**API, "Content-Type": "application/json"},
+            )
+    finally:
+        _stop(service)
+    assert hello.status_code == 200 and created.status_code == 201, created.text
+    assert ("X-Request-ID" in hello.headers) is (off != "request-id")
+    assert counted_after - counted_before == (0 if off == "metrics" else 1)
+    with sqlite3.connect(sqlite_url.removeprefix("sqlite:///")) as connection:
+        (audited,) = connection.execute(
+            "SELECT COUNT(*) FROM audit_log WHERE request_id = ?", (marker,)
+        ).fetchone()
+    assert audited == (0 if off == "audit" else 1)
+    assert oversized.status_code == (201 if off == "body-limit" else 413), oversized.text
+
+
+def test_an_unknown_extra_stops_the_service_with_one_sentence(sqlite_url: str) -> None:
+    env = _env(sqlite_url, **{EXTRAS_OFF_FLAG: "metrics,tracing"})
+    boot = _run(f"{PACKAGE}.bootstrap", env)
+    assert boot.returncode == 1
+    assert boot.stderr.strip().splitlines() == [
+        "django bootstrap: bad configuration: FWBENCH_EXTRAS_OFF names unknown extras "
+        "tracing: use any of request-id, metrics, audit, body-limit or all"
+    ]
+    served = _import_wsgi(env)
+    assert served.returncode != 0
+    assert "FWBENCH_EXTRAS_OFF names unknown extras tracing" in served.stderr

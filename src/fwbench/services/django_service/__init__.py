@@ -21,3 +21,7 @@ from __future__ import annotations
 
 #: The settings module every entry point uses unless DJANGO_SETTINGS_MODULE says otherwise.
 SETTINGS_MODULE = "fwbench.services.django_service.project.settings"
+
+#: Set to ``asgi`` by the ASGI entry point before Django loads the settings, which then take
+#: PostgreSQL connections from a pool instead of keeping one per thread (see the settings).
+INTERFACE_ENV = "FWBENCH_DJANGO_INTERFACE"

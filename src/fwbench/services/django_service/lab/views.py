@@ -18,7 +18,6 @@ from django.core.handlers.asgi import ASGIRequest
 from django.db import connection, transaction
 from django.forms import Form
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
-from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST, require_safe
 
 from fwbench.services.django_service.lab.forms import IoForm, PurchasesForm, RowsForm, SeedRowsForm
@@ -63,7 +62,6 @@ def _batches(total: int, size: int) -> Iterator[range]:
         yield range(start, min(start + size, total + 1))
 
 
-@csrf_exempt
 @require_POST
 def seed_rows(request: HttpRequest) -> HttpResponse:
     """``POST /_lab/rows/seed?count=N`` (0..200000, default 10000): replace the contents of
@@ -152,7 +150,6 @@ def rows(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     return JsonResponse({"items": [_row(row) for row in page[:_PAGE_SIZE]], "next": next_cursor})
 
 
-@csrf_exempt
 @require_POST
 def seed_purchases(request: HttpRequest) -> HttpResponse:
     """``POST /_lab/purchases/seed``: 50 merchants and 1000 purchases, replacing any."""

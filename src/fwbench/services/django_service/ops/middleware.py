@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import time
+from functools import lru_cache
 from typing import cast
 
 from asgiref.sync import iscoroutinefunction
 from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from django.utils.decorators import sync_and_async_middleware
+from prometheus_client import Counter, Histogram
 
 from fwbench.services.django_service.ops.metrics import DURATION, REQUESTS, route_of
 from fwbench.services.django_service.project.middleware import (
@@ -19,12 +21,18 @@ from fwbench.services.django_service.project.middleware import (
 )
 
 
+@lru_cache(maxsize=1024)
+def _children(method: str, route: str, status: int) -> tuple[Counter, Histogram]:
+    """The request counter and duration histogram of one label set, looked up once: each
+    ``labels()`` call takes a lock and rebuilds the label tuple."""
+    return REQUESTS.labels(method, route, str(status)), DURATION.labels(method, route)
+
+
 def _observe(request: HttpRequest, response: HttpResponseBase, started: float) -> None:
     """Count ``response`` and record the time since ``started`` (a perf_counter value)."""
-    route = route_of(request)
-    method = request.method or ""
-    REQUESTS.labels(method, route, str(response.status_code)).inc()
-    DURATION.labels(method, route).observe(time.perf_counter() - started)
+    requests, duration = _children(request.method or "", route_of(request), response.status_code)
+    requests.inc()
+    duration.observe(time.perf_counter() - started)
 
 
 @sync_and_async_middleware

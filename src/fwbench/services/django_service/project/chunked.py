@@ -5,7 +5,8 @@ one), and DRF treats a request without Content-Length as bodiless; a chunked upl
 look empty. These wrappers, one per server interface, read at most the body limit plus one
 byte of a chunked body and announce what they read: Django's own DATA_UPLOAD_MAX_MEMORY_SIZE
 check then answers 413 for an oversized body, like for one announced by Content-Length.
-Requests with a Content-Length pass through untouched.
+Without a limit (the body-limit extra switched off) they read the whole body. Requests with a
+Content-Length pass through untouched.
 """
 
 from __future__ import annotations
@@ -14,8 +15,6 @@ import io
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from fwbench.contract import MAX_BODY_BYTES
-
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
@@ -23,21 +22,26 @@ Receive = Callable[[], Awaitable[Mapping[str, Any]]]
 Send = Callable[[Mapping[str, Any]], Awaitable[None]]
 ASGIApp = Callable[[dict[str, Any], Receive, Send], Awaitable[None]]
 
-#: Bytes read at most from a chunked body: one more than allowed tells "too large".
-_READ_LIMIT = MAX_BODY_BYTES + 1
+
+def _read_limit(body_limit: int | None) -> int | None:
+    """Bytes to read at most from a chunked body: one more than allowed tells "too large"."""
+    return None if body_limit is None else body_limit + 1
 
 
 class ChunkedBodyWSGI:
     """WSGI wrapper: a chunked body becomes ``wsgi.input`` of a known ``CONTENT_LENGTH``
-    (the server decodes the chunks; PEP 3333 lets ``read()`` go to the end of the input)."""
+    (the server decodes the chunks; PEP 3333 lets ``read()`` go to the end of the input).
+    ``body_limit`` is Django's DATA_UPLOAD_MAX_MEMORY_SIZE."""
 
-    def __init__(self, app: WSGIApplication) -> None:
+    def __init__(self, app: WSGIApplication, body_limit: int | None) -> None:
         self.app = app
+        self.read_limit = _read_limit(body_limit)
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
         if chunked and not environ.get("CONTENT_LENGTH"):
-            body = environ["wsgi.input"].read(_READ_LIMIT)
+            stream = environ["wsgi.input"]
+            body = stream.read() if self.read_limit is None else stream.read(self.read_limit)
             environ["wsgi.input"] = io.BytesIO(body)
             environ["CONTENT_LENGTH"] = str(len(body))
         return self.app(environ, start_response)
@@ -45,10 +49,12 @@ class ChunkedBodyWSGI:
 
 class ChunkedBodyASGI:
     """ASGI wrapper: a chunked body is read first (up to the limit plus one byte), then
-    replayed in one message with a ``content-length`` header."""
+    replayed in one message with a ``content-length`` header. ``body_limit`` is Django's
+    DATA_UPLOAD_MAX_MEMORY_SIZE."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, body_limit: int | None) -> None:
         self.app = app
+        self.read_limit = _read_limit(body_limit)
 
     async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not _chunked_without_length(scope["headers"]):
@@ -57,7 +63,7 @@ class ChunkedBodyASGI:
         parts: list[bytes] = []
         size = 0
         more_body = True
-        while more_body and size < _READ_LIMIT:
+        while more_body and (self.read_limit is None or size < self.read_limit):
             message = await receive()
             if message["type"] != "http.request":
                 # The client went away mid-body: Django sees the disconnect and aborts.
@@ -66,7 +72,7 @@ class ChunkedBodyASGI:
             parts.append(message.get("body", b""))
             size += len(parts[-1])
             more_body = message.get("more_body", False)
-        body = b"".join(parts)[:_READ_LIMIT]
+        body = b"".join(parts)[: self.read_limit]
         headers = [*scope["headers"], (b"content-length", str(len(body)).encode())]
         replayed = {"type": "http.request", "body": body, "more_body": False}
         await self.app({**scope, "headers": headers}, _replay([replayed], receive), send)

@@ -1,6 +1,7 @@
-"""Project-wide middleware: the request id and the problem+json safety net.
+"""Project-wide middleware: the request id, the problem+json safety net, and the gate that
+lets only admin requests through the admin's own middleware.
 
-Both run in the mode of the handler they wrap (sync under WSGI, async under ASGI) and do no
+They run in the mode of the handler they wrap (sync under WSGI, async under ASGI) and do no
 I/O, so they call the next layer directly. (Django's ``MiddlewareMixin`` would run hooks through
 ``sync_to_async`` under ASGI, a thread hop each; Django docs, "Asynchronous support" in
 topics/http/middleware.)
@@ -14,10 +15,14 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import cast
 
-from asgiref.sync import iscoroutinefunction
+from asgiref.sync import async_to_sync, iscoroutinefunction, sync_to_async
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.core.handlers.exception import convert_exception_to_response
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.utils.decorators import sync_and_async_middleware
+from django.utils.module_loading import import_string
 
 from fwbench.services.django_service.project.errors import PROBLEM_CONTENT_TYPE, problem_body
 
@@ -33,13 +38,17 @@ _REQUEST_ID_KEY = "fwbench.request_id"
 
 
 def request_id(request: HttpRequest) -> str:
-    """The id :func:`request_id_middleware` gave ``request``."""
-    return cast(str, request.META[_REQUEST_ID_KEY])
+    """The id :func:`request_id_middleware` gave ``request``; assigned here when that
+    middleware is switched off (FWBENCH_EXTRAS_OFF=request-id), since the audit log still
+    records one."""
+    rid = request.META.get(_REQUEST_ID_KEY)
+    return _assign_request_id(request) if rid is None else cast(str, rid)
 
 
 def _assign_request_id(request: HttpRequest) -> str:
     """Echo a valid incoming ``X-Request-ID`` (1-128 of ``[A-Za-z0-9._-]``), else a UUID4."""
-    incoming = request.headers.get("X-Request-ID")
+    # META rather than request.headers, which would parse every header of the request.
+    incoming = request.META.get("HTTP_X_REQUEST_ID")
     if incoming is None or not _VALID_REQUEST_ID.fullmatch(incoming):
         incoming = str(uuid.uuid4())
     request.META[_REQUEST_ID_KEY] = incoming
@@ -103,5 +112,60 @@ def problem_details_middleware(get_response: GetResponse) -> Middleware:
 
     def middleware(request: HttpRequest) -> HttpResponseBase:
         return _as_problem(get_response_sync(request))
+
+    return middleware
+
+
+#: Hooks Django's handler calls around the view for the middleware in MIDDLEWARE only.
+_VIEW_HOOKS = ("process_view", "process_exception", "process_template_response")
+
+
+def _admin_chain(get_response: GetResponse, is_async: bool) -> GetResponse:
+    """``settings.ADMIN_MIDDLEWARE`` around ``get_response``, built the way Django builds
+    MIDDLEWARE (each layer's exceptions become responses; a sync-only layer under ASGI runs in
+    a thread). Django calls view hooks for MIDDLEWARE only, so a middleware that has them is
+    refused here rather than silently left half-working."""
+    handler = get_response
+    for path in reversed(settings.ADMIN_MIDDLEWARE):
+        factory = import_string(path)
+        if is_async and not getattr(factory, "async_capable", False):
+            layer = factory(async_to_sync(cast(AsyncGetResponse, handler)))
+            wrapped: GetResponse = sync_to_async(layer, thread_sensitive=True)
+        else:
+            layer = wrapped = factory(handler)
+        hooks = [hook for hook in _VIEW_HOOKS if hasattr(layer, hook)]
+        if hooks:
+            raise ImproperlyConfigured(
+                f"{path} in ADMIN_MIDDLEWARE has {', '.join(hooks)}, which only MIDDLEWARE runs."
+            )
+        handler = cast(GetResponse, convert_exception_to_response(wrapped))
+    return handler
+
+
+@sync_and_async_middleware
+def admin_middleware(get_response: GetResponse) -> Middleware:
+    """Send requests under ``settings.ADMIN_PREFIXES`` (the admin and its static files)
+    through ``settings.ADMIN_MIDDLEWARE`` (static files, session, user, messages,
+    clickjacking protection) and every other request straight on: the API never uses them,
+    so it does not pay for them on every request."""
+    prefixes = tuple(settings.ADMIN_PREFIXES)
+    if iscoroutinefunction(get_response):
+        get_response_async = cast(AsyncGetResponse, get_response)
+        admin_async = cast(AsyncGetResponse, _admin_chain(get_response, is_async=True))
+
+        async def middleware_async(request: HttpRequest) -> HttpResponseBase:
+            if request.path_info.startswith(prefixes):
+                return await admin_async(request)
+            return await get_response_async(request)
+
+        return middleware_async
+
+    get_response_sync = cast(SyncGetResponse, get_response)
+    admin_sync = cast(SyncGetResponse, _admin_chain(get_response, is_async=False))
+
+    def middleware(request: HttpRequest) -> HttpResponseBase:
+        if request.path_info.startswith(prefixes):
+            return admin_sync(request)
+        return get_response_sync(request)
 
     return middleware

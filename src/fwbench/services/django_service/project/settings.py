@@ -7,10 +7,12 @@ Django-specific variables:
   (stable across workers, and flagged as insecure by ``manage.py check --deploy``).
 * ``DJANGO_ALLOWED_HOSTS``: extra comma-separated host names besides loopback/localhost.
 * ``DATABASE_POOL_MAX_SIZE`` (default 10) and ``DATABASE_POOL_TIMEOUT`` (seconds, default 3):
-  the per-process PostgreSQL connection pool.
+  the per-process PostgreSQL connection pool, under ASGI (WSGI threads keep a connection each).
 * ``FWBENCH_DJANGO_MINIMAL=1``: drop the contrib apps (admin, auth, contenttypes, sessions,
   messages, staticfiles), their middleware and the admin URL, for the cold-start experiment.
   The contract endpoints work the same in both modes.
+* ``FWBENCH_EXTRAS_OFF`` (shared, ``fwbench.contract.EXTRAS_OFF_FLAG``): the contract's extras
+  left out for the fairness benchmark; an unknown name stops the service at start.
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ from typing import Any
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from fwbench.contract import LAB_FLAG, MAX_BODY_BYTES
+from fwbench.contract import EXTRAS_OFF_FLAG, LAB_FLAG, MAX_BODY_BYTES, extras_off
+from fwbench.services.django_service import INTERFACE_ENV
 from fwbench.services.django_service.benchmarks.openapi import (
     BENCHMARK_COMPONENTS,
     BENCHMARK_PATHS,
@@ -49,6 +52,16 @@ _PACKAGE = "fwbench.services.django_service"
 
 MINIMAL = _env_flag("FWBENCH_DJANGO_MINIMAL")
 LAB_ENABLED = _env_flag(LAB_FLAG)
+try:
+    EXTRAS_OFF = extras_off(os.environ.get(EXTRAS_OFF_FLAG))
+except ValueError as exc:
+    raise ImproperlyConfigured(str(exc)) from None
+
+
+def _unless_off(extra: str, *middleware: str) -> list[str]:
+    """``middleware`` unless the contract's ``extra`` is switched off (FWBENCH_EXTRAS_OFF)."""
+    return [] if extra in EXTRAS_OFF else list(middleware)
+
 
 # --- Service configuration shared by the three implementations -----------------------------
 
@@ -96,28 +109,33 @@ INSTALLED_APPS = [
 # Outermost first. Ours are sync-and-async capable, so under ASGI they add no thread hops.
 MIDDLEWARE = [
     # Sees every response (also the ones built by the middleware below) for the metrics.
-    f"{_PACKAGE}.ops.middleware.prometheus_middleware",
-    f"{_PACKAGE}.project.middleware.request_id_middleware",
+    *_unless_off("metrics", f"{_PACKAGE}.ops.middleware.prometheus_middleware"),
+    *_unless_off("request-id", f"{_PACKAGE}.project.middleware.request_id_middleware"),
     f"{_PACKAGE}.project.middleware.problem_details_middleware",
     "django.middleware.security.SecurityMiddleware",
-    # The admin's CSS and JS: WhiteNoise is the static-file server Django's deployment docs
-    # point to for apps without a separate web server ("How to deploy static files").
-    *([] if MINIMAL else ["whitenoise.middleware.WhiteNoiseMiddleware"]),
+    *([] if MINIMAL else [f"{_PACKAGE}.project.middleware.admin_middleware"]),
     # Inside the request id (it stores it) and outside everything that can answer a request.
-    f"{_PACKAGE}.payments.middleware.audit_middleware",
-    *([] if MINIMAL else ["django.contrib.sessions.middleware.SessionMiddleware"]),
+    *_unless_off("audit", f"{_PACKAGE}.payments.middleware.audit_middleware"),
     "django.middleware.common.CommonMiddleware",
-    *(
-        []
-        if MINIMAL
-        else [
-            "django.middleware.csrf.CsrfViewMiddleware",
-            "django.contrib.auth.middleware.AuthenticationMiddleware",
-            "django.contrib.messages.middleware.MessageMiddleware",
-            "django.middleware.clickjacking.XFrameOptionsMiddleware",
-        ]
-    ),
 ]
+
+#: Only requests under these prefixes pass through ADMIN_MIDDLEWARE (admin_middleware above).
+ADMIN_PREFIXES = ["/admin/", "/static/"]
+#: What the admin needs (Django docs, "The Django admin site": sessions, the user, messages)
+#: plus clickjacking protection for its pages and its CSS and JS: WhiteNoise is the
+#: static-file server Django's deployment docs point to for apps without a separate web
+#: server ("How to deploy static files"). No CsrfViewMiddleware: every admin view checks the
+#: CSRF token itself (AdminSite.admin_view and the login view use csrf_protect), and the API
+#: authenticates with bearer tokens, which CSRF cannot forge.
+ADMIN_MIDDLEWARE = [
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+# The admin's checks look for its middleware in MIDDLEWARE only; it is in ADMIN_MIDDLEWARE.
+SILENCED_SYSTEM_CHECKS = ["admin.E408", "admin.E409", "admin.E410"]
 
 ROOT_URLCONF = f"{_PACKAGE}.project.urls"
 WSGI_APPLICATION = f"{_PACKAGE}.project.wsgi.application"
@@ -149,14 +167,14 @@ except ValueError as exc:
     raise ImproperlyConfigured(f"DATABASE_URL {DATABASE_URL!r} is not supported: {exc}") from None
 
 _engine = _database.get("ENGINE", "")
-if _engine == "django.db.backends.postgresql":
-    # psycopg 3's pool, built into Django 5.1+: one pool per worker process, shared by its
-    # threads. The Django docs advise against persistent connections (CONN_MAX_AGE > 0) under
-    # ASGI and to use the backend's pool instead ("Persistent connections", ref/databases);
-    # the pool serves WSGI workers and gthread threads just as well, so every server gets the
-    # same setting. Pooling requires CONN_MAX_AGE = 0 (a connection goes back to the pool at
-    # the end of each request). Size: at least one connection per thread that may query at
-    # once (gunicorn gthread --threads); `timeout` bounds how long a request waits for one.
+if _engine == "django.db.backends.postgresql" and os.environ.get(INTERFACE_ENV) == "asgi":
+    # Under ASGI the Django docs advise against persistent connections and for the
+    # backend's pool instead ("Persistent connections", ref/databases): sync ORM calls run in
+    # a thread per request there, so a connection kept by a thread would be left behind.
+    # psycopg 3's pool, built into Django 5.1+, is one pool per worker process; pooling
+    # requires CONN_MAX_AGE = 0 (a connection goes back to the pool after each request).
+    # Size: at least one connection per thread that may query at once; `timeout` bounds how
+    # long a request waits for one.
     _database["CONN_MAX_AGE"] = 0
     _database["OPTIONS"] = {
         "pool": {
@@ -165,6 +183,15 @@ if _engine == "django.db.backends.postgresql":
             "timeout": _env_number("DATABASE_POOL_TIMEOUT", 3.0),
         },
     }
+elif _engine == "django.db.backends.postgresql":
+    # WSGI workers (gunicorn sync/gthread, granian) serve a request on one thread from start
+    # to end: each thread keeps its connection for its lifetime, Django's persistent
+    # connections ("Persistent connections", ref/databases). A request then neither opens
+    # nor checks out a connection. CONN_HEALTH_CHECKS stays off (Django's default): it
+    # sends a SELECT 1 before the first query of every request, about a tenth of /db's CPU
+    # here; without it, a connection the server dropped fails one request and Django then
+    # discards it (close_if_unusable_or_obsolete at the end of that request).
+    _database["CONN_MAX_AGE"] = None
 elif _engine == "django.db.backends.sqlite3":
     # Several worker processes share the file: WAL lets readers run during a write, the busy
     # timeout (sqlite3's `timeout`, seconds) makes a writer wait for the lock instead of failing
@@ -188,8 +215,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Requests, time, language ----------------------------------------------------------------
 
 # Larger bodies raise RequestDataTooBig when read, answered 413 (project/errors.py). Django
-# checks both Content-Length and the bytes actually read.
-DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_BODY_BYTES
+# checks both Content-Length and the bytes actually read; None turns the check off.
+DATA_UPLOAD_MAX_MEMORY_SIZE = None if "body-limit" in EXTRAS_OFF else MAX_BODY_BYTES
 
 USE_TZ = True
 TIME_ZONE = "UTC"
@@ -197,7 +224,7 @@ LANGUAGE_CODE = "en-us"
 # The API speaks English only; without the translation machinery the process starts faster.
 USE_I18N = False
 
-STATIC_URL = "static/"
+STATIC_URL = "static/"  # under ADMIN_PREFIXES
 # WhiteNoise finds the admin's files in the installed apps at start-up, so no
 # collectstatic step (and no writable STATIC_ROOT) is needed to run the service.
 WHITENOISE_USE_FINDERS = True
