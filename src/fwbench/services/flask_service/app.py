@@ -42,7 +42,7 @@ def create_app(settings: Settings | None = None) -> APIFlask:
         app, downstream.HttpDownstream(settings.downstream_url, settings.downstream_timeout)
     )
     # lifecycle first: the other plugins read the request id, start time and status it records.
-    lifecycle.init_app(app)
+    lifecycle.init_app(app, request_ids=True)
     limits.init_app(app)
     problems.init_app(app)
     audit.init_app(app)
