@@ -18,7 +18,7 @@ from sqlalchemy import select
 from fwbench.contract import EXTRA_FORTUNE, MAX_RANDOM_NUMBER, WORLD_ROWS, clamp_queries
 
 from .. import downstream, openapi
-from ..extensions import db
+from ..extensions import db, read_only
 from ..models import Fortune, World
 from ..schemas import HelloMessage, IoQuery, IoQueryData, IoResult, QueriesQuery, QueriesQueryData
 from ..schemas import World as WorldSchema
@@ -51,6 +51,7 @@ def plaintext() -> Response:
 @bp.doc(operation_id="tfbDb", responses=openapi.ok("A world row.", WorldSchema, "application/json"))
 def single_query() -> Response:
     """TechEmpower test type 2, one random world row."""
+    read_only()
     world = _random_world()
     return jsonify(id=world.id, randomNumber=world.randomnumber)
 
@@ -63,6 +64,7 @@ def single_query() -> Response:
 )
 def multiple_queries(query: QueriesQueryData) -> Response:
     """TechEmpower test type 3, N random world rows with one query each."""
+    read_only()
     worlds = [_random_world() for _ in range(clamp_queries(query.get("queries")))]
     return jsonify([{"id": world.id, "randomNumber": world.randomnumber} for world in worlds])
 
@@ -94,6 +96,7 @@ def updates(query: QueriesQueryData) -> Response:
 )
 def fortunes() -> str:
     """TechEmpower test type 4, fortunes rendered by the framework's template engine."""
+    read_only()
     rows = list(db.session.scalars(select(Fortune)))
     rows.append(Fortune(id=0, message=EXTRA_FORTUNE))
     rows.sort(key=attrgetter("message"))
