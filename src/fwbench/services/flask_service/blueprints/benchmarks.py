@@ -29,8 +29,14 @@ bp = APIBlueprint("benchmarks", __name__, tag="Benchmarks")
 # building the select() itself for every row costs more CPU than executing it. A SELECT
 # per call, even for an id already in the session: TechEmpower wants one query per row,
 # which Session.get() would skip for a repeated id.
-#: The read-only views select the two columns: they serialise them and need no entity.
-_WORLD_ROW = select(World.id, World.randomnumber).where(World.id == bindparam("id"))
+#: The read-only views serialise two columns and need no entity, so they run a Core
+#: select of the table: Session.execute() hands it straight to the connection, without
+#: the ORM's compile and loading steps (half the CPU per query of an ORM select of the
+#: same columns, measured here).
+_WORLD_TABLE = World.__table__
+_WORLD_ROW = select(_WORLD_TABLE.c.id, _WORLD_TABLE.c.randomnumber).where(
+    _WORLD_TABLE.c.id == bindparam("id")
+)
 #: /updates loads entities: the unit of work persists what the view changes.
 _WORLD = select(World).where(World.id == bindparam("id"))
 _FORTUNES = select(Fortune)
