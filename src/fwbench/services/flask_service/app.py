@@ -41,12 +41,18 @@ def create_app(settings: Settings | None = None) -> APIFlask:
     downstream.init_app(
         app, downstream.HttpDownstream(settings.downstream_url, settings.downstream_timeout)
     )
-    # lifecycle first: the other plugins read the request id, start time and status it records.
-    lifecycle.init_app(app)
-    limits.init_app(app)
+    # Every extra is on unless the fairness benchmark names it in FWBENCH_EXTRAS_OFF.
+    off = settings.extras_off
+    if not {"request-id", "metrics", "audit"} <= off:
+        # The request id, start time and status it records are read by audit and metrics.
+        lifecycle.init_app(app, request_ids="request-id" not in off)
+    if "body-limit" not in off:
+        limits.init_app(app)
     problems.init_app(app)
-    audit.init_app(app)
-    metrics.init_app(app)
+    if "audit" not in off:
+        audit.init_app(app)
+    if "metrics" not in off:
+        metrics.init_app(app)
 
     for blueprint in (transactions.bp, audit_log.bp, ops.bp, benchmarks.bp):
         app.register_blueprint(blueprint)

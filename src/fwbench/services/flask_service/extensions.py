@@ -45,6 +45,21 @@ def init_database(app: Flask, database_url: str) -> None:
             event.listen(db.engine, "connect", _configure_sqlite)
 
 
+def read_only() -> None:
+    """Run the current request's statements on an AUTOCOMMIT connection, for views that
+    only read.
+
+    Call it before the view's first statement. A read-only request in a transaction costs
+    two more round trips (BEGIN, then the ROLLBACK Flask-SQLAlchemy's teardown sends), and
+    on PostgreSQL psycopg 3's ``Connection.rollback()`` also deallocates the statements it
+    prepared automatically (https://www.psycopg.org/psycopg3/docs/advanced/prepare.html),
+    so a repeated query would be prepared again on every request. SQLAlchemy restores the
+    default isolation level when the connection goes back to the pool
+    (https://docs.sqlalchemy.org/en/20/orm/session_transaction.html#setting-isolation-for-individual-transactions).
+    """
+    db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+
+
 def _engine_options() -> dict[str, Any]:
     # A fixed pool of 10 per worker process, no overflow
     # (https://docs.sqlalchemy.org/en/20/core/pooling.html#sqlalchemy.pool.QueuePool):

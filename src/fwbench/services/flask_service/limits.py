@@ -20,11 +20,10 @@ def _refuse_oversized_stream() -> None:
     # Werkzeug caps a body without Content-Length at the limit, but get_data() then returns
     # the first MAX_CONTENT_LENGTH bytes as if they were the whole body (it raises only on
     # a further read). Reading at most one byte more tells a body over the limit from one
-    # exactly at it; the body is cached for the view.
-    if (
-        request.content_length is not None
-        or "chunked" not in request.headers.get("Transfer-Encoding", "").lower()
-    ):
+    # exactly at it; the body is cached for the view. Werkzeug ignores Content-Length
+    # when the body is chunked, so the header alone decides (read from the environ: this
+    # runs on every request).
+    if "chunked" not in request.environ.get("HTTP_TRANSFER_ENCODING", "").lower():
         return
     request.max_content_length = MAX_BODY_BYTES + 1
     if len(request.get_data(cache=True)) > MAX_BODY_BYTES:

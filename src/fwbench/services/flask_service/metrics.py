@@ -39,6 +39,11 @@ DURATION: Final = Histogram(
 
 _CONVERTER: Final = re.compile(r"<(?:[^<>:]+:)?([^<>]+)>")
 
+# The labelled children per (method, route, status), kept here: ``labels()`` takes a lock
+# and builds its key on every call, and the set of keys is small and bounded (route
+# templates, not paths).
+_CHILDREN: Final[dict[tuple[str, str, int], tuple[Counter, Histogram]]] = {}
+
 
 def init_app(app: Flask) -> None:
     """Count and time every request of ``app`` (``/metrics`` included)."""
@@ -57,10 +62,16 @@ def exposition() -> tuple[bytes, str]:
 
 
 def _observe(_exc: BaseException | None) -> None:
-    method = request.method
-    route = route_template(request.url_rule)
-    REQUESTS.labels(method, route, str(lifecycle.response_status())).inc()
-    DURATION.labels(method, route).observe(lifecycle.elapsed_seconds())
+    key = (request.method, route_template(request.url_rule), lifecycle.response_status())
+    children = _CHILDREN.get(key)
+    if children is None:
+        method, route, status = key
+        children = _CHILDREN[key] = (
+            REQUESTS.labels(method, route, str(status)),
+            DURATION.labels(method, route),
+        )
+    children[0].inc()
+    children[1].observe(lifecycle.elapsed_seconds())
 
 
 def route_template(rule: Rule | None) -> str:

@@ -12,7 +12,7 @@ from typing import Final
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
-from fwbench.contract import LAB_FLAG
+from fwbench.contract import EXTRAS_OFF_FLAG, LAB_FLAG, extras_off
 
 DEFAULT_DATABASE_URL: Final = "sqlite:///./fwbench-flask.sqlite3"
 DEFAULT_DOWNSTREAM_URL: Final = "http://127.0.0.1:8900"
@@ -35,6 +35,9 @@ class Settings:
         api_token: Bearer token for ``/transactions*`` and ``/accounts*``.
         admin_token: Bearer token for ``/audit-log`` (also accepted everywhere else).
         lab: Whether the ``/_lab/*`` experiment endpoints exist.
+        extras_off: The contract's cross-cutting extras this process leaves out
+            (``fwbench.contract.EXTRAS``; empty unless the fairness benchmark sets
+            ``FWBENCH_EXTRAS_OFF``).
     """
 
     database_url: str
@@ -43,13 +46,15 @@ class Settings:
     api_token: str
     admin_token: str
     lab: bool
+    extras_off: frozenset[str] = frozenset()
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
         """Read the settings from ``environ`` (default: the process environment).
 
         Raises:
-            ConfigError: a token is missing or a value cannot be parsed.
+            ConfigError: a token is missing, a value cannot be parsed or
+                ``FWBENCH_EXTRAS_OFF`` names an unknown extra.
         """
         missing = [name for name in ("API_TOKEN", "ADMIN_TOKEN") if not environ.get(name)]
         if missing:
@@ -57,6 +62,10 @@ class Settings:
                 f"{' and '.join(missing)} must be set: the service refuses to start without "
                 "its bearer tokens (fwbench serve sets them for you)."
             )
+        try:
+            off = extras_off(environ.get(EXTRAS_OFF_FLAG))
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
         return cls(
             database_url=database_url_from_env(environ),
             downstream_url=environ.get("DOWNSTREAM_URL", DEFAULT_DOWNSTREAM_URL).rstrip("/"),
@@ -64,6 +73,7 @@ class Settings:
             api_token=environ["API_TOKEN"],
             admin_token=environ["ADMIN_TOKEN"],
             lab=environ.get(LAB_FLAG) == "1",
+            extras_off=off,
         )
 
 
