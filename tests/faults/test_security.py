@@ -24,7 +24,8 @@ import pytest
 import fwbench.services
 from fwbench.contract import MAX_BODY_BYTES
 from fwbench.harness.process import free_port
-from tests.contract._servers import FRAMEWORKS, Service, ServicePool, SuiteError, Target
+from fwbench.harness.servers import FRAMEWORKS
+from tests.contract._servers import Service, ServicePool, SuiteError, Target
 from tests.faults._postgres import PrivateCluster
 
 SERVICES: Final = Path(fwbench.services.__file__).parent

@@ -18,11 +18,11 @@ import httpx
 import psutil
 import pytest
 
+from fwbench.harness.servers import FRAMEWORKS
 from fwbench.services.downstream.faults import Faults
 from tests.contract._checks import assert_problem
 from tests.contract._servers import (
     DOWNSTREAM_TIMEOUT,
-    FRAMEWORKS,
     Service,
     ServicePool,
     SuiteError,
