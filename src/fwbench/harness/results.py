@@ -192,6 +192,9 @@ class Latency:
     requests on a connection, it adds the latencies of the requests that connection
     could not send meanwhile. Percentiles, ``mean`` and ``stdev`` are of that corrected
     distribution; ``max`` is the slowest response. Timed-out requests are not included.
+    ``uncorrected_mean`` is the mean of the responses wrk measured, the correction undone
+    (``lua/fwbench_report.lua``); None when unknown (some requests timed out, or the
+    results predate it).
     """
 
     p50: int
@@ -202,9 +205,12 @@ class Latency:
     max: int
     mean: float
     stdev: float
+    uncorrected_mean: float | None = None
 
     def __post_init__(self) -> None:
         _check_non_negative(self, "p50", "mean", "stdev")
+        if self.uncorrected_mean is not None and self.uncorrected_mean < 0:
+            raise ValueError(f"uncorrected_mean must not be negative: {self.uncorrected_mean}")
         order = (self.p50, self.p75, self.p90, self.p99, self.p99_9, self.max)
         if list(order) != sorted(order):
             raise ValueError(f"latency percentiles must not decrease: {order}")
@@ -219,6 +225,7 @@ class Latency:
             "max": self.max,
             "mean": self.mean,
             "stdev": self.stdev,
+            "uncorrected_mean": self.uncorrected_mean,
         }
 
     @classmethod
@@ -232,6 +239,10 @@ class Latency:
             max=f.integer("max"),
             mean=f.number("mean"),
             stdev=f.number("stdev"),
+            # Absent from results written before fwbench undid wrk's correction.
+            uncorrected_mean=(
+                f.optional("uncorrected_mean", f.number) if "uncorrected_mean" in f.data else None
+            ),
         )
 
 
