@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 
 from fwbench.experiments.context import Context
 from fwbench.experiments.model import Experiment, Plan
+from fwbench.experiments.verdicts import Measured
 from fwbench.harness.errors import FwbenchError
 from fwbench.harness.load import LoadSpec, run_load
 from fwbench.harness.probes import MemorySampler
@@ -217,6 +218,15 @@ class MemoryFigures:
     worker_uss_mb: float
     worker_rss_mb: float
     workers: int
+    #: The largest whole-tree PSS of any sample: with the steady median, the spread a
+    #: memory threshold must clear. None in results recorded before it was kept.
+    total_pss_peak_mb: float | None
+
+    @property
+    def total_pss(self) -> Measured:
+        """The whole tree's PSS: steady median, ranging up to the peak when known."""
+        peak = self.total_pss_mb if self.total_pss_peak_mb is None else self.total_pss_peak_mb
+        return Measured(self.total_pss_mb, self.total_pss_mb, max(peak, self.total_pss_mb))
 
 
 def memory_figures(profile: MemoryProfile) -> MemoryFigures:
@@ -229,6 +239,7 @@ def memory_figures(profile: MemoryProfile) -> MemoryFigures:
         worker_uss_mb=worker.uss / _MB,
         worker_rss_mb=worker.rss / _MB,
         workers=len(profile.serving) or 1,
+        total_pss_peak_mb=profile.peak.pss / _MB,
     )
 
 
@@ -268,7 +279,8 @@ class Sweep:
 
 #: The sweep every io session measures: short for ``--quick``, the issue's three
 #: latencies otherwise.
-QUICK_SWEEP: Final = Sweep((10, 50), (16, 64), duration_s=2, repeats=1, warmup_s=1)
+#: Three repeats even when quick: with one, a verdict cannot tell a difference from noise.
+QUICK_SWEEP: Final = Sweep((10, 50), (16, 64), duration_s=2, repeats=3, warmup_s=1)
 FULL_SWEEP: Final = Sweep((10, 50, 200), (16, 64, 128), duration_s=3, repeats=3, warmup_s=2)
 
 #: The downstream latency and concurrency of the io comparisons (ratios, the article's
@@ -304,10 +316,17 @@ def sweep_for(context: Context) -> Sweep:
 
 @dataclass(frozen=True)
 class IoPoint:
-    """The median of a point's repeats (by 2xx throughput)."""
+    """The median of a point's repeats (by 2xx throughput), and every repeat's 2xx
+    throughput (the spread a verdict must clear)."""
 
     latency_ms: int
     load: LoadFigures
+    repeats_ok_rps: tuple[float, ...]
+
+    @property
+    def ok_rps(self) -> Measured:
+        """2xx throughput: the median repeat's, ranging over the repeats."""
+        return Measured(self.load.ok_rps, min(self.repeats_ok_rps), max(self.repeats_ok_rps))
 
 
 @dataclass(frozen=True)
@@ -424,7 +443,9 @@ def _measure_session(
                             f"request with 2xx at {connections} connections",
                             "run `fwbench serve` and the contract tests to see why",
                         )
-                    points.append(IoPoint(latency, runs[len(runs) // 2]))
+                    points.append(
+                        IoPoint(latency, runs[len(runs) // 2], tuple(run.ok_rps for run in runs))
+                    )
         profile = sampler.profile()
         if profile is None:
             raise MeasurementFailed(

@@ -19,7 +19,7 @@ from fwbench.experiments._measure import (
 )
 from fwbench.experiments.context import Context
 from fwbench.experiments.model import Table, Verdict, failures_table, noting
-from fwbench.experiments.verdicts import ratio_rule
+from fwbench.experiments.verdicts import Measured, ratio_rule
 
 CLAIM: Final = "3x faster than Flask for I/O bound tasks"
 CLAIMED_RATIO: Final = 3.0
@@ -40,12 +40,17 @@ class IoRatioEvidence:
         return session.at(self.latency_ms, self.connections).load.ok_rps
 
 
-def ratios(evidence: IoRatioEvidence, other: str) -> dict[str, float]:
-    """FastAPI/``other`` throughput ratio for every pairing of their servers."""
+def ratios(evidence: IoRatioEvidence, other: str) -> dict[str, Measured]:
+    """FastAPI/``other`` throughput ratio for every pairing of their servers, ranging
+    over their repeats."""
     fastapi = [s for s in evidence.sessions if s.framework == "fastapi"]
     others = [s for s in evidence.sessions if s.framework == other]
+
+    def rps(session: IoSession) -> Measured:
+        return session.at(evidence.latency_ms, evidence.connections).ok_rps
+
     return {
-        f"FastAPI {fast.server} vs {slow.server}": evidence.rps(fast) / evidence.rps(slow)
+        f"FastAPI {fast.server} vs {slow.server}": rps(fast).over(rps(slow))
         for fast in fastapi
         for slow in others
     }

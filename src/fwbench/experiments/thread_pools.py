@@ -18,6 +18,7 @@ from fwbench.experiments._measure import IoSession, IoSessionsExperiment, IoSetu
 from fwbench.experiments.context import Context
 from fwbench.experiments.model import Table, Verdict, failures_table, noting
 from fwbench.experiments.verdicts import (
+    Measured,
     PlateauInput,
     classify_plateau,
     exhaustion_rule,
@@ -160,7 +161,7 @@ class ThreadPools(IoSessionsExperiment[ThreadPoolEvidence]):
         ]
         per_core = {
             f"gunicorn sync ({s.workers} workers) at {latency} ms": (
-                s.plateau(latency).load.ok_rps / evidence.service_cores
+                s.plateau(latency).ok_rps.over(Measured.exact(evidence.service_cores))
             )
             for s in sync
             for latency in dict.fromkeys(p.latency_ms for p in s.points)
