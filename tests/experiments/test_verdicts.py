@@ -229,21 +229,35 @@ def test_classify_run_refuses_a_recovery_wait_too_short_to_tell() -> None:
             Outcome.SUPPORTED,
         ),
         ({"blocking in async def": _run(59), "async client": _run(2400)}, Outcome.CONTRADICTED),
+        # A recipe built to deadlock does not decide the claim: the article's mistake does.
         (
             {
                 "blocking in async def": _run(59),
                 "sync deps + pool": _run(0, None),
                 "async": _run(2400),
             },
+            Outcome.CONTRADICTED,
+        ),
+        (
+            {"blocking, 1 worker": _run(12, None), "blocking, 4 workers": _run(59)},
             Outcome.DEPENDS,
         ),
     ],
 )
 def test_deadlock_rule(runs: dict[str, LoadedRun], outcome: Outcome) -> None:
-    verdict = deadlock_rule(CLAIM, runs, mixing=["blocking in async def"])
+    mixing = [name for name in runs if name.startswith("blocking")]
+    verdict = deadlock_rule(CLAIM, runs, mixing=mixing)
     assert verdict.outcome is outcome
-    if outcome is Outcome.DEPENDS:
-        assert verdict.condition.startswith("deadlocked only in sync deps + pool")
+
+
+def test_deadlock_rule_reports_the_designed_deadlock_as_a_separate_finding() -> None:
+    runs = {"blocking in async def": _run(59), "sync deps + pool": _run(0, None)}
+    verdict = deadlock_rule(CLAIM, runs, mixing=["blocking in async def"])
+    assert verdict.condition == (
+        "holds in none of the 1 configurations measured: blocking in async def serialised "
+        "(stall); a deadlock was measured only in sync deps + pool (a separate finding)"
+    )
+    assert verdict.findings[1].startswith("sync deps + pool (separate finding): 0.0 ok req/s")
 
 
 def _cold(name: str, ms: float, reference_ms: float = 400.0) -> ColdStartInput:
@@ -275,13 +289,24 @@ def test_growth_per_row_is_the_least_squares_slope() -> None:
 @pytest.mark.parametrize(
     ("growth", "outcome"),
     [
-        ({"Django all": 1450.0, "Django stream": 210.0}, Outcome.SUPPORTED),
-        ({"Django page": 0.4, "Django stream": 128.0}, Outcome.CONTRADICTED),
-        ({"Django all": 1450.0, "Django stream": 12.0, "Django page": 0.4}, Outcome.DEPENDS),
+        ({"Django all": 1450.0, "Django stream": 12.0}, Outcome.SUPPORTED),
+        ({"Django all": 200.0}, Outcome.SUPPORTED),  # just at the threshold
+        ({"Django all": 199.0, "Django stream": 1450.0}, Outcome.CONTRADICTED),
     ],
 )
-def test_whole_table_rule(growth: dict[str, float], outcome: Outcome) -> None:
-    assert whole_table_rule(CLAIM, growth).outcome is outcome
+def test_whole_table_rule_judges_the_articles_query(
+    growth: dict[str, float], outcome: Outcome
+) -> None:
+    verdict = whole_table_rule(CLAIM, growth, judged=["Django all"])
+    assert verdict.outcome is outcome
+    assert [f for f in verdict.findings if "separate finding" in f] == [
+        f for f in verdict.findings if not f.startswith("Django all:")
+    ]
+
+
+def test_whole_table_rule_needs_the_articles_query() -> None:
+    with pytest.raises(ValueError, match="article's query was not measured: Django all"):
+        whole_table_rule(CLAIM, {"Django stream": 12.0}, judged=["Django all"])
 
 
 def _n1(name: str, naive: tuple[int, int], eager: tuple[int, int], gain: float) -> NPlusOneInput:

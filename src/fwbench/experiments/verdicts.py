@@ -24,7 +24,7 @@ import enum
 import math
 import statistics
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from fwbench.experiments.model import Outcome, Verdict
 from fwbench.harness.compare import Metric
@@ -383,21 +383,28 @@ def classify_run(run: LoadedRun) -> Behaviour:
 
 
 def deadlock_rule(claim: str, runs: Mapping[str, LoadedRun], mixing: Sequence[str]) -> Verdict:
-    """Judge "mixing sync/async causes deadlocks".
+    """Judge "mixing sync/async causes deadlocks" on the article's mistake itself.
 
     ``runs`` maps each setup to its run; ``mixing`` names the setups that are the
-    article's mistake itself (a blocking call inside an ``async def`` route). The other
-    setups are the well-formed variants and the known deadlock recipes.
+    article's mistake (a blocking call inside an ``async def`` route): only they decide
+    the verdict. The other setups (the well-formed variants, a recipe built to deadlock)
+    are reported as findings of their own: what does deadlock, and what it takes.
     """
     rule = (
         f"each run is deadlocked if, once the load stopped, the route did not answer within "
         f"the recovery timeout although one-at-a-time service would have drained the queued "
         f"requests by then; CPU-bound if a request alone takes < {WAITING_MS:.0f} ms (nothing "
         f"to overlap); serialised (a stall) if its throughput is <= {SERIALISED_FACTOR}x "
-        f"workers / latency; concurrent otherwise. "
-        f"Supported if every mixing setup deadlocks; contradicted if no setup deadlocks; "
-        f"depends on configuration if only some setups deadlock"
+        f"workers / latency; concurrent otherwise. The claim is judged on the article's "
+        f"mistake (a blocking call inside async def) only: supported if every such setup "
+        f"deadlocks; contradicted if none does; depends on configuration otherwise. Other "
+        f"setups are separate findings"
     )
+    if not runs:
+        raise ValueError("no configuration was measured, so there is nothing to judge")
+    unknown = [name for name in mixing if name not in runs]
+    if unknown:
+        raise ValueError(f"mixing setups not measured: {', '.join(unknown)}")
     behaviours = {name: classify_run(run) for name, run in runs.items()}
     findings = []
     for name, behaviour in behaviours.items():
@@ -407,28 +414,22 @@ def deadlock_rule(claim: str, runs: Mapping[str, LoadedRun], mixing: Sequence[st
         else:
             after = f"no answer {run.recovery_timeout_s:.0f} s after the load"
         after += f" (queue drains in {run.drain_s:.1f} s)"
+        role = "the article's mistake" if name in mixing else "separate finding"
         findings.append(
-            f"{name}: {run.ok / run.duration_s:,.1f} ok req/s, one-at-a-time ceiling "
-            f"{_fmt(run.serial_ceiling)} req/s, {after}: {behaviour.value}"
+            f"{name} ({role}): {run.ok / run.duration_s:,.1f} ok req/s, one-at-a-time "
+            f"ceiling {_fmt(run.serial_ceiling)} req/s, {after}: {behaviour.value}"
         )
-    if not runs:
-        raise ValueError("no configuration was measured, so there is nothing to judge")
-    unknown = [name for name in mixing if name not in runs]
-    if unknown:
-        raise ValueError(f"mixing setups not measured: {', '.join(unknown)}")
-    deadlocked = [name for name, b in behaviours.items() if b is Behaviour.DEADLOCKED]
-    if all(behaviours[name] is Behaviour.DEADLOCKED for name in mixing):
-        outcome, condition = Outcome.SUPPORTED, f"deadlocked: {'; '.join(deadlocked)}"
-    elif not deadlocked:
-        summary = "; ".join(f"{name} {behaviours[name].value}" for name in mixing)
-        outcome, condition = Outcome.CONTRADICTED, f"no setup deadlocked ({summary})"
-    else:
-        others = [name for name in runs if name not in deadlocked]
-        outcome = Outcome.DEPENDS
-        condition = (
-            f"deadlocked only in {'; '.join(deadlocked)}. No deadlock in {'; '.join(others)}"
-        )
-    return Verdict(claim, outcome, rule, condition, tuple(findings))
+    holds = {name: behaviours[name] is Behaviour.DEADLOCKED for name in mixing}
+    verdict = across(claim, rule, holds, findings)
+    others = [name for name in runs if name not in mixing]
+    deadlocked = [name for name in others if behaviours[name] is Behaviour.DEADLOCKED]
+    seen = "; ".join(f"{name} {behaviours[name].value}" for name in mixing)
+    elsewhere = (
+        f"; a deadlock was measured only in {'; '.join(deadlocked)} (a separate finding)"
+        if deadlocked
+        else ""
+    )
+    return replace(verdict, condition=f"{verdict.condition}: {seen}{elsewhere}")
 
 
 # --- 5. cold start ------------------------------------------------------------------------
@@ -499,20 +500,25 @@ def growth_per_row(peaks: Mapping[int, float]) -> float:
     return covariance / variance
 
 
-def whole_table_rule(claim: str, growth: Mapping[str, float]) -> Verdict:
-    """Judge "ORM loads entire table" from each query style's memory growth per row
-    (``growth`` maps e.g. "Django, list(all())" to bytes per row)."""
+def whole_table_rule(claim: str, growth: Mapping[str, float], judged: Sequence[str]) -> Verdict:
+    """Judge "ORM loads entire table" on the article's own query (``judged``: the names
+    of ``growth`` that run it) from each query style's memory growth per row (``growth``
+    maps e.g. "django mode=all" to bytes per row); the other styles are reported as
+    findings of their own (how a bounded query avoids the cost)."""
     rule = (
         f"a query style loads the entire table if the worker's peak memory grows by >= "
         f"{WHOLE_TABLE_BYTES_PER_ROW:.0f} bytes per table row (the 200-character payload of a "
-        f"row; bounded buffers grow far less). Supported if every query style measured "
-        f"does; contradicted if none does; depends on configuration (how the query is "
-        f"written) otherwise"
+        f"row; bounded buffers grow far less). The claim is judged on the article's query "
+        f"(Django, the whole table in one list): supported if it does; contradicted if not. "
+        f"Other query styles and frameworks are separate findings"
     )
-    holds = {name: value >= WHOLE_TABLE_BYTES_PER_ROW for name, value in growth.items()}
+    unknown = [name for name in judged if name not in growth]
+    if unknown:
+        raise ValueError(f"the article's query was not measured: {', '.join(unknown)}")
+    holds = {name: growth[name] >= WHOLE_TABLE_BYTES_PER_ROW for name in judged}
     findings = [
-        f"{name}: {value:,.0f} bytes/row: "
-        f"{'whole table in memory' if holds[name] else 'bounded memory'}"
+        f"{name}{'' if name in judged else ' (separate finding)'}: {value:,.0f} bytes/row: "
+        f"{'whole table in memory' if value >= WHOLE_TABLE_BYTES_PER_ROW else 'bounded memory'}"
         for name, value in growth.items()
     ]
     return across(claim, rule, holds, findings)
