@@ -31,7 +31,9 @@ EXPECTED = {
     # the article's mistake stalls (serialised), it does not deadlock; the demo app built
     # to deadlock does, as a separate finding
     "blocking-async": [Outcome.CONTRADICTED],
-    "thread-pools": [Outcome.DEPENDS, Outcome.DEPENDS],
+    # ~50 RPS/core: 253 at 10 ms, 57 at 50 ms. Thread pools: none exhausted in the
+    # recorded run (anyio at 617 of 800 req/s, 77%), granian's 512 threads not reached.
+    "thread-pools": [Outcome.DEPENDS, Outcome.INCONCLUSIVE],
     # 7.45x and 1.91x: neither matches "3x" (2 to 4.5)
     "io-ratio": [Outcome.CONTRADICTED],
     "httpx-tip": [Outcome.DEPENDS],
@@ -106,10 +108,20 @@ def test_thread_pools_judges_the_50_rps_claim_per_core_and_latency() -> None:
         "gunicorn sync (3 workers) at 10 ms",
         "gunicorn sync (3 workers) at 50 ms",
     ]
-    # Exhaustion is judged on Flask only: 4 servers x 2 latencies.
-    assert len(exhaustion.findings) == 8
-    assert all(f.startswith("flask ") for f in exhaustion.findings)
-    assert "flask gunicorn-sync at 50 ms" in exhaustion.condition.split("Does not hold")[0]
+    # Exhaustion is judged where requests hold a thread of a pool, each named.
+    judged = [f for f in exhaustion.findings if "separate finding" not in f]
+    assert [f.split(" at ")[0] for f in judged] == [
+        "fastapi uvicorn /_lab/io-sync",
+        "fastapi uvicorn /_lab/io-sync",
+        "flask gunicorn-gthread",
+        "flask gunicorn-gthread",
+        "flask granian",
+        "flask granian",
+    ]
+    assert "anyio's 40-token thread limiter (FastAPI def routes)" in judged[0]
+    assert "flask gunicorn-sync at 50 ms (separate finding, no thread pool)" in "\n".join(
+        exhaustion.findings
+    )
 
 
 def test_io_ratio_pairs_every_fastapi_server_with_every_flask_server() -> None:

@@ -165,22 +165,41 @@ def test_classify_plateau(
     assert classify_plateau(plateau, slots, connections, 50) is kind
 
 
-def _plateau(name: str, plateau: float, slots: float) -> PlateauInput:
-    return PlateauInput(name, plateau, slots, connections=64, latency_ms=50)
+def _plateau(
+    name: str, plateau: float, slots: float, spread: tuple[float, float] | None = None
+) -> PlateauInput:
+    pool = None if name in ("sync", "gevent") else f"{name}'s threads"
+    return PlateauInput(name, plateau, slots, 64, 50, pool, spread)
 
 
 @pytest.mark.parametrize(
     ("plateaus", "outcome"),
     [
-        ([_plateau("sync", 57.0, 3), _plateau("gthread", 230.0, 12)], Outcome.SUPPORTED),
-        ([_plateau("gevent", 1180.0, math.inf), _plateau("sync", 31.0, 3)], Outcome.CONTRADICTED),
-        ([_plateau("sync", 57.0, 3), _plateau("gevent", 1180.0, math.inf)], Outcome.DEPENDS),
+        # ceilings at 50 ms: 12 threads -> 240 req/s, 40 threads -> 800 req/s
+        ([_plateau("gthread", 230.0, 12), _plateau("anyio", 704.0, 40)], Outcome.SUPPORTED),
+        ([_plateau("anyio", 640.0, 40)], Outcome.SUPPORTED),  # 80%: just at the threshold
+        ([_plateau("anyio", 639.0, 40)], Outcome.CONTRADICTED),
+        ([_plateau("anyio", 704.0, 40), _plateau("gthread", 100.0, 12)], Outcome.DEPENDS),
+        # repeats straddle 80% of 800; a pool larger than the 64 connections is not reached
+        ([_plateau("anyio", 650.0, 40, (617.0, 690.0))], Outcome.INCONCLUSIVE),
+        ([_plateau("granian", 1180.0, 512)], Outcome.INCONCLUSIVE),
+        # process slots do not judge a thread-pool claim, however exhausted
+        ([_plateau("sync", 57.0, 3), _plateau("anyio", 400.0, 40)], Outcome.CONTRADICTED),
     ],
 )
 def test_exhaustion_rule(plateaus: list[PlateauInput], outcome: Outcome) -> None:
     verdict = exhaustion_rule(CLAIM, plateaus)
     assert verdict.outcome is outcome
     assert len(verdict.findings) == len(plateaus)
+
+
+def test_exhaustion_findings_name_the_pool_and_set_process_slots_apart() -> None:
+    verdict = exhaustion_rule(CLAIM, [_plateau("sync", 57.0, 3), _plateau("anyio", 704.0, 40)])
+    assert verdict.findings[0].startswith("sync (separate finding, no thread pool): 57 req/s")
+    assert verdict.findings[1] == (
+        "anyio, anyio's threads: 704 req/s vs ceiling 800 req/s (slots 40, up to 64 "
+        "connections, 50 ms): at its slot ceiling: exhausted"
+    )
 
 
 def _run(ok: int, recovered_s: float | None = 0.4, connections: int = 16) -> LoadedRun:

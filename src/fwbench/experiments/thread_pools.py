@@ -14,7 +14,13 @@ import math
 from dataclasses import dataclass
 from typing import Final
 
-from fwbench.experiments._measure import IoSession, IoSessionsExperiment, IoSetup, sweep_for
+from fwbench.experiments._measure import (
+    ANYIO_THREADS,
+    IoSession,
+    IoSessionsExperiment,
+    IoSetup,
+    sweep_for,
+)
 from fwbench.experiments.context import Context
 from fwbench.experiments.model import Table, Verdict, failures_table, noting
 from fwbench.experiments.verdicts import (
@@ -62,11 +68,21 @@ def _slots(session: IoSession) -> float:
     return math.inf if session.slots is None else session.slots
 
 
-def _plateaus(evidence: ThreadPoolEvidence, framework: str | None) -> list[PlateauInput]:
+def _pool(session: IoSession) -> str | None:
+    """The thread pool whose threads ``session``'s requests hold, None when they hold
+    none (process slots, greenlets, an event loop)."""
+    if session.route.startswith("/_lab/io-sync"):
+        return f"anyio's {ANYIO_THREADS}-token thread limiter (FastAPI def routes)"
+    if session.server == "gunicorn-gthread":
+        return f"gunicorn gthread's {session.threads} threads x {session.workers} workers"
+    if session.server == "granian" and session.framework != "fastapi":
+        return f"granian's blocking threads ({session.framework} on WSGI)"
+    return None
+
+
+def _plateaus(evidence: ThreadPoolEvidence) -> list[PlateauInput]:
     inputs = []
     for session in evidence.sessions:
-        if framework is not None and session.framework != framework:
-            continue
         for latency in dict.fromkeys(p.latency_ms for p in session.points):
             best = session.plateau(latency)
             connections = max(p.load.connections for p in session.points)
@@ -77,6 +93,8 @@ def _plateaus(evidence: ThreadPoolEvidence, framework: str | None) -> list[Plate
                     _slots(session),
                     connections,
                     latency,
+                    _pool(session),
+                    (best.ok_rps.low, best.ok_rps.high),
                 )
             )
     return inputs
@@ -173,5 +191,5 @@ class ThreadPools(IoSessionsExperiment[ThreadPoolEvidence]):
             "Flask gunicorn-sync plateau per core",
             "req/s",
         )
-        exhaustion = exhaustion_rule(EXHAUSTION_CLAIM, _plateaus(evidence, "flask"))
+        exhaustion = exhaustion_rule(EXHAUSTION_CLAIM, _plateaus(evidence))
         return noting(per_core_verdict, evidence.failures), noting(exhaustion, evidence.failures)

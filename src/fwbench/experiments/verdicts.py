@@ -273,38 +273,64 @@ def classify_plateau(
 class PlateauInput:
     """One measured plateau: the configuration's name, its plateau (requests/s, the best
     throughput of the concurrency sweep), its slots, the sweep's largest connection count
-    and the downstream latency in milliseconds."""
+    and the downstream latency in milliseconds; ``pool`` names the thread pool its slots
+    are (e.g. "anyio's 40-token limiter"), None when they are not threads (processes,
+    greenlets, an event loop)."""
 
     name: str
     plateau: float
     slots: float
     connections: int
     latency_ms: float
+    pool: str | None = None
+    #: The plateau's repeats range, when known: a test they straddle is undecided.
+    spread: tuple[float, float] | None = None
 
 
 def exhaustion_rule(claim: str, plateaus: Sequence[PlateauInput]) -> Verdict:
-    """Judge "threadpool exhaustion at scale": in each configuration, does the throughput
-    plateau at the ceiling its thread/worker slots impose, below the offered load?"""
+    """Judge "threadpool exhaustion at scale" where requests hold a thread of a pool:
+    does the throughput plateau at the ceiling the pool's threads impose, below the
+    offered load? Configurations without a thread pool (process slots, greenlets, an
+    event loop) are separate findings; a pool larger than the concurrency measured was
+    not put to the test."""
     rule = (
-        f"each plateau is compared with Little's law ceilings: slots / latency (slots = "
-        f"workers x threads) and connections / latency. Exhaustion = the slot ceiling is the "
-        f"lower one and the plateau reaches >= {AT_CEILING:.0%} of it. Supported if every "
-        f"configuration measured exhausts its slots; contradicted if none does; depends on "
-        f"configuration otherwise"
+        f"judged where requests hold a thread of a pool (which pool, in which framework, is "
+        f"named). Each plateau is compared with Little's law ceilings: threads / latency and "
+        f"connections / latency. Exhaustion = more connections than threads, and the plateau "
+        f"reaches >= {AT_CEILING:.0%} of threads / latency. Supported if every pool measured "
+        f"is exhausted; contradicted if none is; depends on configuration otherwise; "
+        f"undecided for a pool no larger concurrency was measured against. Process slots "
+        f"(gunicorn sync), greenlets and event loops are separate findings"
     )
-    holds: dict[str, bool] = {}
+    holds: dict[str, bool | None] = {}
     findings = []
     for point in plateaus:
         kind = classify_plateau(point.plateau, point.slots, point.connections, point.latency_ms)
-        holds[point.name] = kind is PlateauKind.SLOTS
         slots = "unbounded" if math.isinf(point.slots) else _fmt(point.slots)
         ceiling = little_ceiling(min(point.slots, point.connections), point.latency_ms)
-        findings.append(
-            f"{point.name}: {_fmt(point.plateau)} req/s vs ceiling {_fmt(ceiling)} req/s "
-            f"(slots {slots}, {point.connections} connections, {_fmt(point.latency_ms)} ms): "
-            f"{kind.value}"
+        measured = (
+            f"{_fmt(point.plateau)} req/s vs ceiling {_fmt(ceiling)} req/s (slots {slots}, up "
+            f"to {point.connections} connections, {_fmt(point.latency_ms)} ms): {kind.value}"
         )
-    return across(claim, rule, holds, findings)
+        if point.pool is None:
+            findings.append(f"{point.name} (separate finding, no thread pool): {measured}")
+            continue
+        reached = point.connections > point.slots
+        kinds = {
+            classify_plateau(value, point.slots, point.connections, point.latency_ms)
+            for value in (point.spread or (point.plateau,))
+        } | {kind}
+        straddles = len(kinds) > 1 and PlateauKind.SLOTS in kinds
+        holds[point.name] = None if not reached or straddles else kind is PlateauKind.SLOTS
+        exhausted = "exhausted" if holds[point.name] else "not exhausted"
+        if straddles:
+            low, high = point.spread or (point.plateau, point.plateau)
+            exhausted = f"repeats {_fmt(low)}-{_fmt(high)} req/s straddle {AT_CEILING:.0%}"
+        findings.append(
+            f"{point.name}, {point.pool}: {measured}: "
+            f"{exhausted if reached else 'not reached (fewer connections than threads)'}"
+        )
+    return across(claim, rule, holds, findings, settle="measure with more connections than threads")
 
 
 # --- 4. blocking calls in async code ------------------------------------------------------
