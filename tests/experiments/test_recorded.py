@@ -103,11 +103,12 @@ def test_recorded_evidence_prints_claim_tables_and_verdicts(experiment: Experime
 def test_thread_pools_judges_the_50_rps_claim_per_core_and_latency() -> None:
     evidence = _evidence(thread_pools.ThreadPools())
     per_core, exhaustion = thread_pools.ThreadPools().verdicts(evidence)
-    # One finding per latency of the gunicorn-sync sessions.
-    assert [f.split(":")[0] for f in per_core.findings] == [
-        "gunicorn sync (3 workers) at 10 ms",
-        "gunicorn sync (3 workers) at 50 ms",
-    ]
+    # One finding per workers x latency of the gunicorn-sync sessions (the recorded run
+    # had the documented 3 workers only), with the law's figure beside it.
+    assert per_core.findings == (
+        "gunicorn sync, 3 workers at 10 ms (law: 300 per core): 253 req/s outside 33.33 to 75",
+        "gunicorn sync, 3 workers at 50 ms (law: 60 per core): 56.88 req/s within 33.33 to 75",
+    )
     # Exhaustion is judged where requests hold a thread of a pool, each named.
     judged = [f for f in exhaustion.findings if "separate finding" not in f]
     assert [f.split(" at ")[0] for f in judged] == [

@@ -17,7 +17,7 @@ import time
 from abc import abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import ClassVar, Final, TypeVar
+from typing import ClassVar, Final, NamedTuple, TypeVar
 from urllib.parse import urlsplit
 
 from fwbench.experiments.context import Context
@@ -289,13 +289,22 @@ FULL_SWEEP: Final = Sweep((10, 50, 200), (16, 64, 128), duration_s=3, repeats=3,
 IO_LATENCY_MS: Final = 10
 IO_CONNECTIONS: Final = 64
 
-#: What an io session loads: ``(framework, server, route)``.
-IoSetup = tuple[str, str, str]
+
+class IoSetup(NamedTuple):
+    """What an io session loads: ``framework`` on ``server`` serving ``route``, sized by
+    the server's documented rule unless ``workers`` / ``threads`` say otherwise."""
+
+    framework: str
+    server: str
+    route: str = "/io"
+    workers: int | None = None
+    threads: int | None = None
+
 
 #: ``(framework, server, route)`` of every supported pair on ``/io``: what the io-ratio and
 #: memory experiments measure in a full run.
 IO_FULL_SETUPS: Final[tuple[IoSetup, ...]] = tuple(
-    (framework, server, "/io") for framework, server in all_pairs()
+    IoSetup(framework, server) for framework, server in all_pairs()
 )
 #: The quick subset: Django's gthread and granian pairs are left out to fit the time budget
 #: (Django stays measured on its canonical WSGI server and on ASGI).
@@ -373,10 +382,10 @@ class IoSession:
         raise ValueError(f"{self.label}: nothing measured at {latency_ms} ms, {connections} conns")
 
 
-def io_session(context: Context, framework: str, server: str, route: str = "/io") -> IoSession:
-    """Measure (or reuse from this run) ``framework`` on ``server`` serving ``route``
-    over the mode's :class:`Sweep`. A failure is remembered too, so the experiments
-    sharing the session do not each retry it.
+def io_session(context: Context, setup: IoSetup) -> IoSession:
+    """Measure (or reuse from this run) ``setup`` over the mode's :class:`Sweep`. A
+    failure is remembered too, so the experiments sharing the session do not each retry
+    it.
 
     Raises:
         FwbenchError: the service did not start or did not answer as it should.
@@ -384,10 +393,14 @@ def io_session(context: Context, framework: str, server: str, route: str = "/io"
     sweep = sweep_for(context)
 
     def measure() -> IoSession:
-        context.say(f"io session: {framework} on {server}, {route}")
-        return _measure_session(context, framework, server, route, sweep)
+        sizing = "".join(
+            f", {n} {what}" for n, what in ((setup.workers, "workers"), (setup.threads, "threads"))
+            if n is not None
+        )  # fmt: skip
+        context.say(f"io session: {setup.framework} on {setup.server}, {setup.route}{sizing}")
+        return _measure_session(context, setup, sweep)
 
-    return context.measure_once(("io-session", framework, server, route, sweep), measure)
+    return context.measure_once(("io-session", *setup, sweep), measure)
 
 
 def io_sessions(
@@ -398,18 +411,19 @@ def io_sessions(
     an experiment its other configurations."""
     sessions = []
     failures = []
-    for framework, server, route in setups:
+    for setup in setups:
         try:
-            sessions.append(io_session(context, framework, server, route))
+            sessions.append(io_session(context, setup))
         except FwbenchError as error:
-            failures.append(f"{framework} {server} {route}: {error.problem}")
+            failures.append(f"{' '.join(map(str, setup[:3]))}: {error.problem}")
     return tuple(sessions), tuple(failures)
 
 
-def _measure_session(
-    context: Context, framework: str, server: str, route: str, sweep: Sweep
-) -> IoSession:
-    with context.service(framework, server) as service:
+def _measure_session(context: Context, setup: IoSetup, sweep: Sweep) -> IoSession:
+    framework, route = setup.framework, setup.route
+    with context.service(
+        framework, setup.server, workers=setup.workers, threads=setup.threads
+    ) as service:
         config = service.config
         if config is None:
             raise MeasurementFailed(f"{framework} started without a configuration", "report a bug")

@@ -17,6 +17,7 @@ from typing import Final
 from fwbench.experiments._measure import (
     IO_CONNECTIONS,
     IO_LATENCY_MS,
+    IoSetup,
     io_session,
     sessions_budget,
 )
@@ -136,7 +137,7 @@ class ArticleTable(Experiment[ArticleTableEvidence]):
 
     def plan(self, context: Context) -> Plan:
         setups = tuple(
-            (framework, server, "/io")
+            IoSetup(framework, server)
             for servers in CONFIGURATIONS.values()
             for framework, server in servers.items()
         )
@@ -160,7 +161,7 @@ class ArticleTable(Experiment[ArticleTableEvidence]):
         for name, servers in CONFIGURATIONS.items():
             for framework, server in servers.items():
                 try:
-                    session = io_session(context, framework, server)
+                    session = io_session(context, IoSetup(framework, server))
                     point = session.at(IO_LATENCY_MS, IO_CONNECTIONS)
                     cold = None
                     if name in cold_configurations:
