@@ -328,30 +328,43 @@ def test_whole_table_rule_needs_the_articles_query() -> None:
         whole_table_rule(CLAIM, {"Django stream": 12.0}, judged=["Django all"])
 
 
-def _n1(name: str, naive: tuple[int, int], eager: tuple[int, int], gain: float) -> NPlusOneInput:
-    return NPlusOneInput(name, 10, 100, naive[0], naive[1], eager[0], eager[1], 100.0, 100.0 * gain)
+def _n1(
+    name: str,
+    naive: tuple[int, int],
+    eager: tuple[int, int],
+    gain: float,
+    printed: tuple[int, int] | None = None,
+) -> NPlusOneInput:
+    small, large = printed if printed is not None else (None, None)
+    return NPlusOneInput(
+        name, 10, 100, naive[0], naive[1], eager[0], eager[1], 100.0, 100.0 * gain, small, large
+    )
 
 
 @pytest.mark.parametrize(
-    ("points", "outcome"),
+    ("django", "outcome"),
     [
-        (
-            [_n1("Django", (11, 101), (1, 1), 4.0), _n1("SQLAlchemy", (11, 51), (2, 2), 2.0)],
-            Outcome.SUPPORTED,
-        ),
-        # no growth; growth but free
-        (
-            [_n1("Django", (2, 2), (1, 1), 1.0), _n1("SQLAlchemy", (11, 51), (2, 2), 1.1)],
-            Outcome.CONTRADICTED,
-        ),
-        (
-            [_n1("Django", (11, 101), (1, 1), 4.0), _n1("SQLAlchemy", (11, 51), (2, 2), 1.1)],
-            Outcome.DEPENDS,
-        ),
+        (_n1("Django", (11, 101), (1, 1), 4.0, (11, 101)), Outcome.SUPPORTED),
+        (_n1("Django", (11, 101), (1, 1), 1.25, (11, 101)), Outcome.SUPPORTED),  # just at 1.25x
+        (_n1("Django", (11, 101), (1, 1), 1.24, (11, 101)), Outcome.CONTRADICTED),
+        (_n1("Django", (2, 2), (1, 1), 1.0, (2, 2)), Outcome.CONTRADICTED),  # no N+1
+        (_n1("Django", (11, 101), (1, 1), 4.0, (1, 1)), Outcome.CONTRADICTED),  # tip missed it
+        (_n1("Django", (11, 101), (1, 1), 4.0), Outcome.INCONCLUSIVE),  # tip not run
     ],
 )
-def test_n_plus_one_rule(points: list[NPlusOneInput], outcome: Outcome) -> None:
-    assert n_plus_one_rule(CLAIM, points).outcome is outcome
+def test_n_plus_one_rule_judges_the_tip_on_django(django: NPlusOneInput, outcome: Outcome) -> None:
+    # SQLAlchemy's listing, whatever it shows, is a separate finding of a Django tip.
+    other = _n1("SQLAlchemy", (2, 2), (2, 2), 1.0)
+    verdict = n_plus_one_rule(CLAIM, [django, other], judged=["Django"])
+    assert verdict.outcome is outcome
+    assert verdict.findings[1].startswith("SQLAlchemy (separate finding): naive 2 -> 2")
+
+
+def test_n_plus_one_findings_show_what_the_tip_printed() -> None:
+    verdict = n_plus_one_rule(CLAIM, [_n1("Django", (11, 101), (1, 1), 4.0, (11, 101))], ["Django"])
+    assert verdict.findings[0].endswith(
+        "; shell_plus --print-sql printed 11 -> 101 statements: caught"
+    )
 
 
 @pytest.mark.parametrize(

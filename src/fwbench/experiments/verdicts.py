@@ -571,31 +571,59 @@ class NPlusOneInput:
     eager_large: int
     naive_rps: float
     eager_rps: float
+    #: Statements the article's tip (``shell_plus --print-sql``) printed for the naive
+    #: listing at each limit; None when it was not run.
+    printed_small: int | None = None
+    printed_large: int | None = None
 
 
-def n_plus_one_rule(claim: str, points: Sequence[NPlusOneInput]) -> Verdict:
-    """Judge the ``--print-sql`` tip: is there an N+1 to catch (the naive listing's query
-    count grows with the items listed while the eager one's does not) and does it cost
-    (eager >= :data:`N_PLUS_ONE_COST` x naive throughput)?"""
+def n_plus_one_rule(claim: str, points: Sequence[NPlusOneInput], judged: Sequence[str]) -> Verdict:
+    """Judge the ``--print-sql`` tip where it applies (``judged``: Django's listings): is
+    there an N+1 to catch (the naive listing's query count grows with the items listed
+    while the eager one's does not), does it cost (eager >= :data:`N_PLUS_ONE_COST` x
+    naive throughput), and does the tip catch it (the statements ``shell_plus
+    --print-sql`` prints grow with the items listed as the counted ones do)? The other
+    frameworks' listings are separate findings."""
     rule = (
-        f"an N+1 is worth catching if the naive listing's query count grows with the number "
-        f"of items listed while the eager listing's stays constant, and the eager listing "
-        f"serves >= {N_PLUS_ONE_COST}x the naive throughput. Supported if so in every "
-        f"framework measured; contradicted if in none; depends on configuration otherwise"
+        f"judged on Django (the tip is Django's): an N+1 is worth catching if the naive "
+        f"listing's query count grows with the number of items listed while the eager "
+        f"listing's stays constant, and the eager listing serves >= {N_PLUS_ONE_COST}x the "
+        f"naive throughput; the tip catches it if `shell_plus --print-sql` prints as many "
+        f"statements for the naive listing as were counted. Supported if both hold; "
+        f"contradicted if either fails; inconclusive if the tip was not run. Other "
+        f"frameworks are separate findings"
     )
-    holds: dict[str, bool] = {}
+    unknown = [name for name in judged if name not in {p.name for p in points}]
+    if unknown or not judged:
+        raise ValueError(f"the tip's framework was not measured: {', '.join(unknown)}")
+    holds: dict[str, bool | None] = {}
     findings = []
     for p in points:
         grows = p.naive_large > p.naive_small and p.eager_large == p.eager_small
         gain = p.eager_rps / p.naive_rps
-        holds[p.name] = grows and gain >= N_PLUS_ONE_COST
-        findings.append(
-            f"{p.name}: naive {p.naive_small} -> {p.naive_large} queries, eager "
-            f"{p.eager_small} -> {p.eager_large} for {p.small_limit} -> {p.large_limit} items; "
-            f"eager {gain:.2f}x naive throughput: "
-            f"{'N+1 worth catching' if holds[p.name] else 'nothing worth catching'}"
+        worth = grows and gain >= N_PLUS_ONE_COST
+        counted = (
+            f"naive {p.naive_small} -> {p.naive_large} queries, eager {p.eager_small} -> "
+            f"{p.eager_large} for {p.small_limit} -> {p.large_limit} items; eager {gain:.2f}x "
+            f"naive throughput: {'N+1 worth catching' if worth else 'nothing worth catching'}"
         )
-    return across(claim, rule, holds, findings)
+        if p.name not in judged:
+            findings.append(f"{p.name} (separate finding): {counted}")
+            continue
+        if p.printed_small is None or p.printed_large is None:
+            caught: bool | None = None
+            tip = "the tip was not run"
+        else:
+            caught = (p.printed_small, p.printed_large) == (p.naive_small, p.naive_large)
+            tip = (
+                f"shell_plus --print-sql printed {p.printed_small} -> {p.printed_large} "
+                f"statements: {'caught' if caught else 'missed'}"
+            )
+        holds[p.name] = False if not worth or caught is False else caught
+        findings.append(f"{p.name}: {counted}; {tip}")
+    return across(
+        claim, rule, holds, findings, settle="run fwbench claims with django-extensions installed"
+    )
 
 
 # --- 8. plugin sprawl ---------------------------------------------------------------------
