@@ -11,7 +11,7 @@ import math
 
 import pytest
 
-from fwbench.experiments.model import Outcome
+from fwbench.experiments.model import Outcome, noting
 from fwbench.experiments.verdicts import (
     Behaviour,
     ColdStartInput,
@@ -55,6 +55,20 @@ def test_across_names_both_sides_when_it_depends() -> None:
 def test_across_refuses_to_judge_nothing() -> None:
     with pytest.raises(ValueError, match="nothing to judge"):
         across(CLAIM, "rule", {}, [])
+
+
+def test_a_verdict_on_incomplete_evidence_says_so_in_its_condition() -> None:
+    verdict = across(CLAIM, "rule", {"sync": False}, ["sync: 197 MB"])
+    noted = noting(verdict, ("django gunicorn-gthread /io: did not start",))
+    assert noted.outcome is Outcome.CONTRADICTED
+    assert noted.condition == (
+        "holds in none of the 1 configurations measured (on incomplete evidence: 1 "
+        "configuration not measured)"
+    )
+    assert noted.findings[-1] == (
+        "not measured, so not judged: django gunicorn-gthread /io: did not start"
+    )
+    assert noting(verdict, ()) == verdict
 
 
 def test_across_is_inconclusive_when_the_spread_decides() -> None:
