@@ -11,11 +11,12 @@ import math
 
 import pytest
 
-from fwbench.experiments.model import Outcome
+from fwbench.experiments.model import Outcome, noting
 from fwbench.experiments.verdicts import (
     Behaviour,
     ColdStartInput,
     LoadedRun,
+    Measured,
     NPlusOneInput,
     PlateauInput,
     PlateauKind,
@@ -26,14 +27,17 @@ from fwbench.experiments.verdicts import (
     cold_start_rule,
     competitive_rule,
     deadlock_rule,
+    distinguishable,
     exhaustion_rule,
     growth_per_row,
     little_ceiling,
     n_plus_one_rule,
     near_figure_rule,
+    ranking,
     ratio_rule,
     sprawl_rule,
-    table_column_rule,
+    table_ranking_rule,
+    table_ratio_rule,
     whole_table_rule,
 )
 
@@ -53,32 +57,79 @@ def test_across_refuses_to_judge_nothing() -> None:
         across(CLAIM, "rule", {}, [])
 
 
+def test_a_verdict_on_incomplete_evidence_says_so_in_its_condition() -> None:
+    verdict = across(CLAIM, "rule", {"sync": False}, ["sync: 197 MB"])
+    noted = noting(verdict, ("django gunicorn-gthread /io: did not start",))
+    assert noted.outcome is Outcome.CONTRADICTED
+    assert noted.condition == (
+        "holds in none of the 1 configurations measured (on incomplete evidence: 1 "
+        "configuration not measured)"
+    )
+    assert noted.findings[-1] == (
+        "not measured, so not judged: django gunicorn-gthread /io: did not start"
+    )
+    assert noting(verdict, ()) == verdict
+
+
+def test_across_is_inconclusive_when_the_spread_decides() -> None:
+    verdict = across(CLAIM, "rule", {"sync": False, "gthread": None}, [], settle="measure X")
+    assert verdict.outcome is Outcome.INCONCLUSIVE
+    assert "does not hold for sync" in verdict.condition
+    assert "within the evidence's spread of the threshold: gthread" in verdict.condition
+    assert verdict.condition.endswith("to settle it, measure X")
+    # Both sides decided elsewhere: it depends, whatever the undecided one would say.
+    mixed = across(CLAIM, "rule", {"a": True, "b": False, "c": None}, [])
+    assert mixed.outcome is Outcome.DEPENDS
+    assert "Undecided (within the spread): c" in mixed.condition
+
+
+def _m(value: float, spread: float = 0.0) -> Measured:
+    return Measured(value, value - spread, value + spread)
+
+
 @pytest.mark.parametrize(
     ("ratios", "outcome"),
     [
-        ({"uvicorn vs gunicorn sync": 3.4, "uvicorn vs gunicorn gevent": 2.5}, Outcome.SUPPORTED),
-        (
-            {"uvicorn vs gunicorn sync": 1.2, "uvicorn vs gunicorn gevent": 2.49},
-            Outcome.CONTRADICTED,
-        ),
-        ({"uvicorn vs gunicorn sync": 7.9, "uvicorn vs gunicorn gevent": 1.1}, Outcome.DEPENDS),
+        # the band of "3x" is 2 to 4.5, both edges included
+        ({"sync": _m(2.0), "gevent": _m(4.5)}, Outcome.SUPPORTED),
+        ({"sync": _m(1.99), "gevent": _m(4.51)}, Outcome.CONTRADICTED),
+        # 43x is not "3x": one definition, two-sided
+        ({"sync": _m(43.0), "gevent": _m(1.1)}, Outcome.CONTRADICTED),
+        ({"sync": _m(3.1), "gevent": _m(7.9)}, Outcome.DEPENDS),
+        # just inside, but the repeats reach outside: inconclusive
+        ({"sync": _m(2.05, 0.1), "gevent": _m(3.0)}, Outcome.INCONCLUSIVE),
+        ({"sync": _m(4.4, 0.2)}, Outcome.INCONCLUSIVE),
     ],
 )
-def test_ratio_rule_reads_3x_as_at_least_2_5(ratios: dict[str, float], outcome: Outcome) -> None:
+def test_ratio_rule_matches_within_a_factor_1_5_either_way(
+    ratios: dict[str, Measured], outcome: Outcome
+) -> None:
     verdict = ratio_rule(CLAIM, ratios, 3, "FastAPI/Flask io throughput")
     assert verdict.outcome is outcome
-    assert ">= 2.5" in verdict.rule
+    assert "within a factor 1.5 of it, either way" in verdict.rule
+    assert "(2 to 4.5)" in verdict.rule
+
+
+def test_ratio_findings_say_above_or_below() -> None:
+    verdict = ratio_rule(CLAIM, {"a": _m(7.45), "b": Measured(1.9, 1.8, 1.95)}, 3, "x")
+    assert verdict.findings == (
+        "a: 7.45x above 3x (2 to 4.5)",
+        "b: 1.9 (1.8-1.95)x below 3x (2 to 4.5)",
+    )
 
 
 @pytest.mark.parametrize(
     ("per_core", "outcome"),
     [
-        ({"10 ms": 34.0, "50 ms": 74.0}, Outcome.SUPPORTED),
-        ({"10 ms": 320.0, "200 ms": 12.0}, Outcome.CONTRADICTED),
-        ({"10 ms": 320.0, "50 ms": 61.5, "200 ms": 15.2}, Outcome.DEPENDS),
+        ({"10 ms": _m(34.0), "50 ms": _m(74.0)}, Outcome.SUPPORTED),
+        ({"10 ms": _m(320.0), "200 ms": _m(12.0)}, Outcome.CONTRADICTED),
+        ({"10 ms": _m(320.0), "50 ms": _m(61.5), "200 ms": _m(15.2)}, Outcome.DEPENDS),
+        ({"10 ms": _m(74.0, 2.0)}, Outcome.INCONCLUSIVE),
     ],
 )
-def test_near_figure_rule_uses_a_factor_1_5(per_core: dict[str, float], outcome: Outcome) -> None:
+def test_near_figure_rule_uses_a_factor_1_5(
+    per_core: dict[str, Measured], outcome: Outcome
+) -> None:
     verdict = near_figure_rule(CLAIM, per_core, 50, "plateau per core", "req/s")
     assert verdict.outcome is outcome
     assert "33.33 to 75" in verdict.rule
@@ -87,13 +138,24 @@ def test_near_figure_rule_uses_a_factor_1_5(per_core: dict[str, float], outcome:
 @pytest.mark.parametrize(
     ("totals", "outcome"),
     [
-        ({"gunicorn sync": 412.0, "uvicorn": 205.0}, Outcome.SUPPORTED),
-        ({"gunicorn sync": 160.0, "uvicorn": 71.0}, Outcome.CONTRADICTED),
-        ({"gunicorn sync": 260.0, "uvicorn": 88.0}, Outcome.DEPENDS),
+        ({"gunicorn sync": _m(412.0), "uvicorn": _m(205.0)}, Outcome.SUPPORTED),
+        ({"gunicorn sync": _m(160.0), "uvicorn": _m(71.0)}, Outcome.CONTRADICTED),
+        ({"gunicorn sync": _m(260.0), "uvicorn": _m(88.0)}, Outcome.DEPENDS),
+        # just inside (200 >= 200) and just outside (199.9)
+        ({"gthread": _m(200.0)}, Outcome.SUPPORTED),
+        ({"gthread": _m(199.9)}, Outcome.CONTRADICTED),
+        # the audit's case: 197 MB steady with a peak of 203 MB straddles 200 MB
+        ({"sync": Measured(197.0, 197.0, 203.0)}, Outcome.INCONCLUSIVE),
     ],
 )
-def test_at_least_figure_rule(totals: dict[str, float], outcome: Outcome) -> None:
+def test_at_least_figure_rule(totals: dict[str, Measured], outcome: Outcome) -> None:
     assert at_least_figure_rule(CLAIM, totals, 300, "memory", "MB").outcome is outcome
+
+
+def test_measured_ratio_ranges_over_both_sides() -> None:
+    ratio = Measured.of([10.0, 12.0, 11.0]).over(Measured.of([4.0, 5.0, 5.0]))
+    assert ratio == Measured(11.0 / 5.0, 10.0 / 5.0, 12.0 / 4.0)
+    assert Measured.exact(3.0).text("x") == "3 x"
 
 
 def test_little_ceiling_is_slots_over_latency() -> None:
@@ -117,22 +179,41 @@ def test_classify_plateau(
     assert classify_plateau(plateau, slots, connections, 50) is kind
 
 
-def _plateau(name: str, plateau: float, slots: float) -> PlateauInput:
-    return PlateauInput(name, plateau, slots, connections=64, latency_ms=50)
+def _plateau(
+    name: str, plateau: float, slots: float, spread: tuple[float, float] | None = None
+) -> PlateauInput:
+    pool = None if name in ("sync", "gevent") else f"{name}'s threads"
+    return PlateauInput(name, plateau, slots, 64, 50, pool, spread)
 
 
 @pytest.mark.parametrize(
     ("plateaus", "outcome"),
     [
-        ([_plateau("sync", 57.0, 3), _plateau("gthread", 230.0, 12)], Outcome.SUPPORTED),
-        ([_plateau("gevent", 1180.0, math.inf), _plateau("sync", 31.0, 3)], Outcome.CONTRADICTED),
-        ([_plateau("sync", 57.0, 3), _plateau("gevent", 1180.0, math.inf)], Outcome.DEPENDS),
+        # ceilings at 50 ms: 12 threads -> 240 req/s, 40 threads -> 800 req/s
+        ([_plateau("gthread", 230.0, 12), _plateau("anyio", 704.0, 40)], Outcome.SUPPORTED),
+        ([_plateau("anyio", 640.0, 40)], Outcome.SUPPORTED),  # 80%: just at the threshold
+        ([_plateau("anyio", 639.0, 40)], Outcome.CONTRADICTED),
+        ([_plateau("anyio", 704.0, 40), _plateau("gthread", 100.0, 12)], Outcome.DEPENDS),
+        # repeats straddle 80% of 800; a pool larger than the 64 connections is not reached
+        ([_plateau("anyio", 650.0, 40, (617.0, 690.0))], Outcome.INCONCLUSIVE),
+        ([_plateau("granian", 1180.0, 512)], Outcome.INCONCLUSIVE),
+        # process slots do not judge a thread-pool claim, however exhausted
+        ([_plateau("sync", 57.0, 3), _plateau("anyio", 400.0, 40)], Outcome.CONTRADICTED),
     ],
 )
 def test_exhaustion_rule(plateaus: list[PlateauInput], outcome: Outcome) -> None:
     verdict = exhaustion_rule(CLAIM, plateaus)
     assert verdict.outcome is outcome
     assert len(verdict.findings) == len(plateaus)
+
+
+def test_exhaustion_findings_name_the_pool_and_set_process_slots_apart() -> None:
+    verdict = exhaustion_rule(CLAIM, [_plateau("sync", 57.0, 3), _plateau("anyio", 704.0, 40)])
+    assert verdict.findings[0].startswith("sync (separate finding, no thread pool): 57 req/s")
+    assert verdict.findings[1] == (
+        "anyio, anyio's threads: 704 req/s vs ceiling 800 req/s (slots 40, up to 64 "
+        "connections, 50 ms): at its slot ceiling: exhausted"
+    )
 
 
 def _run(ok: int, recovered_s: float | None = 0.4, connections: int = 16) -> LoadedRun:
@@ -181,21 +262,35 @@ def test_classify_run_refuses_a_recovery_wait_too_short_to_tell() -> None:
             Outcome.SUPPORTED,
         ),
         ({"blocking in async def": _run(59), "async client": _run(2400)}, Outcome.CONTRADICTED),
+        # A recipe built to deadlock does not decide the claim: the article's mistake does.
         (
             {
                 "blocking in async def": _run(59),
                 "sync deps + pool": _run(0, None),
                 "async": _run(2400),
             },
+            Outcome.CONTRADICTED,
+        ),
+        (
+            {"blocking, 1 worker": _run(12, None), "blocking, 4 workers": _run(59)},
             Outcome.DEPENDS,
         ),
     ],
 )
 def test_deadlock_rule(runs: dict[str, LoadedRun], outcome: Outcome) -> None:
-    verdict = deadlock_rule(CLAIM, runs, mixing=["blocking in async def"])
+    mixing = [name for name in runs if name.startswith("blocking")]
+    verdict = deadlock_rule(CLAIM, runs, mixing=mixing)
     assert verdict.outcome is outcome
-    if outcome is Outcome.DEPENDS:
-        assert verdict.condition.startswith("deadlocked only in sync deps + pool")
+
+
+def test_deadlock_rule_reports_the_designed_deadlock_as_a_separate_finding() -> None:
+    runs = {"blocking in async def": _run(59), "sync deps + pool": _run(0, None)}
+    verdict = deadlock_rule(CLAIM, runs, mixing=["blocking in async def"])
+    assert verdict.condition == (
+        "holds in none of the 1 configurations measured: blocking in async def serialised "
+        "(stall); a deadlock was measured only in sync deps + pool (a separate finding)"
+    )
+    assert verdict.findings[1].startswith("sync deps + pool (separate finding): 0.0 ok req/s")
 
 
 def _cold(name: str, ms: float, reference_ms: float = 400.0) -> ColdStartInput:
@@ -227,39 +322,63 @@ def test_growth_per_row_is_the_least_squares_slope() -> None:
 @pytest.mark.parametrize(
     ("growth", "outcome"),
     [
-        ({"Django all": 1450.0, "Django stream": 210.0}, Outcome.SUPPORTED),
-        ({"Django page": 0.4, "Django stream": 128.0}, Outcome.CONTRADICTED),
-        ({"Django all": 1450.0, "Django stream": 12.0, "Django page": 0.4}, Outcome.DEPENDS),
+        ({"Django all": 1450.0, "Django stream": 12.0}, Outcome.SUPPORTED),
+        ({"Django all": 200.0}, Outcome.SUPPORTED),  # just at the threshold
+        ({"Django all": 199.0, "Django stream": 1450.0}, Outcome.CONTRADICTED),
     ],
 )
-def test_whole_table_rule(growth: dict[str, float], outcome: Outcome) -> None:
-    assert whole_table_rule(CLAIM, growth).outcome is outcome
+def test_whole_table_rule_judges_the_articles_query(
+    growth: dict[str, float], outcome: Outcome
+) -> None:
+    verdict = whole_table_rule(CLAIM, growth, judged=["Django all"])
+    assert verdict.outcome is outcome
+    assert [f for f in verdict.findings if "separate finding" in f] == [
+        f for f in verdict.findings if not f.startswith("Django all:")
+    ]
 
 
-def _n1(name: str, naive: tuple[int, int], eager: tuple[int, int], gain: float) -> NPlusOneInput:
-    return NPlusOneInput(name, 10, 100, naive[0], naive[1], eager[0], eager[1], 100.0, 100.0 * gain)
+def test_whole_table_rule_needs_the_articles_query() -> None:
+    with pytest.raises(ValueError, match="article's query was not measured: Django all"):
+        whole_table_rule(CLAIM, {"Django stream": 12.0}, judged=["Django all"])
+
+
+def _n1(
+    name: str,
+    naive: tuple[int, int],
+    eager: tuple[int, int],
+    gain: float,
+    printed: tuple[int, int] | None = None,
+) -> NPlusOneInput:
+    small, large = printed if printed is not None else (None, None)
+    return NPlusOneInput(
+        name, 10, 100, naive[0], naive[1], eager[0], eager[1], 100.0, 100.0 * gain, small, large
+    )
 
 
 @pytest.mark.parametrize(
-    ("points", "outcome"),
+    ("django", "outcome"),
     [
-        (
-            [_n1("Django", (11, 101), (1, 1), 4.0), _n1("SQLAlchemy", (11, 51), (2, 2), 2.0)],
-            Outcome.SUPPORTED,
-        ),
-        # no growth; growth but free
-        (
-            [_n1("Django", (2, 2), (1, 1), 1.0), _n1("SQLAlchemy", (11, 51), (2, 2), 1.1)],
-            Outcome.CONTRADICTED,
-        ),
-        (
-            [_n1("Django", (11, 101), (1, 1), 4.0), _n1("SQLAlchemy", (11, 51), (2, 2), 1.1)],
-            Outcome.DEPENDS,
-        ),
+        (_n1("Django", (11, 101), (1, 1), 4.0, (11, 101)), Outcome.SUPPORTED),
+        (_n1("Django", (11, 101), (1, 1), 1.25, (11, 101)), Outcome.SUPPORTED),  # just at 1.25x
+        (_n1("Django", (11, 101), (1, 1), 1.24, (11, 101)), Outcome.CONTRADICTED),
+        (_n1("Django", (2, 2), (1, 1), 1.0, (2, 2)), Outcome.CONTRADICTED),  # no N+1
+        (_n1("Django", (11, 101), (1, 1), 4.0, (1, 1)), Outcome.CONTRADICTED),  # tip missed it
+        (_n1("Django", (11, 101), (1, 1), 4.0), Outcome.INCONCLUSIVE),  # tip not run
     ],
 )
-def test_n_plus_one_rule(points: list[NPlusOneInput], outcome: Outcome) -> None:
-    assert n_plus_one_rule(CLAIM, points).outcome is outcome
+def test_n_plus_one_rule_judges_the_tip_on_django(django: NPlusOneInput, outcome: Outcome) -> None:
+    # SQLAlchemy's listing, whatever it shows, is a separate finding of a Django tip.
+    other = _n1("SQLAlchemy", (2, 2), (2, 2), 1.0)
+    verdict = n_plus_one_rule(CLAIM, [django, other], judged=["Django"])
+    assert verdict.outcome is outcome
+    assert verdict.findings[1].startswith("SQLAlchemy (separate finding): naive 2 -> 2")
+
+
+def test_n_plus_one_findings_show_what_the_tip_printed() -> None:
+    verdict = n_plus_one_rule(CLAIM, [_n1("Django", (11, 101), (1, 1), 4.0, (11, 101))], ["Django"])
+    assert verdict.findings[0].endswith(
+        "; shell_plus --print-sql printed 11 -> 101 statements: caught"
+    )
 
 
 @pytest.mark.parametrize(
@@ -276,36 +395,116 @@ def test_sprawl_rule(closures: dict[str, int], outcome: Outcome) -> None:
 
 
 ARTICLE_RPS = {"FastAPI": 12_000.0, "Flask": 4_500.0, "Django": 2_800.0}
+ARTICLE_MB = {"FastAPI": 90.0, "Flask": 120.0, "Django": 310.0}
+ARTICLE_MS = {"FastAPI": 300.0, "Flask": 150.0, "Django": 1_200.0}
+
+
+def test_repeats_that_overlap_or_lone_figures_close_together_are_not_distinguishable() -> None:
+    # The audit's case: 255 vs 246 req/s, one figure each, flips between runs.
+    assert not distinguishable([255.0], [246.0])
+    assert distinguishable([255.0], [200.0])
+    assert not distinguishable([250.0, 255.0, 260.0], [245.0, 252.0, 258.0])
+    # Three repeats each, apart: ranges decide (Mann-Whitney cannot reach p < 0.05).
+    assert distinguishable([250.0, 251.0, 252.0], [240.0, 241.0, 242.0])
+    # Five each: Mann-Whitney U decides, as in fwbench compare.
+    assert distinguishable([10.0, 11, 12, 13, 14], [20.0, 21, 22, 23, 24])
+    assert not distinguishable([10.0, 21, 12, 23, 14], [20.0, 11, 22, 13, 24])
+
+
+def test_ranking_groups_ties() -> None:
+    values = {"FastAPI": [1900.0], "Flask": [254.0], "Django": [257.0]}
+    assert ranking(values, higher_first=True) == [["FastAPI"], ["Django", "Flask"]]
+    assert ranking(values, higher_first=False) == [["Flask", "Django"], ["FastAPI"]]
+
+
+# Every column of the table: its article, whether higher ranks first, and measured
+# configurations that rank as the article, against it, and with a tie.
+COLUMNS = [
+    (
+        ARTICLE_RPS,
+        True,
+        {"FastAPI": [3000.0, 3100.0], "Flask": [1300.0, 1310.0], "Django": [800.0, 810.0]},
+        {"FastAPI": [1000.0, 1010.0], "Flask": [1300.0, 1310.0], "Django": [800.0, 810.0]},
+        {"FastAPI": [3000.0, 3100.0], "Flask": [254.0], "Django": [257.0]},
+    ),
+    (
+        ARTICLE_MB,
+        False,
+        {"FastAPI": [88.0, 90.0], "Flask": [130.0, 133.0], "Django": [300.0, 305.0]},
+        {"FastAPI": [88.0, 90.0], "Flask": [330.0, 333.0], "Django": [300.0, 305.0]},
+        {"FastAPI": [88.0, 90.0], "Flask": [177.0, 180.0], "Django": [179.0, 184.0]},
+    ),
+    (
+        ARTICLE_MS,
+        False,
+        {"FastAPI": [300.0, 320.0, 310.0], "Flask": [150.0, 160.0, 155.0], "Django": [1200.0]},
+        {"FastAPI": [670.0, 690.0, 660.0], "Flask": [1337.0, 1300.0, 1350.0], "Django": [961.0]},
+        {"FastAPI": [300.0, 320.0, 310.0], "Flask": [150.0, 160.0, 155.0], "Django": [330.0]},
+    ),
+]
+
+
+@pytest.mark.parametrize(("article", "higher_first", "same", "other", "tie"), COLUMNS)
+def test_table_ranking_rule_on_every_column(
+    article: dict[str, float],
+    higher_first: bool,
+    same: dict[str, list[float]],
+    other: dict[str, list[float]],
+    tie: dict[str, list[float]],
+) -> None:
+    def judge(**configs: dict[str, list[float]]) -> Outcome:
+        return table_ranking_rule(CLAIM, configs, article, "x", higher_first).outcome
+
+    assert judge(a=same) is Outcome.SUPPORTED
+    assert judge(a=other) is Outcome.CONTRADICTED
+    assert judge(a=same, b=other) is Outcome.DEPENDS
+    assert judge(a=tie) is Outcome.INCONCLUSIVE
+
+
+def test_table_ranking_findings_print_ties() -> None:
+    _, _, _, _, tie = COLUMNS[0]
+    verdict = table_ranking_rule(CLAIM, {"canonical": tie}, ARTICLE_RPS, "throughput", True)
+    assert verdict.findings == (
+        "canonical: FastAPI > Django = Flask (a tie leaves the order undecided)",
+    )
+    assert "(FastAPI > Flask > Django)" in verdict.rule
+    memory = table_ranking_rule(CLAIM, {"c": COLUMNS[1][2]}, ARTICLE_MB, "memory", False)
+    assert "(FastAPI < Flask < Django)" in memory.rule
+    assert memory.findings == ("c: FastAPI < Flask < Django (as the article)",)
 
 
 @pytest.mark.parametrize(
-    ("measured", "outcome"),
+    ("article", "measured", "outcome"),
     [
-        (
-            {"canonical": {"FastAPI": 3000.0, "Flask": 1300.0, "Django": 800.0}},
-            Outcome.SUPPORTED,
-        ),
-        (
-            {"canonical": {"FastAPI": 1000.0, "Flask": 1300.0, "Django": 800.0}},
-            Outcome.CONTRADICTED,
-        ),
-        (
-            {
-                "canonical": {"FastAPI": 3000.0, "Flask": 1300.0, "Django": 800.0},
-                # right order, but Flask at 0.9 of FastAPI where the article has 0.375
-                "granian": {"FastAPI": 3000.0, "Flask": 2700.0, "Django": 800.0},
-            },
-            Outcome.DEPENDS,
-        ),
+        # ratios to FastAPI: article 0.375 and 0.233 (req/s)
+        (ARTICLE_RPS, {"FastAPI": [3000.0], "Flask": [1200.0], "Django": [700.0]}, "supported"),
+        (ARTICLE_RPS, {"FastAPI": [3000.0], "Flask": [2700.0], "Django": [700.0]}, "contra"),
+        # memory: 1.33 and 3.44; Flask's 1.99 is just inside 1.33 x 1.5, Django's 3.44 exact
+        (ARTICLE_MB, {"FastAPI": [100.0], "Flask": [199.0], "Django": [344.0]}, "supported"),
+        (ARTICLE_MB, {"FastAPI": [100.0], "Flask": [201.0], "Django": [344.0]}, "contra"),
+        (ARTICLE_MB, {"FastAPI": [100.0], "Flask": [195.0, 205.0], "Django": [344.0]}, "open"),
+        # cold start: 0.5 and 4
+        (ARTICLE_MS, {"FastAPI": [600.0], "Flask": [300.0], "Django": [2400.0]}, "supported"),
+        (ARTICLE_MS, {"FastAPI": [670.0], "Flask": [1337.0], "Django": [961.0]}, "contra"),
     ],
 )
-def test_table_column_rule(measured: dict[str, dict[str, float]], outcome: Outcome) -> None:
-    assert table_column_rule(CLAIM, measured, ARTICLE_RPS, "throughput").outcome is outcome
+def test_table_ratio_rule_on_every_column(
+    article: dict[str, float], measured: dict[str, list[float]], outcome: str
+) -> None:
+    expected = {
+        "supported": Outcome.SUPPORTED,
+        "contra": Outcome.CONTRADICTED,
+        "open": Outcome.INCONCLUSIVE,
+    }[outcome]
+    assert table_ratio_rule(CLAIM, {"c": measured}, article, "x").outcome is expected
 
 
-def test_table_column_rule_needs_every_framework() -> None:
+def test_table_rules_need_every_framework() -> None:
+    partial = {"c": {"FastAPI": [1.0], "Flask": [1.0]}}
     with pytest.raises(ValueError, match="no throughput measured for Django"):
-        table_column_rule(CLAIM, {"c": {"FastAPI": 1.0, "Flask": 1.0}}, ARTICLE_RPS, "throughput")
+        table_ranking_rule(CLAIM, partial, ARTICLE_RPS, "throughput", True)
+    with pytest.raises(ValueError, match="no throughput measured for Django"):
+        table_ratio_rule(CLAIM, partial, ARTICLE_RPS, "throughput")
 
 
 @pytest.mark.parametrize(

@@ -70,6 +70,7 @@ def sample(
             max=round(mean_us * 4),
             mean=mean_us,
             stdev=mean_us / 4,
+            uncorrected_mean=mean_us,
         ),
     )
 

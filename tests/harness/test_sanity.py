@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from rich.console import Console
 
+from fwbench.contract import LAB_FLAG
 from fwbench.harness.display import article_table, points_table
-from fwbench.harness.results import CalibrationLevel
+from fwbench.harness.load import LoadSpec, run_load
+from fwbench.harness.process import start_downstream, start_service
+from fwbench.harness.results import CalibrationLevel, LoadSample, SanityCheck, SocketErrors
 from fwbench.harness.sanity import (
     check_point,
     downstream_bound,
@@ -16,10 +21,20 @@ from fwbench.harness.sanity import (
     io_ceiling,
     label,
     littles_law,
+    stalls,
     unstable,
 )
 from fwbench.harness.scenarios import SCENARIOS
 from tests.harness.test_results import point, results, sample
+
+#: TCP ports of the real-service tests (the harness tests' range is 18600-18699).
+DOWNSTREAM_PORT = 18675
+LAB_PORT = 18676
+
+
+def corrected(load: LoadSample, mean_ms: float) -> LoadSample:
+    """``load`` with wrk's coordinated-omission-corrected mean set to ``mean_ms``."""
+    return replace(load, latency_us=replace(load.latency_us, mean=mean_ms * 1000))
 
 
 def test_littles_law_holds_for_a_busy_closed_loop() -> None:
@@ -40,12 +55,91 @@ def test_littles_law_catches_idle_connections() -> None:
     assert label(check) == "idle connections"
 
 
-def test_littles_law_catches_stalls_weighed_by_the_latency_correction() -> None:
+def test_littles_law_reads_the_measured_latencies_not_wrks_correction() -> None:
+    # A heavy tail: wrk's corrected mean is 1.5x the measured one, yet 1,000 req/s x 64 ms
+    # measured = 64 in flight for 64 connections, as a closed loop must have.
+    check = littles_law([corrected(sample(1000.0, 64.0), 96.0)], connections=64)
+    assert check.passed
+    assert check.value == pytest.approx(1.0)
+    assert "64.0 requests in flight" in check.message
+    assert "corrected for coordinated omission is 1.50x the measured one" in check.message
+
+
+def test_more_in_flight_than_connections_is_inconsistent() -> None:
     check = littles_law([sample(1000.0, 96.0)], connections=64)
     assert not check.passed
     assert check.value == pytest.approx(1.5)
-    assert check.action is not None and "stalled" in check.action
+    assert check.action is not None and "cannot happen" in check.action
+    assert label(check) == "inconsistent"
+
+
+def test_littles_law_is_unknown_when_requests_timed_out() -> None:
+    timed_out = sample(1000.0, 64.0, errors=SocketErrors(0, 0, 0, 12))
+    timed_out = replace(timed_out, latency_us=replace(timed_out.latency_us, uncorrected_mean=None))
+    check = littles_law([sample(1000.0, 64.0), timed_out], connections=64)
+    assert not check.passed
+    assert check.value is None
+    assert "12 requests got no response" in check.message
+    assert check.action is not None and "--timeout" in check.action
+
+
+def test_fewer_than_ten_responses_per_connection_is_a_stall() -> None:
+    # 130 req/s x 5 s = 650 responses for 64 connections: 10.2 each.
+    assert stalls([sample(130.0, 490.0)], connections=64).passed
+    check = stalls([sample(130.0, 490.0), sample(120.0, 530.0)], connections=64)
+    assert not check.passed
+    assert check.value == pytest.approx(600 / 64)
+    assert "a connection got 9.4 responses in the 5.0 s run" in check.message
+    assert "each waited 533 ms on average" in check.message
+    assert check.action is not None and "blocking call inside async def" in check.action
     assert label(check) == "stalls"
+
+
+@pytest.fixture(scope="module")
+def lab_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """FastAPI with its /_lab endpoints, calling a real downstream."""
+    state: Path = tmp_path_factory.mktemp("sanity-state")
+    with (
+        start_downstream(port=DOWNSTREAM_PORT) as downstream,
+        start_service(
+            "fastapi",
+            port=LAB_PORT,
+            downstream_url=downstream.url,
+            extra_env={LAB_FLAG: "1"},
+            state_dir=state,
+        ) as service,
+    ):
+        yield service.url
+
+
+def _measured(url: str, path: str, connections: int) -> tuple[SanityCheck, SanityCheck]:
+    load = run_load(
+        LoadSpec(
+            url=url,
+            path=path,
+            script="get",
+            connections=connections,
+            duration_s=4,
+            threads=1,
+            timeout_s=10,
+        )
+    )
+    assert load.errors.total == 0 and set(load.statuses) == {200}
+    return littles_law([load], connections), stalls([load], connections)
+
+
+def test_a_blocking_call_inside_async_def_is_flagged(lab_url: str) -> None:
+    # One event loop serves 32 connections one 50 ms call at a time: every request waits
+    # for the 31 others, about 1.6 s, so requests are pending when wrk stops.
+    law, stall = _measured(lab_url, "/_lab/io-blocking?ms=50", 32)
+    assert not stall.passed, stall.message
+    assert not law.passed and law.value is not None and law.value < 1, law.message
+
+
+def test_a_plain_json_endpoint_passes(lab_url: str) -> None:
+    law, stall = _measured(lab_url, "/json", 64)
+    assert law.passed, law.message
+    assert stall.passed, stall.message
 
 
 def test_io_below_its_ceiling_reports_its_efficiency() -> None:
@@ -99,15 +193,21 @@ def test_check_point_applies_the_rules_of_the_scenario() -> None:
     io = check_point(SCENARIOS["io"], repeats, 64, 10, LEVEL)
     assert [c.name for c in io] == [
         "littles_law",
+        "stalls",
         "io_ceiling",
         "generator_bound",
         "downstream_bound",
         "unstable",
     ]
     json = check_point(SCENARIOS["json"], repeats, 64, 10, None)
-    assert [c.name for c in json] == ["littles_law", "unstable"]
+    assert [c.name for c in json] == ["littles_law", "stalls", "unstable"]
     transactions = check_point(SCENARIOS["transactions"], repeats[:1], 64, 10, LEVEL)
-    assert [c.name for c in transactions] == ["littles_law", "generator_bound", "downstream_bound"]
+    assert [c.name for c in transactions] == [
+        "littles_law",
+        "stalls",
+        "generator_bound",
+        "downstream_bound",
+    ]
 
 
 def test_the_final_table_labels_each_figure_whose_check_failed() -> None:

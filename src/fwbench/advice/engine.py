@@ -24,7 +24,7 @@ from fwbench.advice.evidence import Evidence, SetupEvidence
 from fwbench.advice.profile import Deployment, Profile, Workload
 from fwbench.advice.risks import Risk, risks_for
 from fwbench.advice.rules import RULES, WEIGHTS, Check, Criterion, Rule
-from fwbench.experiments.verdicts import ROUND_FIGURE_FACTOR, ratio_threshold
+from fwbench.experiments.verdicts import ROUND_FIGURE_FACTOR
 from fwbench.harness.servers import FRAMEWORK_NAMES, FRAMEWORKS, configure
 
 #: A setup serving at least this fraction of the best per-instance throughput counts as
@@ -249,7 +249,9 @@ def _check_io_ratio(
             return None
         best[framework] = max(rps for rps, _ in found)
     ratio = best["fastapi"] / best["flask"]
-    holds = ratio >= ratio_threshold(3.0)
+    # The advice asks whether FastAPI is at least as much faster as the article says, so
+    # a larger ratio bears it out: the claims' convention for a cost figure (>= 3 / 1.5).
+    holds = ratio >= 3.0 / ROUND_FIGURE_FACTOR
     return holds, (
         f"best measured /io throughput FastAPI {best['fastapi']:,.0f} vs Flask "
         f"{best['flask']:,.0f} req/s: {ratio:.1f}x (the article says 3x)"

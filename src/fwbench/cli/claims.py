@@ -56,8 +56,9 @@ def claims(
     list_only: bool,
 ) -> None:
     """Turn each claim of the article into an experiment: measure, then print the evidence
-    and a verdict (supported, contradicted, or depends on configuration) computed from the
-    numbers by a written rule. Results go to a JSON results file (section "claims")."""
+    and a verdict (supported, contradicted, depends on configuration, or inconclusive here)
+    computed from the numbers by a written rule. Results go to a JSON results file
+    (section "claims")."""
     # Tables are wide: give them 120 columns when the output is not a terminal (a file,
     # a pipe), where rich would otherwise assume 80.
     console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)

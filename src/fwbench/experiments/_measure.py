@@ -16,10 +16,11 @@ import time
 from abc import abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import ClassVar, Final, TypeVar
+from typing import ClassVar, Final, NamedTuple, TypeVar
 
 from fwbench.experiments.context import Context
 from fwbench.experiments.model import Experiment, Plan
+from fwbench.experiments.verdicts import Measured
 from fwbench.harness import http
 from fwbench.harness.errors import FwbenchError
 from fwbench.harness.load import LoadSpec, run_load
@@ -191,6 +192,15 @@ class MemoryFigures:
     worker_uss_mb: float
     worker_rss_mb: float
     workers: int
+    #: The largest whole-tree PSS of any sample: with the steady median, the spread a
+    #: memory threshold must clear. None in results recorded before it was kept.
+    total_pss_peak_mb: float | None
+
+    @property
+    def total_pss(self) -> Measured:
+        """The whole tree's PSS: steady median, ranging up to the peak when known."""
+        peak = self.total_pss_mb if self.total_pss_peak_mb is None else self.total_pss_peak_mb
+        return Measured(self.total_pss_mb, self.total_pss_mb, max(peak, self.total_pss_mb))
 
 
 def memory_figures(profile: MemoryProfile) -> MemoryFigures:
@@ -203,6 +213,7 @@ def memory_figures(profile: MemoryProfile) -> MemoryFigures:
         worker_uss_mb=worker.uss / _MB,
         worker_rss_mb=worker.rss / _MB,
         workers=len(profile.serving) or 1,
+        total_pss_peak_mb=profile.peak.pss / _MB,
     )
 
 
@@ -242,7 +253,10 @@ class Sweep:
 
 #: The sweep every io session measures: short for ``--quick``, the issue's three
 #: latencies otherwise.
-QUICK_SWEEP: Final = Sweep((10, 50), (16, 64), duration_s=2, repeats=1, warmup_s=1)
+#: Three repeats even when quick: with one, a verdict cannot tell a difference from noise.
+#: One concurrency then, the comparisons' (more than anyio's 40 threads), to stay within
+#: the quick run's 10 minutes on 2 cores.
+QUICK_SWEEP: Final = Sweep((10, 50), (64,), duration_s=2, repeats=3, warmup_s=1)
 FULL_SWEEP: Final = Sweep((10, 50, 200), (16, 64, 128), duration_s=3, repeats=3, warmup_s=2)
 
 #: The downstream latency and concurrency of the io comparisons (ratios, the article's
@@ -251,13 +265,22 @@ FULL_SWEEP: Final = Sweep((10, 50, 200), (16, 64, 128), duration_s=3, repeats=3,
 IO_LATENCY_MS: Final = 10
 IO_CONNECTIONS: Final = 64
 
-#: What an io session loads: ``(framework, server, route)``.
-IoSetup = tuple[str, str, str]
+
+class IoSetup(NamedTuple):
+    """What an io session loads: ``framework`` on ``server`` serving ``route``, sized by
+    the server's documented rule unless ``workers`` / ``threads`` say otherwise."""
+
+    framework: str
+    server: str
+    route: str = "/io"
+    workers: int | None = None
+    threads: int | None = None
+
 
 #: ``(framework, server, route)`` of every supported pair on ``/io``: what the io-ratio and
 #: memory experiments measure in a full run.
 IO_FULL_SETUPS: Final[tuple[IoSetup, ...]] = tuple(
-    (framework, server, "/io") for framework, server in all_pairs()
+    IoSetup(framework, server) for framework, server in all_pairs()
 )
 #: The quick subset: Django's gthread and granian pairs are left out to fit the time budget
 #: (Django stays measured on its canonical WSGI server and on ASGI).
@@ -278,10 +301,17 @@ def sweep_for(context: Context) -> Sweep:
 
 @dataclass(frozen=True)
 class IoPoint:
-    """The median of a point's repeats (by 2xx throughput)."""
+    """The median of a point's repeats (by 2xx throughput), and every repeat's 2xx
+    throughput (the spread a verdict must clear)."""
 
     latency_ms: int
     load: LoadFigures
+    repeats_ok_rps: tuple[float, ...]
+
+    @property
+    def ok_rps(self) -> Measured:
+        """2xx throughput: the median repeat's, ranging over the repeats."""
+        return Measured(self.load.ok_rps, min(self.repeats_ok_rps), max(self.repeats_ok_rps))
 
 
 @dataclass(frozen=True)
@@ -328,10 +358,10 @@ class IoSession:
         raise ValueError(f"{self.label}: nothing measured at {latency_ms} ms, {connections} conns")
 
 
-def io_session(context: Context, framework: str, server: str, route: str = "/io") -> IoSession:
-    """Measure (or reuse from this run) ``framework`` on ``server`` serving ``route``
-    over the mode's :class:`Sweep`. A failure is remembered too, so the experiments
-    sharing the session do not each retry it.
+def io_session(context: Context, setup: IoSetup) -> IoSession:
+    """Measure (or reuse from this run) ``setup`` over the mode's :class:`Sweep`. A
+    failure is remembered too, so the experiments sharing the session do not each retry
+    it.
 
     Raises:
         FwbenchError: the service did not start or did not answer as it should.
@@ -339,10 +369,14 @@ def io_session(context: Context, framework: str, server: str, route: str = "/io"
     sweep = sweep_for(context)
 
     def measure() -> IoSession:
-        context.say(f"io session: {framework} on {server}, {route}")
-        return _measure_session(context, framework, server, route, sweep)
+        sizing = "".join(
+            f", {n} {what}" for n, what in ((setup.workers, "workers"), (setup.threads, "threads"))
+            if n is not None
+        )  # fmt: skip
+        context.say(f"io session: {setup.framework} on {setup.server}, {setup.route}{sizing}")
+        return _measure_session(context, setup, sweep)
 
-    return context.measure_once(("io-session", framework, server, route, sweep), measure)
+    return context.measure_once(("io-session", *setup, sweep), measure)
 
 
 def io_sessions(
@@ -353,18 +387,19 @@ def io_sessions(
     an experiment its other configurations."""
     sessions = []
     failures = []
-    for framework, server, route in setups:
+    for setup in setups:
         try:
-            sessions.append(io_session(context, framework, server, route))
+            sessions.append(io_session(context, setup))
         except FwbenchError as error:
-            failures.append(f"{framework} {server} {route}: {error.problem}")
+            failures.append(f"{' '.join(map(str, setup[:3]))}: {error.problem}")
     return tuple(sessions), tuple(failures)
 
 
-def _measure_session(
-    context: Context, framework: str, server: str, route: str, sweep: Sweep
-) -> IoSession:
-    with context.service(framework, server) as service:
+def _measure_session(context: Context, setup: IoSetup, sweep: Sweep) -> IoSession:
+    framework, route = setup.framework, setup.route
+    with context.service(
+        framework, setup.server, workers=setup.workers, threads=setup.threads
+    ) as service:
         config = service.config
         if config is None:
             raise MeasurementFailed(f"{framework} started without a configuration", "report a bug")
@@ -398,7 +433,9 @@ def _measure_session(
                             f"request with 2xx at {connections} connections",
                             "run `fwbench serve` and the contract tests to see why",
                         )
-                    points.append(IoPoint(latency, runs[len(runs) // 2]))
+                    points.append(
+                        IoPoint(latency, runs[len(runs) // 2], tuple(run.ok_rps for run in runs))
+                    )
         profile = sampler.profile()
         if profile is None:
             raise MeasurementFailed(

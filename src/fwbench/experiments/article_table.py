@@ -17,13 +17,14 @@ from typing import Final
 from fwbench.experiments._measure import (
     IO_CONNECTIONS,
     IO_LATENCY_MS,
+    IoSetup,
     io_session,
     sessions_budget,
 )
 from fwbench.experiments.cold_start import SPAWN_ESTIMATE_S, cold_start_run, spawns_for
 from fwbench.experiments.context import Context
 from fwbench.experiments.model import Experiment, Plan, Table, Verdict, failures_table, noting
-from fwbench.experiments.verdicts import table_column_rule
+from fwbench.experiments.verdicts import table_ranking_rule, table_ratio_rule
 from fwbench.harness.article import ARTICLE
 from fwbench.harness.errors import FwbenchError
 from fwbench.harness.probes import IMPORT_SAMPLES
@@ -38,6 +39,9 @@ ARTICLE_MS: Final = {FRAMEWORK_NAMES[f]: float(a.cold_start_ms) for f, a in ARTI
 RPS_CLAIM: Final = "Requests/sec (I/O): FastAPI 12,000, Flask 4,500, Django 2,800"
 MB_CLAIM: Final = "Memory (MB): FastAPI 90, Flask 120, Django 310"
 MS_CLAIM: Final = "Cold Start (ms): FastAPI 300, Flask 150, Django 1200"
+#: Each column is two findings with a verdict each: the ranking, and the ratios.
+RANKING: Final = " (ranking)"
+RATIOS: Final = " (ratios)"
 
 CANONICAL: Final = "canonical servers"
 SAME_SERVER: Final = "all on granian"
@@ -57,17 +61,28 @@ def _cold_configurations(context: Context) -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class TableEntry:
-    """One framework in one configuration: ``rps`` 2xx requests/s of ``/io``,
-    ``memory_mb`` the service's PSS under that load, ``cold_start_ms`` the median
-    spawn-to-first-domain-request (None when not measured in that configuration)."""
+    """One framework in one configuration: ``rps`` 2xx requests/s of ``/io`` (median
+    repeat; ``rps_repeats`` every repeat), ``memory_mb`` the service's PSS under that
+    load (steady median; ``memory_peak_mb`` the largest sample, None when not kept),
+    ``cold_start_ms`` the median spawn-to-first-domain-request (``cold_start_repeats``
+    every spawn; None and empty when not measured in that configuration). MB = 10^6 bytes.
+    """
 
     configuration: str
     framework: str
     server: str
     workers: int
     rps: float
+    rps_repeats: tuple[float, ...]
     memory_mb: float
+    memory_peak_mb: float | None
     cold_start_ms: float | None
+    cold_start_repeats: tuple[float, ...]
+
+    def memory_range(self) -> tuple[float, ...]:
+        """The memory figure as repeats: the steady median and, when known, the peak."""
+        peak = self.memory_peak_mb
+        return (self.memory_mb,) if peak is None else (self.memory_mb, peak)
 
 
 @dataclass(frozen=True)
@@ -82,19 +97,19 @@ class ArticleTableEvidence:
 
 
 def column(
-    evidence: ArticleTableEvidence, value: Callable[[TableEntry], float | None]
-) -> dict[str, dict[str, float]]:
-    """Configuration -> framework name -> ``value(entry)``, for the configurations where
-    every framework has a value."""
-    result: dict[str, dict[str, float]] = {}
+    evidence: ArticleTableEvidence, values: Callable[[TableEntry], tuple[float, ...]]
+) -> dict[str, dict[str, tuple[float, ...]]]:
+    """Configuration -> framework name -> ``values(entry)`` (its repeats), for the
+    configurations where every framework has some."""
+    result: dict[str, dict[str, tuple[float, ...]]] = {}
     for configuration in dict.fromkeys(entry.configuration for entry in evidence.entries):
-        values = {
-            FRAMEWORK_NAMES[entry.framework]: value(entry)
+        found = {
+            FRAMEWORK_NAMES[entry.framework]: values(entry)
             for entry in evidence.entries
             if entry.configuration == configuration
         }
-        if len(values) == len(FRAMEWORK_NAMES) and all(v is not None for v in values.values()):
-            result[configuration] = {name: v for name, v in values.items() if v is not None}
+        if len(found) == len(FRAMEWORK_NAMES) and all(found.values()):
+            result[configuration] = found
     return result
 
 
@@ -103,7 +118,11 @@ class ArticleTable(Experiment[ArticleTableEvidence]):
 
     name = "article-table"
     title = "The article's table, measured"
-    claims = (RPS_CLAIM, MB_CLAIM, MS_CLAIM)
+    claims = tuple(
+        claim + finding
+        for claim in (RPS_CLAIM, MB_CLAIM, MS_CLAIM)
+        for finding in (RANKING, RATIOS)
+    )
     setup = (
         f"/io?ms={IO_LATENCY_MS} throughput at {IO_CONNECTIONS} connections, the service's PSS "
         "under that load, and the median cold start to the first domain request, for each "
@@ -114,7 +133,7 @@ class ArticleTable(Experiment[ArticleTableEvidence]):
 
     def plan(self, context: Context) -> Plan:
         setups = tuple(
-            (framework, server, "/io")
+            IoSetup(framework, server)
             for servers in CONFIGURATIONS.values()
             for framework, server in servers.items()
         )
@@ -138,7 +157,8 @@ class ArticleTable(Experiment[ArticleTableEvidence]):
         for name, servers in CONFIGURATIONS.items():
             for framework, server in servers.items():
                 try:
-                    session = io_session(context, framework, server)
+                    session = io_session(context, IoSetup(framework, server))
+                    point = session.at(IO_LATENCY_MS, IO_CONNECTIONS)
                     cold = None
                     if name in cold_configurations:
                         spawns = spawns_for(context)
@@ -152,9 +172,12 @@ class ArticleTable(Experiment[ArticleTableEvidence]):
                         framework=framework,
                         server=session.server,
                         workers=session.workers,
-                        rps=session.at(IO_LATENCY_MS, IO_CONNECTIONS).load.ok_rps,
+                        rps=point.load.ok_rps,
+                        rps_repeats=point.repeats_ok_rps,
                         memory_mb=session.loaded.total_pss_mb,
+                        memory_peak_mb=session.loaded.total_pss_peak_mb,
                         cold_start_ms=None if cold is None else cold.first_request,
+                        cold_start_repeats=() if cold is None else cold.first_request_ms,
                     )
                 )
         return ArticleTableEvidence(IO_LATENCY_MS, IO_CONNECTIONS, tuple(entries), tuple(failures))
@@ -192,18 +215,27 @@ class ArticleTable(Experiment[ArticleTableEvidence]):
                 tuple(rows),
                 f"req/s: 2xx responses of GET /io?ms={evidence.latency_ms} at "
                 f"{evidence.connections} connections; memory: whole-service PSS under that "
-                "load; cold start: median spawn to first 2xx domain request.",
+                "load (MB = 10^6 bytes); cold start: median spawn to first 2xx domain request.",
             ),
             *failures_table(evidence.failures),
         )
 
     def verdicts(self, evidence: ArticleTableEvidence) -> tuple[Verdict, ...]:
         columns = (
-            (RPS_CLAIM, column(evidence, lambda e: e.rps), ARTICLE_RPS, "throughput"),
-            (MB_CLAIM, column(evidence, lambda e: e.memory_mb), ARTICLE_MB, "memory"),
-            (MS_CLAIM, column(evidence, lambda e: e.cold_start_ms), ARTICLE_MS, "cold start"),
+            (RPS_CLAIM, column(evidence, lambda e: e.rps_repeats), ARTICLE_RPS, "throughput", True),
+            (MB_CLAIM, column(evidence, TableEntry.memory_range), ARTICLE_MB, "memory", False),
+            (
+                MS_CLAIM,
+                column(evidence, lambda e: e.cold_start_repeats),
+                ARTICLE_MS,
+                "cold start",
+                False,
+            ),
         )
-        return tuple(
-            noting(table_column_rule(claim, measured, article, what), evidence.failures)
-            for claim, measured, article, what in columns
-        )
+        verdicts = []
+        for claim, measured, article, what, higher_first in columns:
+            verdicts += [
+                table_ranking_rule(claim + RANKING, measured, article, what, higher_first),
+                table_ratio_rule(claim + RATIOS, measured, article, what),
+            ]
+        return tuple(noting(verdict, evidence.failures) for verdict in verdicts)

@@ -11,14 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
-from fwbench.experiments._measure import IoSession, io_sessions, sessions_budget
+from fwbench.experiments._measure import IoSession, IoSetup, io_sessions, sessions_budget
 from fwbench.experiments.context import Context
 from fwbench.experiments.model import Experiment, Plan, Table, Verdict, failures_table, noting
 from fwbench.experiments.verdicts import competitive_rule
 
 CLAIM: Final = "FastAPI: Use httpx.AsyncClient for internal service calls"
-ADVISED: Final = ("fastapi", "uvicorn", "/_lab/io-httpx")
-ALTERNATIVE: Final = ("fastapi", "uvicorn", "/io")
+ADVISED: Final = IoSetup("fastapi", "uvicorn", "/_lab/io-httpx")
+ALTERNATIVE: Final = IoSetup("fastapi", "uvicorn", "/io")
 
 
 @dataclass(frozen=True)

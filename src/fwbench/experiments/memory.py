@@ -105,9 +105,10 @@ class Memory(IoSessionsExperiment[MemoryEvidence]):
                     f"for {evidence.target_rps:,} req/s: workers / PSS",
                 ),
                 tuple(rows),
-                "idle: after start-up (import), before any request; loaded: median under the io "
-                "load. RSS counts shared pages once per process, so it overstates forked "
-                "servers. Capacity: the plateau per worker at that latency, sized up.",
+                "MB = 10^6 bytes. idle: after start-up (import), before any request; loaded: "
+                "median under the io load. RSS counts shared pages once per process, so it "
+                "overstates forked servers. Capacity: the plateau per worker at that latency, "
+                "sized up.",
             ),
             *failures_table(evidence.failures),
         )
@@ -115,10 +116,16 @@ class Memory(IoSessionsExperiment[MemoryEvidence]):
     def verdicts(self, evidence: MemoryEvidence) -> tuple[Verdict, ...]:
         django = {
             f"Django on {s.server} ({s.workers} worker{'' if s.workers == 1 else 's'})": (
-                s.loaded.total_pss_mb
+                s.loaded.total_pss
             )
             for s in evidence.sessions
             if s.framework == "django"
         }
-        verdict = at_least_figure_rule(CLAIM, django, CLAIMED_MB, "whole-service PSS", "MB")
+        verdict = at_least_figure_rule(
+            CLAIM,
+            django,
+            CLAIMED_MB,
+            "whole-service PSS under load (steady median to peak; MB = 10^6 bytes)",
+            "MB",
+        )
         return (noting(verdict, evidence.failures),)

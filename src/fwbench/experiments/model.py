@@ -24,6 +24,8 @@ class Outcome(enum.StrEnum):
     SUPPORTED = "supported"
     CONTRADICTED = "contradicted"
     DEPENDS = "depends on configuration"
+    #: The measurement does not clear the rule's threshold by more than its own spread.
+    INCONCLUSIVE = "inconclusive here"
 
 
 @dataclass(frozen=True)
@@ -64,10 +66,16 @@ def failures_table(failures: tuple[str, ...]) -> tuple[Table, ...]:
 
 
 def noting(verdict: Verdict, failures: tuple[str, ...]) -> Verdict:
-    """``verdict`` with a finding for each configuration that could not be measured: the
-    rule judged the others only."""
+    """``verdict`` with a finding for each configuration that could not be measured, and
+    its condition saying so: the rule judged the others only."""
+    if not failures:
+        return verdict
     notes = tuple(f"not measured, so not judged: {failure}" for failure in failures)
-    return replace(verdict, findings=(*verdict.findings, *notes))
+    condition = (
+        f"{verdict.condition} (on incomplete evidence: {len(failures)} "
+        f"configuration{'s' if len(failures) > 1 else ''} not measured)"
+    )
+    return replace(verdict, condition=condition, findings=(*verdict.findings, *notes))
 
 
 @dataclass(frozen=True)

@@ -5,11 +5,17 @@ Each framework lists purchases with their merchant (``GET /_lab/purchases``) two
 / ``joinedload``). The query count of one request comes from each ORM's own
 instrumentation (``X-Query-Count``: Django's ``execute_wrapper``, SQLAlchemy's
 ``before_cursor_execute``), at a small and a large listing; the cost from wrk's
-throughput at the large one.
+throughput at the large one. On Django, the article's tip itself runs too:
+``manage.py shell_plus --print-sql`` (django-extensions) calls the naive listing's view
+and the statements it prints are counted. The tip is Django's, so only Django judges
+it; FastAPI's and Flask's listings are separate findings.
 """
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from dataclasses import dataclass
 from typing import Final
 
@@ -19,6 +25,7 @@ from fwbench.experiments.model import Experiment, Plan, Table, Verdict, failures
 from fwbench.experiments.verdicts import NPlusOneInput, n_plus_one_rule
 from fwbench.harness import http
 from fwbench.harness.errors import FwbenchError
+from fwbench.harness.process import ServiceProcess
 from fwbench.harness.servers import FRAMEWORKS, canonical_server
 
 CLAIM: Final = "Django: Run ./manage.py shell_plus --print-sql to catch N+1 queries early"
@@ -52,6 +59,11 @@ class ListingRun:
     eager_large: int
     naive: LoadFigures
     eager: LoadFigures
+    #: Statements ``shell_plus --print-sql`` printed for the naive listing at both
+    #: limits (Django only: the tip is Django's), and its first lines at the small one.
+    printed_small: int | None
+    printed_large: int | None
+    printed_excerpt: tuple[str, ...]
 
     def rule_input(self) -> NPlusOneInput:
         """The numbers the N+1 rule reads."""
@@ -65,6 +77,8 @@ class ListingRun:
             eager_large=self.eager_large,
             naive_rps=self.naive.ok_rps,
             eager_rps=self.eager.ok_rps,
+            printed_small=self.printed_small,
+            printed_large=self.printed_large,
         )
 
 
@@ -92,6 +106,50 @@ def _query_count(url: str, mode: str, limit: int) -> int:
     return int(count)
 
 
+#: How long ``shell_plus`` may take to start, list and exit.
+TIP_TIMEOUT_S: Final = 60
+#: The line django-extensions prints after each statement under ``--print-sql``.
+_STATEMENT_END: Final = "Execution time:"
+#: Lines of the tip's output kept as evidence.
+EXCERPT_LINES: Final = 12
+
+
+def print_sql(service: ServiceProcess, limit: int) -> tuple[int, tuple[str, ...]]:
+    """Run the article's tip, ``manage.py shell_plus --print-sql``, on the naive listing
+    of ``limit`` purchases (its view called as a request would), against ``service``'s
+    database; the statements it printed and the first lines of its output."""
+    code = (
+        "from django.test import RequestFactory\n"
+        "from fwbench.services.django_service.lab.views import purchases\n"
+        "purchases(RequestFactory().get('/_lab/purchases', "
+        f"{{'mode': 'naive', 'limit': {limit}}}))"
+    )
+    env = {
+        **os.environ,
+        "DATABASE_URL": service.env["DATABASE_URL"],
+        "DJANGO_SETTINGS_MODULE": "fwbench.experiments._print_sql_settings",
+    }
+    argv = [sys.executable, "-m", "django", "shell_plus", "--print-sql", "--plain", "-c", code]
+    try:
+        done = subprocess.run(
+            argv, env=env, capture_output=True, text=True, timeout=TIP_TIMEOUT_S, check=False
+        )
+    except subprocess.TimeoutExpired:
+        raise MeasurementFailed(
+            f"shell_plus --print-sql ran longer than {TIP_TIMEOUT_S} s",
+            "run it by hand to see where it waits",
+        ) from None
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        raise MeasurementFailed(
+            f"shell_plus --print-sql failed: {last}",
+            "check that django-extensions is installed (requirements.lock pins it)",
+        )
+    lines = [line for line in done.stdout.splitlines() if not line.startswith(("from ", "#"))]
+    statements = sum(line.startswith(_STATEMENT_END) for line in lines)
+    return statements, tuple(lines[:EXCERPT_LINES])
+
+
 def measure_framework(context: Context, framework: str, settings: Settings) -> ListingRun:
     """Seed the lab tables, count the statements, then load both modes."""
     server = canonical_server(framework)
@@ -117,6 +175,12 @@ def measure_framework(context: Context, framework: str, settings: Settings) -> L
                     "check its output and its /_lab endpoints",
                 )
             throughput[mode] = runs[len(runs) // 2]
+        printed_small = printed_large = None
+        excerpt: tuple[str, ...] = ()
+        if framework == "django":
+            context.say("n+1: django shell_plus --print-sql")
+            printed_small, excerpt = print_sql(service, SMALL_LIMIT)
+            printed_large, _ = print_sql(service, LARGE_LIMIT)
     return ListingRun(
         framework=framework,
         server=server,
@@ -126,6 +190,9 @@ def measure_framework(context: Context, framework: str, settings: Settings) -> L
         eager_large=counts["eager", LARGE_LIMIT],
         naive=throughput["naive"],
         eager=throughput["eager"],
+        printed_small=printed_small,
+        printed_large=printed_large,
+        printed_excerpt=excerpt,
     )
 
 
@@ -139,7 +206,9 @@ class NPlusOne(Experiment[NPlusOneEvidence]):
         f"GET /_lab/purchases?mode=naive|eager&limit=N (purchases with their merchant, 50 "
         f"merchants, 1,000 purchases) in each framework on its canonical server: statements "
         f"per request at N={SMALL_LIMIT} and N={LARGE_LIMIT} from the ORM's own "
-        f"instrumentation, throughput at N={LARGE_LIMIT} with {CONNECTIONS} connections."
+        f"instrumentation, throughput at N={LARGE_LIMIT} with {CONNECTIONS} connections; on "
+        f"Django, `manage.py shell_plus --print-sql` (django-extensions) run on the naive "
+        f"listing at both N, its printed statements counted."
     )
     evidence_type = NPlusOneEvidence
 
@@ -178,6 +247,7 @@ class NPlusOne(Experiment[NPlusOneEvidence]):
                     f"naive req/s N={LARGE_LIMIT}",
                     f"eager req/s N={LARGE_LIMIT}",
                     "eager / naive",
+                    f"--print-sql naive N={SMALL_LIMIT} / {LARGE_LIMIT}",
                 ),
                 tuple(
                     (
@@ -189,15 +259,35 @@ class NPlusOne(Experiment[NPlusOneEvidence]):
                         f"{run.naive.ok_rps:,.0f}",
                         f"{run.eager.ok_rps:,.0f}",
                         f"{run.eager.ok_rps / run.naive.ok_rps:.2f}x",
+                        "-"
+                        if run.printed_small is None
+                        else f"{run.printed_small} / {run.printed_large}",
                     )
                     for run in evidence.runs
                 ),
                 "SQLAlchemy skips the lazy load of a merchant already in the session, so its "
-                "naive listing costs 1 + distinct merchants statements; Django's costs 1 + N.",
+                "naive listing costs 1 + distinct merchants statements; Django's costs 1 + N. "
+                "--print-sql: statements `manage.py shell_plus --print-sql` printed (Django).",
+            ),
+            *(
+                Table(
+                    f"`manage.py shell_plus --print-sql`, naive listing of {SMALL_LIMIT}: "
+                    "its first lines",
+                    ("output",),
+                    tuple((line,) for line in run.printed_excerpt),
+                )
+                for run in evidence.runs
+                if run.printed_excerpt
             ),
             *failures_table(evidence.failures),
         )
 
     def verdicts(self, evidence: NPlusOneEvidence) -> tuple[Verdict, ...]:
-        verdict = n_plus_one_rule(CLAIM, [run.rule_input() for run in evidence.runs])
+        points = [run.rule_input() for run in evidence.runs]
+        judged = [
+            p.name
+            for p, run in zip(points, evidence.runs, strict=True)
+            if run.framework == "django"
+        ]
+        verdict = n_plus_one_rule(CLAIM, points, judged)
         return (noting(verdict, evidence.failures),)

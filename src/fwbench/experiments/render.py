@@ -16,6 +16,7 @@ _STYLE = {
     Outcome.SUPPORTED: "bold green",
     Outcome.CONTRADICTED: "bold red",
     Outcome.DEPENDS: "bold yellow",
+    Outcome.INCONCLUSIVE: "bold magenta",
 }
 
 

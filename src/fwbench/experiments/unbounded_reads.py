@@ -226,4 +226,6 @@ class UnboundedReads(Experiment[UnboundedEvidence]):
         )
 
     def verdicts(self, evidence: UnboundedEvidence) -> tuple[Verdict, ...]:
-        return (noting(whole_table_rule(CLAIM, growth(evidence)), evidence.failures),)
+        # The article's snippet is Django's; `all` is it (the whole table in one list).
+        verdict = whole_table_rule(CLAIM, growth(evidence), judged=("django mode=all",))
+        return (noting(verdict, evidence.failures),)

@@ -154,7 +154,13 @@ def run_load(spec: LoadSpec) -> LoadSample:
     """
     argv = wrk_command(spec)
     # LuaJIT finds `require("fwbench_report")` through LUA_PATH; ";;" keeps its defaults.
-    env = {**os.environ, "LUA_PATH": f"{LUA_DIR}/?.lua;;"}
+    # The reporter needs the connection count to undo wrk's latency correction, and wrk
+    # does not give it to scripts.
+    env = {
+        **os.environ,
+        "LUA_PATH": f"{LUA_DIR}/?.lua;;",
+        "FWBENCH_WRK_CONNECTIONS": str(spec.connections),
+    }
     process = subprocess.Popen(
         argv,
         env=env,
@@ -232,6 +238,8 @@ def parse_wrk_output(output: str) -> LoadSample:
                 max=latency["max"],
                 mean=latency["mean"],
                 stdev=latency["stdev"],
+                # Absent from wrk outputs recorded before the reporter printed it.
+                uncorrected_mean=latency.get("uncorrected_mean"),
             ),
         )
     except (ValueError, KeyError, TypeError, AttributeError) as error:

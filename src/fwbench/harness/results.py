@@ -124,6 +124,9 @@ class Latency:
     requests on a connection, it adds the latencies of the requests that connection
     could not send meanwhile. Percentiles, ``mean`` and ``stdev`` are of that corrected
     distribution; ``max`` is the slowest response. Timed-out requests are not included.
+    ``uncorrected_mean`` is the mean of the responses wrk measured, the correction undone
+    (``lua/fwbench_report.lua``); None when unknown (some requests timed out, or the
+    results predate it).
     """
 
     p50: NonNegativeInt
@@ -142,6 +145,10 @@ class Latency:
     """Mean latency."""
     stdev: NonNegativeFloat
     """Standard deviation of the latencies."""
+    uncorrected_mean: NonNegativeFloat | None = None
+    """Mean of the latencies wrk measured, its coordinated-omission correction undone
+    (``lua/fwbench_report.lua``); null when unknown (requests timed out, or the file
+    predates it). ``sanity.littles_law`` uses it."""
 
     @model_validator(mode="after")
     def _ordered(self) -> Latency:

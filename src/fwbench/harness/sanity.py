@@ -4,12 +4,20 @@ Each rule returns a :class:`~.results.SanityCheck`; a failed one carries the act
 take, and the final table prints its short label next to the figure.
 
 * ``littles_law``: wrk is a closed loop, so by Little's law the requests in flight,
-  throughput x mean latency, equal the connections. Below them, connections sat idle
-  (the generator could not keep up, or errors broke connections). Above them, the
-  latency includes wrk's coordinated-omission correction (wrk 4 ``stats_correct``: for
-  every response slower than twice a connection's mean interval between requests, it
-  adds the latencies the requests it could not send meanwhile would have seen), which
-  only weighs much when the service stalled: the percentiles then describe stalls.
+  throughput x mean latency, equal the connections. The mean is of the latencies wrk
+  measured: wrk 4 adds synthetic samples to its histogram after the run
+  (``stats_correct``, for coordinated omission: every response slower than twice a
+  connection's mean interval adds the latencies the requests it could not send
+  meanwhile would have seen), which would put more requests in flight than there are
+  connections whenever the tail is heavy, stall or not; ``lua/fwbench_report.lua``
+  undoes it, and wrk's corrected mean is reported beside, as a tail indicator. Below
+  the connections, connections sat idle (the generator could not keep up, errors broke
+  connections) or requests were still pending when wrk stopped (see ``stalls``); above
+  them, the figures contradict each other.
+* ``stalls``: a connection got fewer than 10 responses in a repeat, so requests waited a
+  tenth of the run or more: something held them (a blocking call on an event loop, an
+  exhausted pool, far more connections than workers), and the figures describe that
+  wait, not the service's steady state.
 * ``io_ceiling`` (``io``): a request waits at least the downstream latency, so
   throughput cannot exceed ``connections / latency``; above it the delay did not
   happen. The message reports the efficiency against that ceiling either way.
@@ -33,6 +41,12 @@ from fwbench.harness.stats import UNSTABLE_CV, summarize
 #: request keep measured concurrency a little under the connection count.
 LITTLE_TOLERANCE: Final = 0.15
 
+#: Fewer responses per connection in a repeat than this is a stall: requests waited a
+#: tenth of the run or more, so the figures describe the wait (and the requests still
+#: pending when wrk stopped weigh), not a steady state. Counted, not read from the
+#: slowest response, so one pause of a shared machine does not trip it.
+STALL_RESPONSES: Final = 10
+
 #: Throughput may exceed the io ceiling by this much before it is impossible: wrk's
 #: duration and the service's timers are not perfectly aligned.
 IO_TOLERANCE: Final = 0.05
@@ -53,40 +67,88 @@ def label(check: SanityCheck) -> str:
     """The short label printed next to a figure whose ``check`` failed."""
     if check.name == "littles_law":
         below = check.value is not None and check.value < 1
-        return "idle connections" if below else "stalls"
+        return "idle connections" if below else "inconsistent"
     return _LABELS.get(check.name, check.name)
 
 
 def littles_law(samples: Sequence[LoadSample], connections: int) -> SanityCheck:
-    """Check that throughput x mean latency ~= connections in every sample.
+    """Check that throughput x mean measured latency ~= connections in every sample.
 
     Args:
         samples: the measured repeats of a point.
         connections: wrk's connections.
     """
-    ratios = [s.throughput * s.latency_us.mean / 1e6 / connections for s in samples]
-    worst = max(ratios, key=lambda ratio: abs(ratio - 1))
+    unknown = [s for s in samples if s.latency_us.uncorrected_mean is None]
+    if unknown:
+        timed_out = sum(s.errors.timeout for s in unknown)
+        return SanityCheck(
+            "littles_law",
+            False,
+            None,
+            LITTLE_TOLERANCE,
+            f"{timed_out} requests got no response within wrk's timeout, so the mean latency "
+            "of the requests, and the requests in flight, are unknown",
+            "the service held requests longer than wrk's --timeout: look for a blocking call "
+            "or an exhausted pool, or measure at fewer connections",
+        )
+    ratios = [s.throughput * _measured_mean_us(s) / 1e6 / connections for s in samples]
+    worst_at = max(range(len(samples)), key=lambda i: abs(ratios[i] - 1))
+    worst = ratios[worst_at]
+    corrected = samples[worst_at].latency_us.mean / _measured_mean_us(samples[worst_at])
     passed = abs(worst - 1) <= LITTLE_TOLERANCE
-    in_flight = worst * connections
     message = (
-        f"throughput x mean latency = {in_flight:.1f} requests in flight for "
-        f"{connections} connections ({worst:.0%}, allowed {1 - LITTLE_TOLERANCE:.0%}"
-        f"-{1 + LITTLE_TOLERANCE:.0%})"
+        f"throughput x mean measured latency = {worst * connections:.1f} requests in flight "
+        f"for {connections} connections ({worst:.0%}, allowed {1 - LITTLE_TOLERANCE:.0%}"
+        f"-{1 + LITTLE_TOLERANCE:.0%}); wrk's mean corrected for coordinated omission is "
+        f"{corrected:.2f}x the measured one (a tail indicator)"
     )
     if passed:
         action = None
     elif worst < 1:
         action = (
-            "connections sat idle: look for socket errors or timeouts, check whether the "
-            "point is generator-bound, and rerun on a quieter machine"
+            "connections sat idle or requests were still pending when wrk stopped: look for "
+            "socket errors or timeouts, check whether the point is generator-bound or the "
+            "service stalls, and rerun on a quieter machine"
         )
     else:
         action = (
-            "the service stalled during the run (wrk's latency correction weighs the "
-            "stalls): rerun on a quiet machine; if it persists, the stalls are the "
-            "service's own (garbage collection, blocking calls)"
+            "more requests in flight than connections cannot happen in wrk's closed loop: "
+            "check that wrk is version 4 (fwbench undoes its latency correction) and rerun"
         )
     return SanityCheck("littles_law", passed, worst, LITTLE_TOLERANCE, message, action)
+
+
+def _measured_mean_us(sample: LoadSample) -> float:
+    mean = sample.latency_us.uncorrected_mean
+    assert mean is not None, "littles_law checks for unknown means first"
+    return mean
+
+
+def stalls(samples: Sequence[LoadSample], connections: int) -> SanityCheck:
+    """Flag a point where a connection got fewer than 10 responses in a repeat.
+
+    Args:
+        samples: the measured repeats of the point.
+        connections: wrk's connections.
+    """
+    per_connection = [s.requests / connections for s in samples]
+    worst_at = min(range(len(samples)), key=lambda i: per_connection[i])
+    worst = samples[worst_at]
+    passed = per_connection[worst_at] >= STALL_RESPONSES
+    message = (
+        f"a connection got {per_connection[worst_at]:.1f} responses in the "
+        f"{worst.duration_us / 1e6:.1f} s run, so each waited "
+        f"{worst.duration_us / 1e3 / max(per_connection[worst_at], 1e-9):,.0f} ms on average "
+        f"(a stall below {STALL_RESPONSES})"
+    )
+    action = (
+        None
+        if passed
+        else "something held requests for a large part of the run: look for a blocking call "
+        "inside async def, an exhausted thread or connection pool (py-spy dump the workers "
+        "during a run), too many connections for the workers, or rerun on a quiet machine"
+    )
+    return SanityCheck("stalls", passed, per_connection[worst_at], STALL_RESPONSES, message, action)
 
 
 def io_ceiling(
@@ -207,7 +269,7 @@ def check_point(
         downstream_latency_ms: the downstream latency of the run.
         level: the calibration at ``connections``; None skips the ceiling checks.
     """
-    checks = [littles_law(samples, connections)]
+    checks = [littles_law(samples, connections), stalls(samples, connections)]
     if scenario.name == "io" and downstream_latency_ms > 0:
         checks.append(io_ceiling(samples, connections, downstream_latency_ms))
     if level is not None:

@@ -152,7 +152,7 @@ def targets(
     """Every supported pair of ``frameworks`` on ``servers`` (None: all), plus FastAPI's
     ``def`` routes on uvicorn when FastAPI on uvicorn is in; ``quick``: only the pairs
     ``fwbench claims --quick`` measures."""
-    quick_pairs = {(framework, server) for framework, server, _ in IO_QUICK_SETUPS}
+    quick_pairs = {(setup.framework, setup.server) for setup in IO_QUICK_SETUPS}
     found: list[Target] = []
     for framework, server in all_pairs():
         if quick and (framework, server) not in quick_pairs:
