@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import io
 import json
+import signal
 import socket
+import subprocess
+import sys
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -26,7 +30,7 @@ from fwbench.harness.fairness import (
     resolve_variants,
 )
 from fwbench.harness.results import ResultsFormatError
-from tests.harness.test_run_e2e import fwbench, listening, one_sentence_error
+from tests.harness.test_run_e2e import env_for, fwbench, listening, one_sentence_error
 
 #: The ports these tests give fwbench (the harness tests' range is 18600-18699).
 PORTS = range(18670, 18690)
@@ -116,15 +120,50 @@ def test_a_tiny_run_stores_both_variants_and_leaves_no_server(tmp_path: Path) ->
         assert measured.point.repeats[0].requests > 0
     assert "flask/gunicorn-sync: what the contract's extras cost" in done.stdout
     assert "Reading: flask/gunicorn-sync: none of the 1 costs clears the spread" in done.stdout
+    assert_no_server_left(document)
+
+
+def assert_no_server_left(document: Fairness) -> None:
     assert listening(PORTS) == [], "a server started by fwbench fairness is still listening"
     binds = [arg for s in document.services for arg in s.service.command if "127.0.0.1:" in arg]
-    assert len(binds) == 2
+    assert len(binds) == len(document.services) > 0
     survivors = [
         p.pid
         for p in psutil.process_iter(["cmdline"])
         if any(bind in (p.info["cmdline"] or ()) for bind in binds)
     ]
     assert survivors == []
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_ctrl_c_stops_every_server_and_keeps_the_document(tmp_path: Path) -> None:
+    output = tmp_path / "fairness.json"
+    longer = ("--scenarios", "json,plaintext", "--repeats", "3")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "fwbench", "fairness", *TINY, *longer, "--output", str(output)],
+        env=env_for(tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        # Interrupt once both servers are up (the run has repeats left to do).
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline and process.poll() is None:
+            if output.exists() and len(json.loads(output.read_text("utf-8"))["services"]) == 2:
+                break
+            time.sleep(0.2)
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 130, stderr
+    assert "Traceback" not in stderr and "Interrupted" in stdout
+    document = Fairness.read(output)
+    assert document.status == "interrupted" and len(document.points) < 4
+    assert_no_server_left(document)
 
 
 def test_unknown_extra_is_one_sentence(tmp_path: Path) -> None:
