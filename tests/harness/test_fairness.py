@@ -5,11 +5,7 @@ from __future__ import annotations
 
 import io
 import json
-import signal
 import socket
-import subprocess
-import sys
-import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -30,7 +26,7 @@ from fwbench.harness.fairness import (
     resolve_variants,
 )
 from fwbench.harness.results import ResultsFormatError
-from tests.harness.test_run_e2e import env_for, fwbench, listening, one_sentence_error
+from tests.harness.test_run_e2e import fwbench, interrupt, listening, one_sentence_error
 
 #: The ports these tests give fwbench (the harness tests' range is 18600-18699).
 PORTS = range(18670, 18690)
@@ -140,26 +136,12 @@ def assert_no_server_left(document: Fairness) -> None:
 def test_ctrl_c_stops_every_server_and_keeps_the_document(tmp_path: Path) -> None:
     output = tmp_path / "fairness.json"
     longer = ("--scenarios", "json,plaintext", "--repeats", "3")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "fwbench", "fairness", *TINY, *longer, "--output", str(output)],
-        env=env_for(tmp_path),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        # Interrupt once both servers are up (the run has repeats left to do).
-        deadline = time.monotonic() + 300
-        while time.monotonic() < deadline and process.poll() is None:
-            if output.exists() and len(json.loads(output.read_text("utf-8"))["services"]) == 2:
-                break
-            time.sleep(0.2)
-        process.send_signal(signal.SIGINT)
-        stdout, stderr = process.communicate(timeout=120)
-    finally:
-        if process.poll() is None:
-            process.kill()
-    assert process.returncode == 130, stderr
+    returncode, stdout, stderr = interrupt(
+        tmp_path, "fairness", *TINY, *longer, "--output", str(output),
+        # Once both servers are up (the run has repeats left to do).
+        ready=lambda document: len(document["services"]) == 2,
+    )  # fmt: skip
+    assert returncode == 130, stderr
     assert "Traceback" not in stderr and "Interrupted" in stdout
     document = Fairness.read(output)
     assert document.status == "interrupted" and len(document.points) < 4
