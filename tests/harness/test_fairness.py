@@ -9,10 +9,12 @@ import socket
 from dataclasses import replace
 from pathlib import Path
 
+import jsonschema
 import psutil
 import pytest
 from rich.console import Console
 
+from fwbench.harness import fairness
 from fwbench.harness.errors import InvalidOption
 from fwbench.harness.fairness import (
     ALL_OFF,
@@ -75,6 +77,14 @@ def test_a_cost_is_claimed_only_when_it_clears_the_spread() -> None:
     assert same.value == 0 and same.within_noise and not same.claimed
     once = cost(replace(reference, repeats=reference.repeats[:1]), faster)
     assert once.value > 0.4 and once.within_noise, "a single repeat has no spread to clear"
+
+
+def test_the_recorded_document_fits_the_committed_schema() -> None:
+    schema_file = Path(fairness.__file__).with_name("fairness.schema.json")
+    schema = json.loads(schema_file.read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator.check_schema(schema)
+    checker = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+    checker.validate(json.loads(RECORDED.read_text(encoding="utf-8")))
 
 
 def test_a_document_without_the_reference_first_is_refused(tmp_path: Path) -> None:
