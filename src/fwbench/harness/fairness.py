@@ -572,14 +572,19 @@ def reading(document: Fairness, pair: tuple[str, str]) -> str:
             f"this run shows no measurable cost of any extra{tail}."
         )
     repeats = document.config.repeats
-    chance = f"1 in {round(1 / chance_of_clearing(repeats))}"
+    # Expected false claims add up even though the costs of a scenario share a reference.
+    by_chance = len(costs) * chance_of_clearing(repeats)
+    chance = (
+        f"1 in {round(1 / chance_of_clearing(repeats))} would by chance alone, "
+        f"about {by_chance:.1f} of {len(costs)}"
+    )
     shown = ", ".join(
         f"{_heading(variant)} {c.value:+.1%} on {scenario}" for scenario, variant, c in claimed[:3]
     )
     more = f" and {len(claimed) - 3} more" if len(claimed) > 3 else ""
     return (
         f"{pair_name}: {len(claimed)} of {len(costs)} costs clear the spread of the repeats "
-        f"(with {repeats} repeats, {chance} would by chance alone): {shown}{more}; the other "
+        f"(with {repeats} repeats, {chance}): {shown}{more}; the other "
         f"{len(costs) - len(claimed)} are within noise{tail}."
     )
 
