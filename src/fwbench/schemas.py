@@ -20,6 +20,7 @@ from typing import Any, Final
 from fwbench.advice.render import AdviceDocument
 from fwbench.experiments.runner import ClaimsReport
 from fwbench.harness.documents import adapter
+from fwbench.harness.fairness import Fairness
 from fwbench.harness.results import Results
 
 _PACKAGE: Final = Path(__file__).resolve().parent
@@ -32,6 +33,7 @@ SCHEMAS: Final[dict[str, tuple[Any, str]]] = {
         "fwbench claims section (sections.claims of a results file)",
     ),
     "advice/advice.schema.json": (AdviceDocument, "fwbench advise --format json"),
+    "harness/fairness.schema.json": (Fairness, "fwbench fairness file"),
 }
 
 

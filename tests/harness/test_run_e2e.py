@@ -11,8 +11,9 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import psutil
 import pytest
@@ -43,6 +44,31 @@ def fwbench(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProce
         timeout=900,
         check=False,
     )
+
+
+def interrupt(tmp_path: Path, *args: str, ready: Callable[[Any], bool]) -> tuple[int, str, str]:
+    """Run ``fwbench ARGS --output FILE``, send it Ctrl-C once ``ready(document)`` holds for
+    the document written to FILE; its exit status, stdout and stderr."""
+    output = Path(args[args.index("--output") + 1])
+    process = subprocess.Popen(
+        [sys.executable, "-m", "fwbench", *args],
+        env=env_for(tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 600
+        while time.monotonic() < deadline and process.poll() is None:
+            if output.exists() and ready(json.loads(output.read_text(encoding="utf-8"))):
+                break
+            time.sleep(0.2)
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    return process.returncode, stdout, stderr
 
 
 def listening(ports: range) -> list[int]:
@@ -118,29 +144,14 @@ def test_run_measures_the_three_frameworks_and_writes_a_valid_file(tmp_path: Pat
 @pytest.mark.timeout(900)
 def test_ctrl_c_keeps_the_points_measured_and_stops_everything(tmp_path: Path) -> None:
     output = tmp_path / "run.json"
-    process = subprocess.Popen(
-        [
-            sys.executable, "-m", "fwbench", "run", "--scenarios", "json,db", *QUICK,
-            "--cold-starts", "0", "--ports", "18600-18639", "--output", str(output),
-        ],
-        env=env_for(tmp_path),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    returncode, stdout, stderr = interrupt(
+        tmp_path,
+        "run", "--scenarios", "json,db", *QUICK, "--cold-starts", "0",
+        "--ports", "18600-18639", "--output", str(output),
+        # Once the first point is in the file (the run has more to do).
+        ready=lambda document: bool(document["points"]),
     )  # fmt: skip
-    try:
-        # Interrupt once the first point is in the file (the run has more to do).
-        deadline = time.monotonic() + 600
-        while time.monotonic() < deadline and process.poll() is None:
-            if output.exists() and json.loads(output.read_text(encoding="utf-8"))["points"]:
-                break
-            time.sleep(0.2)
-        process.send_signal(signal.SIGINT)
-        stdout, stderr = process.communicate(timeout=120)
-    finally:
-        if process.poll() is None:
-            process.kill()
-    assert process.returncode == 130, stderr
+    assert returncode == 130, stderr
     assert "Traceback" not in stderr
     assert "Interrupted" in stdout
     results = Results.read(output)

@@ -11,6 +11,7 @@ from fwbench.cli.advise import advise
 from fwbench.cli.calibrate import calibrate
 from fwbench.cli.claims import claims
 from fwbench.cli.compare import compare
+from fwbench.cli.fairness import fairness
 from fwbench.cli.model import model
 from fwbench.cli.report import report
 from fwbench.cli.run import run
@@ -23,7 +24,7 @@ def cli() -> None:
     """Flask vs FastAPI vs Django for microservices, measured on your own machine."""
 
 
-for command in (run, serve, calibrate, compare, claims, model, advise, report):
+for command in (run, fairness, serve, calibrate, compare, claims, model, advise, report):
     cli.add_command(command)
 
 

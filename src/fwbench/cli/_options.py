@@ -1,4 +1,5 @@
-"""Options and option parsers shared by ``fwbench run``, ``claims`` and ``calibrate``."""
+"""Options and option parsers shared by ``fwbench run``, ``fairness``, ``claims`` and
+``calibrate``."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import click
+
+from fwbench.harness.servers import FRAMEWORKS
 
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
 
@@ -73,3 +76,29 @@ def port_range(ctx: click.Context, param: click.Parameter, value: str | None) ->
     if not 1024 <= first <= last <= 65535:
         raise click.BadParameter(f"{value!r} must be a range of ports within 1024-65535")
     return range(first, last + 1)
+
+
+#: ``--frameworks``: the frameworks to measure, all by default.
+frameworks_option: Decorator = click.option(
+    "--frameworks",
+    default=",".join(FRAMEWORKS),
+    show_default=True,
+    callback=comma_names,
+    help="Comma-separated frameworks to measure.",
+)
+
+#: ``--workers``: one worker count for every server, else each server's documented rule.
+workers_option: Decorator = click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Worker processes for every server [default: each server's documented rule].",
+)
+
+#: ``--ports START-END``: the services' TCP ports.
+ports_option: Decorator = click.option(
+    "--ports",
+    default=None,
+    callback=port_range,
+    help="TCP port range START-END for the services [default: free ports chosen by the OS].",
+)

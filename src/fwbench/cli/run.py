@@ -12,9 +12,11 @@ from fwbench.cli._options import (
     comma_ints,
     comma_names,
     database_option,
+    frameworks_option,
     output_option,
-    port_range,
+    ports_option,
     report_option,
+    workers_option,
 )
 from fwbench.harness.calibrate import calibration_path
 from fwbench.harness.display import make_console, print_plan, print_summary
@@ -24,18 +26,12 @@ from fwbench.harness.process import exit_on_sigterm
 from fwbench.harness.runconfig import build_config, default_output, preflight
 from fwbench.harness.runner import Run
 from fwbench.harness.scenarios import DEFAULT_SCENARIOS, SCENARIOS
-from fwbench.harness.servers import FRAMEWORKS, configure
+from fwbench.harness.servers import configure
 from fwbench.report import write_report
 
 
 @click.command()
-@click.option(
-    "--frameworks",
-    default=",".join(FRAMEWORKS),
-    show_default=True,
-    callback=comma_names,
-    help="Comma-separated frameworks to measure.",
-)
+@frameworks_option
 @click.option(
     "--servers",
     default="canonical",
@@ -78,12 +74,7 @@ from fwbench.report import write_report
     show_default=True,
     help="Measured repeats per point (median, min, max and CV are reported).",
 )
-@click.option(
-    "--workers",
-    type=click.IntRange(min=1),
-    default=None,
-    help="Worker processes for every server [default: each server's documented rule].",
-)
+@workers_option
 @database_option("embedded SQLite")
 @click.option(
     "--downstream-latency",
@@ -101,12 +92,7 @@ from fwbench.report import write_report
     help="Spawns timed per framework/server pair for cold start (0 skips cold start and "
     "import time).",
 )
-@click.option(
-    "--ports",
-    default=None,
-    callback=port_range,
-    help="TCP port range START-END for the services [default: free ports chosen by the OS].",
-)
+@ports_option
 @report_option
 def run(
     frameworks: tuple[str, ...],

@@ -84,7 +84,8 @@ class ResultsFormatError(FwbenchError):
     field that breaks the format (the message names the field's path)."""
 
 
-def _now() -> str:
+def utc_now() -> str:
+    """Now, as the documents fwbench writes stamp times: RFC 3339 in UTC, to the second."""
     return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
@@ -779,6 +780,10 @@ def _status(status: str) -> str:
     return status
 
 
+#: A run's status, one of :data:`STATUSES` (results and fairness documents).
+Status = Annotated[str, AfterValidator(_status), Field(json_schema_extra={"enum": list(STATUSES)})]
+
+
 def _schema_version(version: int) -> int:
     if version != SCHEMA_VERSION:
         raise ValueError(f"must be {SCHEMA_VERSION}, not {version}")
@@ -800,9 +805,7 @@ class Results:
     """The fwbench version that wrote the file."""
     command: Items[str]
     """The command line, e.g. ``["fwbench", "run", "--repeats", "5"]``."""
-    status: Annotated[
-        str, AfterValidator(_status), Field(json_schema_extra={"enum": list(STATUSES)})
-    ]
+    status: Status
     """``running`` while measuring, then ``complete``, ``interrupted`` (Ctrl-C; the points
     measured are kept) or ``failed``."""
     error: str | None
@@ -874,7 +877,7 @@ class Results:
             command=tuple(command),
             status="running",
             error=None,
-            started_at=_now(),
+            started_at=utc_now(),
             finished_at=None,
             machine=machine,
             placement=placement,
@@ -915,7 +918,7 @@ class Results:
             status: ``complete``, ``interrupted`` or ``failed``.
             error: for ``failed``, the one-sentence error.
         """
-        return replace(self, status=status, error=error, finished_at=_now())
+        return replace(self, status=status, error=error, finished_at=utc_now())
 
     def point(self, framework: str, server: str, scenario: str, connections: int) -> Point | None:
         """The point with that key, if it was measured."""
