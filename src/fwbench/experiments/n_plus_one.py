@@ -61,9 +61,10 @@ class ListingRun:
     eager: LoadFigures
     #: Statements ``shell_plus --print-sql`` printed for the naive listing at both
     #: limits (Django only: the tip is Django's), and its first lines at the small one.
-    printed_small: int | None
-    printed_large: int | None
-    printed_excerpt: tuple[str, ...]
+    #: None / empty in evidence recorded before the tip was run (the shipped reference).
+    printed_small: int | None = None
+    printed_large: int | None = None
+    printed_excerpt: tuple[str, ...] = ()
 
     def rule_input(self) -> NPlusOneInput:
         """The numbers the N+1 rule reads."""
