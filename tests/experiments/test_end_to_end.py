@@ -50,12 +50,14 @@ TINY_SWEEP = _measure.Sweep(
 @pytest.fixture
 def context(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Context]:
     monkeypatch.setattr(_measure, "QUICK_SWEEP", TINY_SWEEP)
+    # Servers other suites keep for the whole session (the contract pool) are not ours.
+    before = set(psutil.Process().children(recursive=True))
     with Context(quick=True, state_dir=tmp_path) as ctx:
         yield ctx
     # Every server an experiment started is gone with it.
     assert not [
         p
-        for p in psutil.Process().children(recursive=True)
+        for p in set(psutil.Process().children(recursive=True)) - before
         if p.is_running() and p.status() != "zombie"
     ]
 

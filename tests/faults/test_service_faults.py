@@ -99,7 +99,7 @@ def test_postgres_stopped_mid_load_answers_503_recovers_and_loses_nothing(
     # Every answer was a problem (checked as it came); a connection the server closed
     # (None) is a clean failure too: the client retries with the same key.
     assert set(statuses) <= {201, None} | DATABASE_DOWN, statuses
-    counts = assert_nothing_lost(load, crash_at)
+    counts = assert_nothing_lost(load, crash_at, down_at)
     _log("postgres-outage", framework, "postgres", statuses, **counts)
     service.server.stop()
 
