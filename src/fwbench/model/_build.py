@@ -7,6 +7,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from fwbench.harness.documents import write_json
 from fwbench.harness.errors import FwbenchError
 from fwbench.model._document import MemoryPoint, ModelDocument, PairModel, Point, StartupPoint
 from fwbench.model._fit import FitError, fit_pair
@@ -91,6 +92,6 @@ def load_document(path: Path) -> ModelDocument:
 
 
 def save_document(document: ModelDocument, path: Path) -> None:
-    """Write ``document`` as indented JSON (creating its directory)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(document.model_dump_json(indent=1) + "\n", encoding="utf-8")
+    """Write ``document`` as indented JSON (creating its directory), atomically like every
+    fwbench document, so Ctrl-C while a sweep saves never leaves a truncated file."""
+    write_json(path, document.model_dump(mode="json"))
