@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -94,4 +95,6 @@ def load_document(path: Path) -> ModelDocument:
 def save_document(document: ModelDocument, path: Path) -> None:
     """Write ``document`` as indented JSON (creating its directory), atomically like every
     fwbench document, so Ctrl-C while a sweep saves never leaves a truncated file."""
-    write_json(path, document.model_dump(mode="json"))
+    # Through pydantic's JSON encoder: it stores an infinite miss as null, as the format
+    # says, where a plain dump would keep inf, which JSON cannot hold.
+    write_json(path, json.loads(document.model_dump_json()))
