@@ -200,7 +200,10 @@ def model(
             with context:
                 measured = measure(context, chosen, plan, on_target)
         except KeyboardInterrupt:
-            console.print(f"Interrupted; the pairs measured so far are kept in {output}.")
+            console.print(
+                "[bold]Interrupted[/]; every process fwbench started is stopped, and the "
+                f"pairs measured so far are kept in {output}."
+            )
             sys.exit(130)
     result = fitted(with_measured(measured))
     save_document(result, output)
