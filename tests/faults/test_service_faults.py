@@ -143,20 +143,14 @@ def _chattr(flag: str, *files: Path) -> None:
 def _fill(disk: Path) -> Path:
     """Fill ``disk`` to the last byte with a file of zeros; that file."""
     filler = disk / "filler"
-    chunk = bytes(64 * 1024)
-    with filler.open("wb") as handle:
-        while True:
-            try:
-                handle.write(chunk)
-                handle.flush()
-            except OSError as error:
-                assert error.errno == errno.ENOSPC, error
-                break
-        for size in (4096, 512, 1):  # the last partial chunk
+    with filler.open("wb", buffering=0) as handle:  # unbuffered: nothing left to flush
+        for size in (1024 * 1024, 4096, 1):  # large writes, then the last partial block
             with contextlib.suppress(OSError):
                 while True:
                     handle.write(bytes(size))
-                    handle.flush()
+    with pytest.raises(OSError) as full:
+        (disk / "one-more-byte").write_bytes(b"0")
+    assert full.value.errno == errno.ENOSPC, full.value
     return filler
 
 

@@ -31,25 +31,24 @@ def init_app(app: Flask) -> None:
     app.teardown_request(_write_entry)
 
 
-def add_to_session(status: int) -> bool:
+def add_to_session(status: int) -> None:
     """Add the current request's audit row, answered ``status``, to the session's open
     transaction, so that it commits or fails with the request's own writes; the teardown
     then writes none. A write that commits without its audit row (the database dying
-    between two commits) is then impossible.
+    between two commits) is then impossible. Nothing happens when the audit log is off.
 
-    Returns whether a row was added (not when the audit log is off). If the commit then
-    fails in a way that certainly wrote nothing (an integrity error, answered as something
-    else), call :func:`release` so that the teardown audits the request after all.
+    If the commit then fails in a way that certainly wrote nothing (an integrity error,
+    answered as something else), call :func:`release` so that the teardown audits the
+    request after all.
     """
-    if _EXTENSION not in current_app.extensions:
-        return False
-    db.session.execute(insert(AuditLog), [_entry(status)])
-    g.audit_in_transaction = True
-    return True
+    if _EXTENSION in current_app.extensions:
+        db.session.execute(insert(AuditLog), [_entry(status)])
+        g.audit_in_transaction = True
 
 
 def release() -> None:
-    """The row :func:`add_to_session` added was rolled back: the teardown writes it."""
+    """What :func:`add_to_session` added was rolled back (or never added): the teardown
+    writes the row."""
     g.audit_in_transaction = False
 
 

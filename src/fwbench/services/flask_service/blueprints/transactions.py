@@ -65,16 +65,16 @@ def create_transaction(
     fingerprint = _fingerprint(payload)
     transaction = models.Transaction(**payload, idempotency_key=key, request_hash=fingerprint)
     db.session.add(transaction)
-    # The row, its idempotency key and its audit row commit together or not at all.
-    audited = audit.add_to_session(201)
     try:
+        # The row, its idempotency key and its audit row commit together or not at all
+        # (adding the audit row flushes the transaction's INSERT, so it may fail here too).
+        audit.add_to_session(201)
         db.session.commit()
     except IntegrityError:
         # The unique idempotency_key decides between concurrent repeats: one insert wins,
         # the others land here and answer with the winner's row.
         db.session.rollback()
-        if audited:
-            audit.release()  # nothing was written: the teardown audits this request
+        audit.release()  # nothing was written: the teardown audits this request
         original = _by_idempotency_key(key) if key is not None else None
         if original is None:
             raise
