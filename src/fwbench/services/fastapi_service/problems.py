@@ -50,13 +50,15 @@ _UNAVAILABLE_SQLSTATES = ("08", "53", "57P")
 
 def database_unavailable(exc: Exception) -> bool:
     """Whether ``exc`` (one of DATABASE_ERRORS) says the database cannot serve the request
-    now: the server is down or the connection was lost, no pooled connection came free in
-    time, or a SQLite file is read-only or full (an OperationalError)."""
+    now: the server is down, refuses connections or the connection was lost, no pooled
+    connection came free in time, or a SQLite file is read-only or full (an
+    OperationalError)."""
     if not isinstance(exc, sqlalchemy_errors.DBAPIError):
         return True
     sqlstate = str(getattr(exc.orig, "sqlstate", None) or "")
     return (
-        exc.connection_invalidated
+        exc.statement is None  # raised while connecting, before any statement
+        or exc.connection_invalidated
         or isinstance(exc, sqlalchemy_errors.OperationalError | sqlalchemy_errors.InterfaceError)
         or sqlstate.startswith(_UNAVAILABLE_SQLSTATES)
     )
