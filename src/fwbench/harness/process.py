@@ -519,6 +519,7 @@ def start_service(
         "DATABASE_URL": database_url_for(framework, database_url, state_dir),
         **{name: os.environ.get(name, token) for name, token in DEFAULT_TOKENS.items()},
         **FRAMEWORK_FACTS[config.framework].env,
+        **config.env,
         # Server output goes to a log file when captured: line-buffer it.
         "PYTHONUNBUFFERED": "1",
     }
