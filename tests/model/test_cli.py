@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from fwbench.model._build import save_document
-from tests.model.test_document import document
+from tests.model.test_document import document, results
 
 
 def fwbench_model(*args: str, cwd: Path, timeout: float = 60) -> subprocess.CompletedProcess[str]:
@@ -27,7 +27,7 @@ def fwbench_model(*args: str, cwd: Path, timeout: float = 60) -> subprocess.Comp
 @pytest.fixture
 def model_file(tmp_path: Path) -> Path:
     path = tmp_path / "results" / "fwbench-model-20261129-180000.json"
-    save_document(document(), path)
+    save_document(document(), path, results())
     return path
 
 

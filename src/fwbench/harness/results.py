@@ -13,7 +13,8 @@ Older files are upgraded in memory when read (:data:`UPGRADES`, as asv's
 ``update_to_2``); a file of a newer version is refused.
 
 Other commands store their own data under :attr:`Results.sections` (``fwbench claims``
-uses ``sections["claims"]``), with :meth:`Results.with_section`.
+uses ``sections["claims"]``, ``fwbench model`` ``sections["model"]``), with
+:meth:`Results.with_section`.
 """
 
 from __future__ import annotations
@@ -69,7 +70,11 @@ from fwbench.harness.stats import Summary, summarize
 #:       ``[framework, server]`` and ``import_times[].heaviest`` items
 #:       ``[module, cumulative_us]`` (arrays, as the value objects hold them), no longer
 #:       objects.
-SCHEMA_VERSION: Final = 2
+#:   3 - fwbench 0.1.0: ``fwbench model`` writes a results file whose ``sections["model"]``
+#:       holds the performance model, its raw points and its validation
+#:       (``fwbench.model.ModelDocument``, schema ``model/model.schema.json``); no field
+#:       of schema 2 changed, so the upgrade only renumbers.
+SCHEMA_VERSION: Final = 3
 
 T = TypeVar("T")
 
@@ -984,7 +989,10 @@ def _as_row(item: object, keys: tuple[str, ...]) -> object:
 
 
 #: ``UPGRADES[n]`` turns the JSON values of a schema-``n`` file into schema ``n + 1``.
-UPGRADES: Final[dict[int, Callable[[dict[str, Any]], dict[str, Any]]]] = {1: _update_to_2}
+UPGRADES: Final[dict[int, Callable[[dict[str, Any]], dict[str, Any]]]] = {
+    1: _update_to_2,
+    2: lambda data: data,  # schema 3 only added a section
+}
 
 
 def upgraded(data: object, where: str = "results") -> object:
