@@ -12,10 +12,14 @@ from fwbench.cli._options import (
     comma_ints,
     comma_names,
     database_option,
+    duration_option,
     frameworks_option,
     output_option,
     ports_option,
+    repeats_option,
     report_option,
+    servers_option,
+    warmup_option,
     workers_option,
 )
 from fwbench.harness.calibrate import calibration_path
@@ -32,13 +36,7 @@ from fwbench.report import write_report
 
 @click.command()
 @frameworks_option
-@click.option(
-    "--servers",
-    default="canonical",
-    show_default=True,
-    help="canonical (FastAPI on uvicorn, Flask and Django on gunicorn sync), all (every "
-    "pair `fwbench serve` supports), or comma-separated server names.",
-)
+@servers_option
 @click.option(
     "--scenarios",
     default=",".join(DEFAULT_SCENARIOS),
@@ -53,27 +51,9 @@ from fwbench.report import write_report
     callback=comma_ints,
     help="wrk connections (closed-loop concurrency); a comma-separated list is a sweep.",
 )
-@click.option(
-    "--duration",
-    type=click.IntRange(min=1),
-    default=5,
-    show_default=True,
-    help="Seconds per measured repeat.",
-)
-@click.option(
-    "--warmup",
-    type=click.IntRange(min=0),
-    default=2,
-    show_default=True,
-    help="Seconds of warm-up before each point's repeats (not measured).",
-)
-@click.option(
-    "--repeats",
-    type=click.IntRange(min=1),
-    default=3,
-    show_default=True,
-    help="Measured repeats per point (median, min, max and CV are reported).",
-)
+@duration_option(5)
+@warmup_option(2, "each point's repeats")
+@repeats_option(3, "median, min, max and CV are reported")
 @workers_option
 @database_option("embedded SQLite")
 @click.option(
