@@ -135,7 +135,13 @@ def model(
             return
         if refit is not None:
             stored, document = read_model_file(refit)
-            again = fitted(document.model_copy(update={"pairs": (), "checks": ()}))
+            when = datetime.now(UTC).isoformat(timespec="seconds")
+            note = f"fitted again from the stored points by `fwbench model --refit` at {when}"
+            again = fitted(
+                document.model_copy(
+                    update={"pairs": (), "checks": (), "notes": (*document.notes, note)}
+                )
+            )
             save_document(again, refit, stored)
             print_document(console, again)
             return
