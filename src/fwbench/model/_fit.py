@@ -293,7 +293,9 @@ def fit_pair(
             "connections": _span(p.connections for p in answered),
             "utilisation": _span(p.cpu_utilisation / share for p in answered),
             "workers": _span([setup.workers]),
-            "threads": _span([setup.threads or 1]),
+            # The threads the server ran, its own default included (granian WSGI's
+            # blocking threads), so a query at that default does not read as extrapolated.
+            "threads": _span([setup.threads or configured_per_worker(setup) or 1]),
             "cores": _span([setup.cores]),
         },
     )
