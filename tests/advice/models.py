@@ -111,5 +111,5 @@ def model_document(pairs: tuple[Pair, ...] = PAIRS) -> ModelDocument:
 
 def write_model(path: Path) -> Path:
     """Write :func:`model_document` to ``path`` and return it."""
-    save_document(model_document(), path)
+    save_document(model_document(), path, None)
     return path

@@ -43,6 +43,10 @@ MAX_THREADS: Final = 1024
 #: Most workers per instance the search tries.
 MAX_WORKERS: Final = 64
 
+#: Relative slack on :data:`HEADROOM` for the slots (a right-sized thread count lands on
+#: it up to rounding and the CPU's stretch of the time in a slot).
+_SLOT_TOLERANCE: Final = 0.05
+
 
 @dataclass(frozen=True)
 class Band:
@@ -298,9 +302,8 @@ def _setups(model: PairModel, profile: Profile, in_flight: float) -> Iterator[Se
         concurrency = profile.function_concurrency
         if base.server == "gunicorn-sync" and concurrency != 1:
             return  # one request per worker: it cannot serve the platform's concurrency
-        # A thread per concurrent request; FastAPI's def routes keep anyio's limiter,
-        # which the platform's concurrency stays below.
-        threads = None if base.routes == "def" or _threads(model, 1, 0) == [None] else concurrency
+        # A thread (or anyio limiter token) per request the platform lets in at once.
+        threads = None if _threads(model, 1, 0) == [None] else concurrency
         yield base.model_copy(update={"workers": 1, "threads": threads, "cores": profile.cores})
         return
     for workers in _workers(model, profile, in_flight):
@@ -347,6 +350,8 @@ def plan_setup(model: PairModel, setup: Setup, profile: Profile, error: Band) ->
         capacity = predict(model, _query(setup, profile, scenario, math.inf))
     except BadQuery:
         return None
+    # The configuration as the server runs it: threads left to the server's rule filled in.
+    setup = capacity.setup.model_copy(update={"cores": setup.cores})
     latency = capacity.latency_ms
     cpu_ms = model.cpu_ms[scenario]
     slots = capacity.slots
@@ -387,18 +392,34 @@ def _capped(prediction: Prediction, limit: float) -> Prediction:
 
 
 def _key(plan: Plan, profile: Profile) -> tuple[float, ...]:
-    """Best first: meets every budget (else misses by the least), uses every core for
-    CPU-bound work, fewest cores, least memory, lowest p99."""
+    """Best first: meets every budget (else misses by the least), keeps its slots within
+    :data:`HEADROOM` too, uses every core for CPU-bound work, fewest cores, least
+    memory, fewest threads (each a stack and a share of the GIL the model does not
+    price), lowest p99."""
     worst = max((m.ratio for m in plan.misses), default=0.0)
     idle = plan.setup.cores - plan.usable_cores if profile.workload is Workload.CPU else 0
+    crowded = plan.planned.slot_utilisation > HEADROOM * (1 + _SLOT_TOLERANCE)
+    threads = plan.setup.workers * (plan.setup.threads or 0)
     return (
         bool(plan.misses),
         worst,
+        crowded,
         idle,
         plan.total_cores,
         plan.total_memory_mb,
+        threads,
         plan.planned.p99_ms,
     )
+
+
+def _right_sized(plan: Plan) -> int | None:
+    """Threads per worker that keep ``plan``'s busy slots at :data:`HEADROOM` at its
+    planned rate per instance, when the server has a thread setting; None otherwise."""
+    setup = plan.setup
+    if setup.threads is None or plan.serverless or math.isinf(plan.slots):
+        return None
+    busy = plan.planned.slot_utilisation * plan.slots
+    return max(1, min(MAX_THREADS, math.ceil(busy / (setup.workers * HEADROOM))))
 
 
 def search(document: ModelDocument, profile: Profile) -> Search:
@@ -419,10 +440,22 @@ def search(document: ModelDocument, profile: Profile) -> Search:
         if cpu_ms is None:
             continue
         in_flight = profile.peak_rps * (latency + model.overhead_ms + cpu_ms) / 1000
+        found = plans.setdefault(model.setup.framework, [])
+        tried: set[Setup] = set()
         for setup in _setups(model, profile, in_flight):
             plan = plan_setup(model, setup, profile, error)
-            if plan is not None:
-                plans.setdefault(model.setup.framework, []).append(plan)
+            tried.add(setup)
+            if plan is None:
+                continue
+            found.append(plan)
+            # The threads a plan's instance count needs, rather than what the whole peak
+            # would on one instance.
+            threads = _right_sized(plan)
+            sized = setup.model_copy(update={"threads": threads})
+            if threads is not None and sized not in tried:
+                tried.add(sized)
+                again = plan_setup(model, sized, profile, error)
+                found += [again] if again is not None else []
     best: dict[str, Plan] = {}
     alternative: Plan | None = None
     for framework in FRAMEWORKS:
