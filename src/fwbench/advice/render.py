@@ -194,7 +194,8 @@ def _async_cost(search: Search, profile: Profile) -> list[str]:
     return [
         f"{head}: {chosen.describe()}. Against the async option ({alternative.describe()}: "
         f"{_count(alternative.instances, 'instance')}, {alternative.total_memory_mb:,.0f} MB, "
-        f"p99 {alternative.planned.p99_ms:,.1f} ms) it costs {cores:+d} cores, "
+        f"p99 {alternative.planned.p99_ms:,.1f} ms) it costs {cores:+d} "
+        f"core{'' if abs(cores) == 1 else 's'}, "
         f"{memory:+,.0f} MB in total and {p99:+,.1f} ms of p99."
     ]
 
@@ -298,14 +299,21 @@ def renderable(advice: Advice, notice: str, verification: Verification | None = 
     return Group(*parts)
 
 
-def render_text(advice: Advice, notice: str, width: int = 100, color: bool = False) -> str:
+def render_text(
+    advice: Advice,
+    notice: str,
+    width: int = 100,
+    color: bool = False,
+    verification: Verification | None = None,
+) -> str:
     """The text output as a string (what the terminal shows, without colour by default).
 
     Args:
         advice: the computed advice.
-        notice: the sentence saying which measurements were used.
+        notice: the sentences saying which measurements and model were used.
         width: line width in characters (default 100).
         color: keep ANSI styles (default False: plain text).
+        verification: what ``--verify`` measured (default None: not verified).
     """
     buffer = io.StringIO()
     console = Console(
@@ -316,7 +324,7 @@ def render_text(advice: Advice, notice: str, width: int = 100, color: bool = Fal
         legacy_windows=False,
         highlight=False,
     )
-    console.print(renderable(advice, notice))
+    console.print(renderable(advice, notice, verification))
     return buffer.getvalue()
 
 

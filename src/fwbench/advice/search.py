@@ -201,9 +201,11 @@ class Plan:
         elif self.async_code:
             text += ", async def routes"
         text += f", {setup.workers} worker" + ("" if setup.workers == 1 else "s")
-        if setup.threads is not None:
-            limiter = " (anyio limiter)" if setup.routes == "def" else ""
-            text += f" x {setup.threads} threads{limiter}"
+        if setup.routes == "def":
+            # anyio's limiter: the threads set, else its default (the slots say which).
+            text += f" x {self.slots / setup.workers:g} threads (anyio limiter)"
+        elif setup.threads is not None:
+            text += f" x {setup.threads} threads"
         if self.serverless:
             text += f" per function instance, concurrency {self.concurrency}"
         return text

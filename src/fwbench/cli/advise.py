@@ -173,8 +173,6 @@ def advise(
     else:
         notice = f"{source.notice} {model.notice}"
         Console(highlight=False).print(renderable(advice, notice, checked))
-    if checked is not None and not checked.held:
-        sys.exit(3)
 
 
 def _verify(advice: Advice, model: ModelDocument | None, seconds: int) -> Verification:
