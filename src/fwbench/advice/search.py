@@ -203,12 +203,16 @@ class Plan:
         text += f", {setup.workers} worker" + ("" if setup.workers == 1 else "s")
         if setup.routes == "def":
             # anyio's limiter: the threads set, else its default (the slots say which).
-            text += f" x {self.slots / setup.workers:g} threads (anyio limiter)"
+            text += f" x {_threads_text(self.slots / setup.workers)} (anyio limiter)"
         elif setup.threads is not None:
-            text += f" x {setup.threads} threads"
+            text += f" x {_threads_text(setup.threads)}"
         if self.serverless:
             text += f" per function instance, concurrency {self.concurrency}"
         return text
+
+
+def _threads_text(count: float) -> str:
+    return f"{count:g} thread" + ("" if count == 1 else "s")
 
 
 @dataclass(frozen=True)
@@ -261,17 +265,22 @@ def band(document: ModelDocument, pair: str) -> Band:
     )
 
 
-def _threads(model: PairModel, workers: int, in_flight: float) -> list[int | None]:
-    """Thread counts to try for a server that has them (else the server's own): the
-    documented rule, powers of two up to twice what the peak keeps in flight per worker,
-    and exactly that at :data:`HEADROOM`."""
-    setup = model.setup
-    threaded = (
+def _threaded(setup: Setup) -> bool:
+    """Whether ``setup``'s slots per worker are a thread count the search sets: gunicorn
+    gthread's threads, granian's WSGI blocking threads, anyio's limiter for FastAPI's
+    ``def`` routes."""
+    return (
         setup.routes == "def"
         or setup.server == "gunicorn-gthread"
         or (setup.server == "granian" and setup.framework != "fastapi")
     )
-    if not threaded:
+
+
+def _threads(model: PairModel, workers: int, in_flight: float) -> list[int | None]:
+    """Thread counts to try for a server that has them (else the server's own): the
+    documented rule, powers of two up to twice what the peak keeps in flight per worker,
+    and exactly that at :data:`HEADROOM`."""
+    if not _threaded(model.setup):
         return [None]
     sized = max(1, min(MAX_THREADS, math.ceil(in_flight / (workers * HEADROOM))))
     found: list[int | None] = [None, sized]
@@ -305,7 +314,7 @@ def _setups(model: PairModel, profile: Profile, in_flight: float) -> Iterator[Se
         if base.server == "gunicorn-sync" and concurrency != 1:
             return  # one request per worker: it cannot serve the platform's concurrency
         # A thread (or anyio limiter token) per request the platform lets in at once.
-        threads = None if _threads(model, 1, 0) == [None] else concurrency
+        threads = concurrency if _threaded(base) else None
         yield base.model_copy(update={"workers": 1, "threads": threads, "cores": profile.cores})
         return
     for workers in _workers(model, profile, in_flight):
