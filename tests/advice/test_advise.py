@@ -77,6 +77,7 @@ def test_case_study_rule_fires_with_its_quote(evidence: Evidence, model: ModelDo
         ("api-aggregator.yaml", "fastapi"),
         ("legacy-flask.toml", "flask"),
         ("cpu-report-renderer.toml", "flask"),
+        ("slow-partner-api.toml", "fastapi"),
     ],
 )
 def test_realistic_profiles_get_a_recommendation_and_a_capacity_plan(
@@ -87,6 +88,7 @@ def test_realistic_profiles_get_a_recommendation_and_a_capacity_plan(
     assert advice.recommendation.framework == expected
     plan = advice.recommendation.plan
     assert plan is not None and plan.instances >= 1 and plan.fits
+    assert profile.team_debugs_async or not plan.async_code
     assert advice.recommendation.risks
 
 
