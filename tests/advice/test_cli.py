@@ -15,8 +15,10 @@ import pytest
 from click.testing import CliRunner
 
 from fwbench.cli import cli
+from fwbench.model import save_document
 from tests.advice.builders import write_claims_results
 from tests.advice.conftest import EXAMPLES
+from tests.advice.models import model_document
 
 
 @pytest.fixture(autouse=True)
@@ -108,10 +110,17 @@ def test_model_file_in_results_dir_is_used(model_file: Path) -> None:
     assert document["ranking"][0]["capacity_plan"] is not None
 
 
-def test_without_a_model_the_advice_says_so_in_one_sentence() -> None:
+def test_without_a_model_the_advice_says_so_in_one_sentence(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # As a fwbench that ships no reference model.
+    monkeypatch.setattr("fwbench.advice.sources._shipped_models", list)
     document = _json([])
     assert document["model"].startswith("No performance model:")
     assert all(option["capacity_plan"] is None for option in document["ranking"])
+    result = CliRunner().invoke(cli, ["advise", "--verify"])
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: --verify needs a capacity plan")
 
 
 def test_text_output_names_the_recommendation(
@@ -134,6 +143,8 @@ def test_user_mistakes_get_one_sentence_and_exit_1(tmp_path: Path) -> None:
     broken = tmp_path / "broken.json"
     broken.write_text("{}")
     runner = CliRunner()
+    empty = tmp_path / "fwbench-model-empty.json"
+    save_document(model_document().model_copy(update={"pairs": ()}), empty, None)
     typo = tmp_path / "typo.toml"
     typo.write_text("peak_rsp = 100\n")
     for args, message in (
@@ -149,7 +160,7 @@ def test_user_mistakes_get_one_sentence_and_exit_1(tmp_path: Path) -> None:
         (["--memory-budget-mb", "0"], "memory_budget_mb must be greater than 0"),
         (["--p99-target-ms", "40", "--downstream-ms", "80"],
          "p99_target_ms (40) must be above downstream_ms (80)"),
-        (["--verify"], "--verify needs a capacity plan"),
+        (["--verify", "--model", str(empty)], "models no pair"),
     ):  # fmt: skip
         result = runner.invoke(cli, ["advise", *args])
         assert result.exit_code == 1, args
