@@ -147,7 +147,7 @@ def plan_lines(plan: Plan, profile: Profile) -> list[str]:
         f"{_verdict(plan, 'memory', 'fits', 'exceeds')}.",
         f"CPU utilisation per instance: {plan.instance_rps:,.0f} x {plan.cpu_ms:.2f} ms / "
         f"{_cores(plan.usable_cores)} = {cpu:.0%}.",
-        f"At that load: p50 {plan.planned.p50_ms:,.1f} ms, p99 {plan.planned.p99_ms:,.1f} ms"
+        f"At that load: p50 {_ms(plan.planned.p50_ms)}, p99 {_ms(plan.planned.p99_ms)}"
         f"{band.text(None)}; target {profile.p99_target_ms:,.0f} ms: "
         f"{_verdict(plan, 'p99', 'meets', 'misses')}.",
     ]
@@ -164,6 +164,10 @@ def plan_lines(plan: Plan, profile: Profile) -> list[str]:
         lines.append(f"Cold start: {cold:,.0f} ms to the first domain response.")
     lines += [f"Extrapolates: {warning}." for warning in plan.warnings]
     return lines
+
+
+def _ms(value: float) -> str:
+    return f"{value:,.1f} ms" if math.isfinite(value) else "unbounded (the slots never catch up)"
 
 
 def _percent(error: float | None) -> str:
@@ -194,9 +198,10 @@ def _async_cost(search: Search, profile: Profile) -> list[str]:
     return [
         f"{head}: {chosen.describe()}. Against the async option ({alternative.describe()}: "
         f"{_count(alternative.instances, 'instance')}, {alternative.total_memory_mb:,.0f} MB, "
-        f"p99 {alternative.planned.p99_ms:,.1f} ms) it costs {cores:+d} "
+        f"p99 {_ms(alternative.planned.p99_ms)}) it costs {cores:+d} "
         f"core{'' if abs(cores) == 1 else 's'}, "
-        f"{memory:+,.0f} MB in total and {p99:+,.1f} ms of p99."
+        f"{memory:+,.0f} MB in total and "
+        + (f"{p99:+,.1f} ms of p99." if math.isfinite(p99) else "an unbounded p99.")
     ]
 
 
@@ -348,7 +353,7 @@ class MissDocument(TypedDict):
     """A budget the plan misses."""
 
     what: Literal["memory", "p99", "cold start"]
-    value: float
+    value: float | None
     budget: float
     unit: str
 
@@ -403,15 +408,17 @@ class PlanDocument(TypedDict):
     total_memory_mb: NonNegativeFloat
     cpu_utilisation: NonNegativeFloat
     """CPU utilisation of an instance at the planned rate."""
-    p50_ms: NonNegativeFloat
-    p99_ms: NonNegativeFloat
-    """p50 and p99 at the planned rate (the model)."""
+    p50_ms: NonNegativeFloat | None
+    p99_ms: NonNegativeFloat | None
+    """p50 and p99 at the planned rate (the model); null when they grow without bound
+    (the model's slots never catch up with the rate)."""
     cold_start_ms: NonNegativeFloat | None
     error_band: ErrorBand
     extrapolations: list[str]
     """One sentence per dimension the predictions extrapolate along."""
     misses: list[MissDocument]
-    """The budgets it misses; empty when it fits."""
+    """The budgets it misses; empty when it fits (a value that grows without bound is
+    null)."""
 
 
 @with_config(RECORD)
@@ -433,8 +440,9 @@ class VerificationDocument(TypedDict):
     max_late_ms: NonNegativeFloat
     p50_ms: NonNegativeFloat
     p99_ms: NonNegativeFloat
-    predicted_p50_ms: NonNegativeFloat
-    predicted_p99_ms: NonNegativeFloat
+    predicted_p50_ms: NonNegativeFloat | None
+    predicted_p99_ms: NonNegativeFloat | None
+    """The model's p50 and p99 for the load here; null when unbounded."""
     p99_target_ms: NonNegativeFloat
     errors: NonNegativeInt
     """Failed requests (socket errors, timeouts, unexpected statuses)."""
@@ -588,8 +596,8 @@ def _plan_json(plan: Plan | None) -> PlanDocument | None:
         "instance_memory_mb": plan.instance_memory_mb,
         "total_memory_mb": plan.total_memory_mb,
         "cpu_utilisation": plan.planned.cpu_utilisation,
-        "p50_ms": plan.planned.p50_ms,
-        "p99_ms": plan.planned.p99_ms,
+        "p50_ms": _finite(plan.planned.p50_ms),
+        "p99_ms": _finite(plan.planned.p99_ms),
         "cold_start_ms": plan.planned.cold_start_ms,
         "error_band": {
             "throughput": plan.band.throughput,
@@ -598,7 +606,7 @@ def _plan_json(plan: Plan | None) -> PlanDocument | None:
         },
         "extrapolations": list(plan.warnings),
         "misses": [
-            {"what": m.what, "value": m.value, "budget": m.budget, "unit": m.unit}
+            {"what": m.what, "value": _finite(m.value), "budget": m.budget, "unit": m.unit}
             for m in plan.misses
         ],
     }
@@ -635,8 +643,8 @@ def _verification_json(found: Verification | None) -> VerificationDocument | Non
         "max_late_ms": found.max_late_ms,
         "p50_ms": found.p50_ms,
         "p99_ms": found.p99_ms,
-        "predicted_p50_ms": found.predicted_p50_ms,
-        "predicted_p99_ms": found.predicted_p99_ms,
+        "predicted_p50_ms": _finite(found.predicted_p50_ms),
+        "predicted_p99_ms": _finite(found.predicted_p99_ms),
         "p99_target_ms": found.p99_target_ms,
         "errors": found.errors,
         "held": found.held,

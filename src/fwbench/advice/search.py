@@ -80,11 +80,11 @@ class Miss:
         return self.value / self.budget - 1
 
     def text(self) -> str:
-        """e.g. ``memory 165 MB per instance against a 100 MB budget (65% over)``."""
-        return (
-            f"{self.what} {self.value:,.0f} {self.unit} against a {self.budget:,.0f} "
-            f"{self.unit} budget ({self.ratio:.0%} over)"
-        )
+        """e.g. ``memory 165 MB against a 100 MB budget (65% over)``."""
+        budget = f"against a {self.budget:,.0f} {self.unit} budget"
+        if not math.isfinite(self.value):
+            return f"{self.what} grows without bound (the slots never catch up) {budget}"
+        return f"{self.what} {self.value:,.0f} {self.unit} {budget} ({self.ratio:.0%} over)"
 
 
 @dataclass(frozen=True)

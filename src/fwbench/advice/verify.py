@@ -88,8 +88,8 @@ class Verification:
             f"Achieved {self.achieved_rps:,.1f} req/s; {self.errors} failed; "
             f"{self.late_sends} sends left more than 2 ms late (worst {self.max_late_ms:,.0f} ms).",
             f"p50 {self.p50_ms:,.1f} ms (predicted {self.predicted_p50_ms:,.1f}), p99 "
-            f"{self.p99_ms:,.1f} ms (predicted {self.predicted_p99_ms:,.1f}); target "
-            f"{self.p99_target_ms:,.0f} ms.",
+            f"{self.p99_ms:,.1f} ms (predicted {self.predicted_p99_ms:,.1f}; the model's "
+            f"error band is in the plan above); target {self.p99_target_ms:,.0f} ms.",
             self.verdict,
         ]
 
