@@ -152,6 +152,17 @@ def run_load(spec: LoadSpec) -> LoadSample:
         LoadError: wrk failed or printed no report.
         MissingTool: wrk (or taskset, when pinning) is not installed.
     """
+    return parse_wrk_output(run_wrk(spec))
+
+
+def run_wrk(spec: LoadSpec) -> str:
+    """Run wrk as ``spec`` says and return its standard output, for a script that prints
+    lines of its own beside the report (see :func:`run_load`).
+
+    Raises:
+        LoadError: wrk failed or printed no report.
+        MissingTool: wrk (or taskset, when pinning) is not installed.
+    """
     argv = wrk_command(spec)
     # LuaJIT finds `require("fwbench_report")` through LUA_PATH; ";;" keeps its defaults.
     # The reporter needs the connection count to undo wrk's latency correction, and wrk
@@ -190,7 +201,7 @@ def run_load(spec: LoadSpec) -> LoadSample:
             f"wrk failed against {spec.url}{spec.path}: {detail}",
             "check that the service is running and answers there",
         )
-    return parse_wrk_output(stdout)
+    return stdout
 
 
 def parse_wrk_output(output: str) -> LoadSample:

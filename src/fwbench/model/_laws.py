@@ -116,4 +116,6 @@ def erlang_mean_wait(servers: float, offered: float, service_s: float) -> float:
     waits = erlang_c(servers, offered)
     if waits == 0:
         return 0.0
+    if offered >= math.floor(servers):
+        return math.inf  # the slots never catch up: the queue grows without bound
     return waits * service_s / (math.floor(servers) - offered)
