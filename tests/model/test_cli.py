@@ -39,7 +39,7 @@ def test_predict_prints_the_numbers_the_law_and_the_extrapolation(
     )
     assert done.returncode == 0, done.stderr
     out = done.stdout
-    assert f"model: {model_file.relative_to(tmp_path)}" in out
+    assert f"Model: {model_file.relative_to(tmp_path)}, the newest model file" in out
     assert "throughput   40 req/s (bound by the offered rate; capacity 61 req/s)" in out
     assert "open loop" in out and "Erlang C" in out
     assert "extrapolates: workers 5 is 1.7x above the measured 3" in out

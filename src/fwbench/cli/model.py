@@ -9,12 +9,12 @@ import tempfile
 import time
 from dataclasses import replace
 from datetime import UTC, datetime
-from importlib import resources
 from pathlib import Path
 
 import click
 from rich.console import Console
 
+from fwbench.advice.sources import find_model
 from fwbench.cli._options import comma_names, database_option, output_option
 from fwbench.experiments.context import Context
 from fwbench.harness.errors import FwbenchError, InvalidOption
@@ -32,7 +32,6 @@ from fwbench.model import (
     Target,
     choose,
     fitted,
-    load_document,
     measure,
     parse_query,
     predict,
@@ -47,27 +46,17 @@ from fwbench.model import (
 PORTS = range(18900, 19000)
 
 
-def _newest_model() -> tuple[Path | None, str]:
-    """The newest ``results/fwbench-model-*.json``, else the shipped reference."""
-    found = sorted(Path("results").glob("fwbench-model-*.json"))
-    if found:
-        return found[-1], str(found[-1])
-    folder = resources.files("fwbench.model.reference")
-    shipped = sorted(Path(str(item)) for item in folder.iterdir() if item.name.endswith(".json"))
-    if shipped:
-        return shipped[-1], f"the shipped reference {shipped[-1].name}"
-    return None, ""
-
-
 def _predict(console: Console, text: str, model_file: Path | None) -> None:
     query = parse_query(text)
-    path, source = (model_file, str(model_file)) if model_file else _newest_model()
-    if path is None:
+    # The same model `fwbench advise` would use: --model, the newest of results/, or the
+    # shipped reference.
+    source = find_model(model_file)
+    if source.document is None:
         raise InvalidOption(
             "there is no model file to predict with", "run `fwbench model` first or pass --model"
         )
-    model = choose(load_document(path), query.pair, source)
-    print_prediction(console, predict(model, query), source)
+    model = choose(source.document, query.pair, str(model_file or "the model found"))
+    print_prediction(console, predict(model, query), source.notice)
 
 
 def _machine_line(machine: Machine) -> str:

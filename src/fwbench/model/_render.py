@@ -158,15 +158,16 @@ def print_document(console: Console, document: ModelDocument) -> None:
 
 
 def print_prediction(console: Console, prediction: Prediction, source: str) -> None:
-    """One prediction, its arithmetic and its warnings."""
+    """One prediction, its arithmetic and its warnings, under ``source``: the sentence
+    saying which model made it."""
     setup = prediction.setup
     threads = "" if setup.threads is None else f", {setup.threads} threads"
     slots = slot_count(prediction.slots)
+    console.print(source)
     console.print(
         f"{setup.pair}: {setup.workers} workers{threads}, {setup.cores} cores, "
         f"{prediction.scenario}"
         + (f" at {prediction.latency_ms:g} ms downstream" if prediction.scenario == "io" else "")
-        + f" (model: {source})"
     )
     bound = {
         "rate": "the offered rate",
