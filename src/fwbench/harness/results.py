@@ -74,7 +74,11 @@ from fwbench.harness.stats import Summary, summarize
 #:       holds the performance model, its raw points and its validation
 #:       (``fwbench.model.ModelDocument``, schema ``model/model.schema.json``); no field
 #:       of schema 2 changed, so the upgrade only renumbers.
-SCHEMA_VERSION: Final = 3
+#:   4 - fwbench 0.1.0: a load sample measured by several wrk processes at once
+#:       (``fwbench.harness.generators``) keeps each one's own sample in ``generators``,
+#:       its latencies merged from their histograms; a sample of one wrk has none, so the
+#:       upgrade only renumbers.
+SCHEMA_VERSION: Final = 4
 
 T = TypeVar("T")
 
@@ -185,7 +189,9 @@ class SocketErrors:
 
 @dataclass(frozen=True, config=RECORD)
 class LoadSample(Derived):
-    """One wrk run, as the Lua reporter (``lua/fwbench_report.lua``) printed it."""
+    """One wrk run, as the Lua reporter (``lua/fwbench_report.lua``) printed it; or the
+    merge of several wrk processes that loaded the same service at once, each kept in
+    ``generators`` (``fwbench.harness.generators``)."""
 
     requests: NonNegativeInt
     """Responses received (complete HTTP responses, any status)."""
@@ -198,7 +204,11 @@ class LoadSample(Derived):
     statuses: FrozenMap[IntKey, NonNegativeInt]
     """Responses by HTTP status, e.g. ``{"200": 5120, "404": 12}``; adds up to ``requests``."""
     latency_us: Latency
-    """wrk's latency distribution, corrected for coordinated omission."""
+    """wrk's latency distribution, corrected for coordinated omission; for a merged
+    sample, computed from the sum of the generators' histograms, bucket by bucket."""
+    generators: Items[GeneratorRun] = ()
+    """For a merged sample, each wrk process's own sample (at least two); empty for one
+    wrk. Counts, bytes and errors above are their sums, ``duration_us`` the longest."""
 
     @model_validator(mode="after")
     def _consistent(self) -> LoadSample:
@@ -209,12 +219,28 @@ class LoadSample(Derived):
                 f"status counts add up to {sum(self.statuses.values())}, "
                 f"not to the {self.requests} requests"
             )
+        if self.generators:
+            parts = [generator.sample for generator in self.generators]
+            if len(parts) < 2 or any(part.generators for part in parts):
+                raise ValueError("a merged sample needs two or more single-wrk generators")
+            if (self.requests, self.bytes, self.duration_us) != (
+                sum(part.requests for part in parts),
+                sum(part.bytes for part in parts),
+                max(part.duration_us for part in parts),
+            ):
+                raise ValueError(
+                    "a merged sample's requests and bytes must be its generators' sums, its "
+                    "duration their longest"
+                )
         return self
 
     @computed_field(alias="throughput_rps")  # type: ignore[prop-decorator]
     @cached_property
     def throughput(self) -> float:
-        """Derived: responses per second (``requests / duration``)."""
+        """Derived: responses per second (``requests / duration``); for a merged sample,
+        the sum of the generators' own throughputs."""
+        if self.generators:
+            return sum(generator.sample.throughput for generator in self.generators)
         return self.requests / (self.duration_us / 1e6)
 
     def unexpected(self, expected: Iterable[int] = ()) -> dict[int, int]:
@@ -225,6 +251,21 @@ class LoadSample(Derived):
             for status, n in sorted(self.statuses.items())
             if not 200 <= status <= 299 and status not in allowed and n
         }
+
+
+@dataclass(frozen=True, config=RECORD)
+class GeneratorRun:
+    """One of several wrk processes that loaded a service at once."""
+
+    host: str | None
+    """The load host it ran on, as the hosts file names it (``ssh://user@host``); null
+    for this machine."""
+    cpus: Cpus | None
+    """The CPUs it was pinned to with ``taskset``; null when not pinned."""
+    connections: PositiveInt
+    """Its share of the point's connections."""
+    sample: LoadSample
+    """What it measured, as its reporter printed it."""
 
 
 # --------------------------------------------------------------------------- sanity
@@ -992,6 +1033,7 @@ def _as_row(item: object, keys: tuple[str, ...]) -> object:
 UPGRADES: Final[dict[int, Callable[[dict[str, Any]], dict[str, Any]]]] = {
     1: _update_to_2,
     2: lambda data: data,  # schema 3 only added a section
+    3: lambda data: data,  # schema 4 only added optional fields
 }
 
 
