@@ -126,22 +126,37 @@ def wrk_version() -> str:
     return first.split(" Copyright")[0].strip()
 
 
-def wrk_command(spec: LoadSpec) -> list[str]:
-    """The argv that runs ``spec``: ``taskset -c CPUS wrk ... URL -- ARGS``."""
+def wrk_command(
+    spec: LoadSpec,
+    *,
+    wrk: str | None = None,
+    taskset: str | None = None,
+    lua_dir: Path = LUA_DIR,
+) -> list[str]:
+    """The argv that runs ``spec``: ``taskset -c CPUS wrk ... URL -- ARGS``.
+
+    Args:
+        spec: the run.
+        wrk: the wrk executable; None (default): :func:`find_wrk` here.
+        taskset: the taskset executable; None (default): :func:`find_taskset` here.
+        lua_dir: where the scripts are, default :data:`LUA_DIR` (another host's checkout
+            has them elsewhere).
+    """
     argv = [
-        find_wrk(),
+        wrk if wrk is not None else find_wrk(),
         "--threads", str(spec.threads),
         "--connections", str(spec.connections),
         "--duration", f"{spec.duration_s}s",
         "--timeout", f"{spec.timeout_s}s",
         "--latency",
-        "--script", str(LUA_DIR / f"{spec.script}.lua"),
+        "--script", str(lua_dir / f"{spec.script}.lua"),
         f"{spec.url.rstrip('/')}{spec.path}",
     ]  # fmt: skip
     if spec.script_args:
         argv += ["--", *spec.script_args]
     if spec.cpus is not None:
-        argv = [find_taskset(), "-c", cpu_list(spec.cpus), *argv]
+        pin = taskset if taskset is not None else find_taskset()
+        argv = [pin, "-c", cpu_list(spec.cpus), *argv]
     return argv
 
 
@@ -167,17 +182,18 @@ def run_wrk(spec: LoadSpec) -> str:
     return WrkProcess(spec).output()
 
 
-def wrk_env(spec: LoadSpec, *, histogram: bool = False) -> dict[str, str]:
+def wrk_env(spec: LoadSpec, *, histogram: bool = False, lua_dir: Path = LUA_DIR) -> dict[str, str]:
     """The variables wrk's reporter reads, to add to wrk's environment.
 
     Args:
         spec: the run.
         histogram: also print every latency bucket (``histogram_us``); default False.
+        lua_dir: where the scripts are, default :data:`LUA_DIR`.
     """
     # LuaJIT finds `require("fwbench_report")` through LUA_PATH; ";;" keeps its defaults.
     # The reporter needs the connection count to undo wrk's latency correction, and wrk
     # does not give it to scripts.
-    env = {"LUA_PATH": f"{LUA_DIR}/?.lua;;", "FWBENCH_WRK_CONNECTIONS": str(spec.connections)}
+    env = {"LUA_PATH": f"{lua_dir}/?.lua;;", "FWBENCH_WRK_CONNECTIONS": str(spec.connections)}
     if histogram:
         env["FWBENCH_WRK_HISTOGRAM"] = "1"
     return env

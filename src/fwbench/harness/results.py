@@ -76,7 +76,9 @@ from fwbench.harness.stats import Summary, summarize
 #:       of schema 2 changed, so the upgrade only renumbers.
 #:   4 - fwbench 0.1.0: a load sample measured by several wrk processes at once
 #:       (``fwbench.harness.generators``) keeps each one's own sample in ``generators``,
-#:       its latencies merged from their histograms; a sample of one wrk has none, so the
+#:       its latencies merged from their histograms; ``topology`` records the hosts of a
+#:       run across hosts (``--hosts``); ``config.replicas`` the instances behind HAProxy
+#:       (``--replicas``). Each is optional with a default meaning "as before", so the
 #:       upgrade only renumbers.
 SCHEMA_VERSION: Final = 4
 
@@ -652,6 +654,50 @@ class Placement(Derived):
         return not set(self.service_cpus) & set(self.load_cpus)
 
 
+#: What a host does in a run across hosts.
+HOST_ROLES: Final = ("service", "load", "balancer")
+
+
+def _host_roles(roles: tuple[str, ...]) -> tuple[str, ...]:
+    if not roles or any(role not in HOST_ROLES for role in roles):
+        raise ValueError(f"roles must be among {HOST_ROLES}, not {list(roles)}")
+    return roles
+
+
+@dataclass(frozen=True, config=RECORD)
+class HostRun:
+    """One host of a run across hosts (``fwbench run --hosts``)."""
+
+    url: Annotated[str, Field(min_length=1)]
+    """The host as the hosts file names it, ``ssh://user@host``."""
+    roles: Annotated[Items[str], AfterValidator(_host_roles)]
+    """What it ran: ``service``, ``load`` and/or ``balancer``."""
+    machine: Machine
+    """Its machine and software, described on the host itself."""
+    rtt_ms: NonNegativeFloat
+    """Median time for the driver to open a TCP connection to the host's SSH port (one
+    network round trip), measured before the run."""
+    rtt_to_service_ms: NonNegativeFloat | None
+    """For a load host, the same measured from the host to the first service host, the
+    path its requests take; null for the service hosts."""
+
+
+@dataclass(frozen=True, config=RECORD)
+class Topology:
+    """Where each part of a run across hosts ran."""
+
+    driver: str
+    """The machine fwbench ran on (its host name); ``machine`` describes it."""
+    hosts: Annotated[Items[HostRun], Field(min_length=1)]
+    """Every host, service hosts first."""
+    service: Items[str]
+    """The service host(s) of every point, as in ``hosts``."""
+    load: Items[str]
+    """The load hosts: one wrk each per repeat, merged (``generators`` of each sample)."""
+    database: str | None
+    """The database server, password removed; null: SQLite on the service host."""
+
+
 # --------------------------------------------------------------------------- calibration
 
 
@@ -783,6 +829,9 @@ class RunConfig:
     """wrk threads, one per load CPU."""
     timeout_s: PositiveInt
     """wrk's ``--timeout``: a request without response after it counts as a timeout."""
+    replicas: PositiveInt = 1
+    """Instances of each configuration, behind HAProxy when more than one (``--replicas``,
+    ``fwbench.harness.balancer``); each instance is in ``services``."""
 
     @model_validator(mode="after")
     def _consistent(self) -> RunConfig:
@@ -810,6 +859,7 @@ class RunConfig:
             "database": self.database or "embedded SQLite",
             "wrk threads": self.wrk_threads,
             "timeout": self.timeout_s,
+            "replicas": self.replicas,
         }
 
 
@@ -878,6 +928,9 @@ class Results:
     """Import times, one per framework/server pair."""
     notes: Items[str] = ()
     """Warnings that concern the whole run (e.g. a 1-core machine: untrustworthy)."""
+    topology: Topology | None = None
+    """For a run across hosts (``--hosts``), which host ran what, each host's machine and
+    the round-trip times measured before the run; null when everything ran here."""
     sections: FrozenMap[str, Json] = Field(default_factory=dict)
     """Data of other commands, by name (e.g. ``claims`` from ``fwbench claims``), each
     documented by that command."""
@@ -951,6 +1004,10 @@ class Results:
     def with_import_time(self, import_time: ImportTime) -> Results:
         """A copy with ``import_time`` appended."""
         return replace(self, import_times=(*self.import_times, import_time))
+
+    def with_topology(self, topology: Topology) -> Results:
+        """A copy that records ``topology``."""
+        return replace(self, topology=topology)
 
     def with_section(self, name: str, data: Json) -> Results:
         """A copy where ``sections[name]`` is ``data`` (JSON values only)."""
