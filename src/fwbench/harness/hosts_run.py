@@ -28,7 +28,6 @@ from rich.console import Console
 from fwbench.harness import sanity
 from fwbench.harness.databases import redacted
 from fwbench.harness.display import point_line
-from fwbench.harness.errors import FwbenchError
 from fwbench.harness.generators import Generator, run_generators
 from fwbench.harness.hostinfo import tcp_rtt_ms
 from fwbench.harness.hosts import HostsFile, ssh_target
@@ -51,6 +50,7 @@ from fwbench.harness.results import (
     Results,
     RunConfig,
     Topology,
+    end_status,
 )
 from fwbench.harness.runner import score_latency
 from fwbench.harness.scenarios import SCENARIOS
@@ -128,14 +128,8 @@ class HostsRun:
             )
             try:
                 self._measure(stack, service_host, load_hosts, placement, load_cpus)
-            except KeyboardInterrupt:
-                self._save(self._current.finished("interrupted"))
-                raise
-            except FwbenchError as error:
-                self._save(self._current.finished("failed", str(error)))
-                raise
             except BaseException as error:
-                self._save(self._current.finished("failed", f"{type(error).__name__}: {error}"))
+                self._save(self._current.finished(*end_status(error)))
                 raise
         self._save(self._current.finished("complete"))
         return self._current

@@ -870,6 +870,17 @@ class RunConfig:
 STATUSES: Final = ("running", "complete", "interrupted", "failed")
 
 
+def end_status(error: BaseException) -> tuple[str, str | None]:
+    """The status and error a run's document records when ``error`` stopped it: Ctrl-C is
+    ``interrupted``; anything else ``failed``, with the user-facing sentence of a
+    :class:`FwbenchError` or the kind and text of a bug."""
+    if isinstance(error, KeyboardInterrupt):
+        return "interrupted", None
+    if isinstance(error, FwbenchError):
+        return "failed", str(error)
+    return "failed", f"{type(error).__name__}: {error}"
+
+
 def _status(status: str) -> str:
     if status not in STATUSES:
         raise ValueError(f"status must be one of {STATUSES}, not {status!r}")

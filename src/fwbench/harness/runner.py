@@ -27,7 +27,6 @@ from fwbench.harness import sanity
 from fwbench.harness.balancer import replicas_behind_balancer
 from fwbench.harness.calibrate import calibrate, load_calibration, store_calibration
 from fwbench.harness.display import cold_start_line, point_line
-from fwbench.harness.errors import FwbenchError
 from fwbench.harness.load import LoadSpec, run_load
 from fwbench.harness.plan import CALIBRATION_S, Step, plan_steps
 from fwbench.harness.probes import MemorySampler, measure_cold_starts, measure_import_time
@@ -40,7 +39,15 @@ from fwbench.harness.process import (
     start_service,
 )
 from fwbench.harness.progress import StepProgress, StepSequence
-from fwbench.harness.results import LoadSample, Machine, Placement, Point, Results, RunConfig
+from fwbench.harness.results import (
+    LoadSample,
+    Machine,
+    Placement,
+    Point,
+    Results,
+    RunConfig,
+    end_status,
+)
 from fwbench.harness.scenarios import SCENARIOS
 from fwbench.services.downstream.faults import Faults
 
@@ -141,14 +148,8 @@ class Run:
                     self._calibrate(progress)
                 for framework, server in self.config.pairs:
                     self._measure_pair(framework, server, downstream, progress)
-        except KeyboardInterrupt:
-            self._save(self.results.finished("interrupted"))
-            raise
-        except FwbenchError as error:
-            self._save(self.results.finished("failed", str(error)))
-            raise
         except BaseException as error:
-            self._save(self.results.finished("failed", f"{type(error).__name__}: {error}"))
+            self._save(self.results.finished(*end_status(error)))
             raise
         self._save(self.results.finished("complete"))
         return self.results
