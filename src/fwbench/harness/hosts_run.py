@@ -115,7 +115,7 @@ class HostsRun:
             service_host = remotes[self.hosts.service[0]]
             load_hosts = [remotes[url] for url in self.hosts.load]
             self.console.print("Describing the hosts and measuring round trips")
-            placement, load_cpus, topology = self._topology(service_host, load_hosts)
+            placement, load_cpus, topology = self._topology(remotes)
             self._save(
                 Results.start(
                     self.command,
@@ -140,23 +140,25 @@ class HostsRun:
         return self.results
 
     def _topology(
-        self, service_host: Remote, load_hosts: list[Remote]
+        self, remotes: dict[str, Remote]
     ) -> tuple[Placement, list[tuple[int, ...]], Topology]:
+        hosts = self.hosts
+        service_host = remotes[hosts.service[0]]
         service_target = ssh_target(service_host.url)
         service_facts = service_host.describe()
         placement = default_placement(service_facts.cpus)
         records = []
-        load_cpus = []
-        for url in self.hosts.hosts:
-            remote = next(r for r in (service_host, *load_hosts) if r.url == url)
-            roles = [role for role in ("service", "load") if url in getattr(self.hosts, role)]
+        load_cpus = {}
+        for url, remote in remotes.items():
+            roles = [role for role in ("service", "load") if url in getattr(hosts, role)]
+            roles += ["balancer"] if url == hosts.balancer else []
             to_service = None
             facts = service_facts
             if remote is not service_host:
                 facts = remote.describe([(service_target.host, service_target.port)])
                 to_service = facts.rtt_ms[0]
             if "load" in roles:
-                load_cpus.append(default_placement(facts.cpus).load_cpus)
+                load_cpus[url] = default_placement(facts.cpus).load_cpus
             target = ssh_target(url)
             records.append(
                 HostRun(
@@ -170,11 +172,12 @@ class HostsRun:
         topology = Topology(
             driver=describe_machine().hostname,
             hosts=tuple(records),
-            service=self.hosts.service[:1],
-            load=self.hosts.load,
-            database=redacted(self.hosts.database) if self.hosts.database else None,
+            service=hosts.service[:1],
+            load=hosts.load,
+            database=redacted(hosts.database) if hosts.database else None,
         )
-        return Placement(placement.service_cpus, load_cpus[0]), load_cpus, topology
+        ordered = [load_cpus[url] for url in hosts.load]
+        return Placement(placement.service_cpus, ordered[0]), ordered, topology
 
     def _measure(
         self,
