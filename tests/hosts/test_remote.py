@@ -31,7 +31,8 @@ from tests.processes import snapshot, still_running
 
 #: TCP ports of these tests (the hosts tests' range is 19400-19499).
 SERVICE_PORT = 19420
-KILLED_DRIVER_PORT = 19421
+#: One per way of dying, so that one case's server never meets the next one's.
+DRIVER_PORTS = {signal.SIGKILL: 19421, signal.SIGINT: 19422}
 
 
 @pytest.fixture(scope="module")
@@ -123,8 +124,9 @@ def test_nothing_outlives_a_driver_that_dies(
 ) -> None:
     script = tmp_path / "driver.py"
     script.write_text(DRIVER)
+    argv = [str(script), hosts.urls[0], hosts.identity_file, str(DRIVER_PORTS[signum])]
     driver = subprocess.Popen(
-        [sys.executable, str(script), hosts.urls[0], hosts.identity_file, str(KILLED_DRIVER_PORT)],
+        [sys.executable, *argv],
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -136,7 +138,8 @@ def test_nothing_outlives_a_driver_that_dies(
         guard = snapshot([master.parent()])  # type: ignore[list-item]
         assert len(tree) == 3
         driver.send_signal(signum)
-        driver.wait(timeout=GRACE_S + 10)
+        # Interrupted, it stops the service itself (SIGTERM, then up to GRACE_S of grace).
+        driver.wait(timeout=2 * GRACE_S + 30)
         deadline = time.monotonic() + GRACE_S + 10
         while (still_running(tree) or still_running(guard)) and time.monotonic() < deadline:
             time.sleep(0.1)

@@ -58,7 +58,10 @@ def haproxy_config(bind: tuple[str, int], backends: Sequence[tuple[str, int]]) -
     )
     return f"""\
 global
-    maxconn 20000
+    # Two descriptors per proxied connection: 4096 connections fit the common open-file
+    # limits (HAProxy refuses to start when it cannot raise its limit that far), and far
+    # exceed the connections a point uses.
+    maxconn 4096
 
 defaults
     mode http
