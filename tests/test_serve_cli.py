@@ -136,9 +136,10 @@ def test_bootstrap_failure(tmp_path: Path) -> None:
             "leave --server out or pass --server granian",
         ),
         (
-            ["fastapi", "--threads", "4"],
-            "uvicorn has no threads-per-worker setting; leave --threads out, or use a threaded "
-            "server: gunicorn-gthread (WSGI), granian (WSGI)",
+            ["django", "--server", "uvicorn", "--threads", "4"],
+            "django on uvicorn has no threads-per-worker setting; leave --threads out, or use "
+            "a threaded server: gunicorn-gthread (WSGI), granian (WSGI), or FastAPI on any "
+            "server (its thread limiter)",
         ),
         (
             ["downstream", "--cpus", "4096"],

@@ -22,6 +22,7 @@ from fwbench.experiments.runner import ClaimsReport
 from fwbench.harness.documents import adapter
 from fwbench.harness.fairness import Fairness
 from fwbench.harness.results import Results
+from fwbench.model import ModelDocument
 
 _PACKAGE: Final = Path(__file__).resolve().parent
 
@@ -34,6 +35,10 @@ SCHEMAS: Final[dict[str, tuple[Any, str]]] = {
     ),
     "advice/advice.schema.json": (AdviceDocument, "fwbench advise --format json"),
     "harness/fairness.schema.json": (Fairness, "fwbench fairness file"),
+    "model/model.schema.json": (
+        ModelDocument,
+        "fwbench model section (sections.model of a results file)",
+    ),
 }
 
 

@@ -229,11 +229,6 @@ def write_results(path: Path, **kwargs: object) -> Path:
     return path
 
 
-def with_cold_start(name: tuple[str, str], cold_start_ms: float) -> dict[tuple[str, str], Setup]:
-    """An override of one pair's cold start."""
-    return {name: replace(SETUPS[name], cold_start_ms=cold_start_ms)}
-
-
 BLOCKING_VERDICT = Verdict(
     claim="All-or-nothing async: Mixing sync/async causes deadlocks",
     outcome=Outcome.DEPENDS,

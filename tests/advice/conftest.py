@@ -1,4 +1,5 @@
-"""Shared fixtures: a synthetic results file built with the harness's value objects."""
+"""Shared fixtures: a synthetic results file built with the harness's value objects, and a
+performance model fitted on synthetic points."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ from pathlib import Path
 import pytest
 
 from fwbench.advice.evidence import Evidence, evidence_from_results
+from fwbench.model import ModelDocument
 from tests.advice.builders import build_results, write_results
+from tests.advice.models import model_document, write_model
 
 EXAMPLES = Path(__file__).parents[2] / "src" / "fwbench" / "advice" / "examples"
 
@@ -22,3 +25,15 @@ def evidence() -> Evidence:
 def results_file(tmp_path: Path) -> Path:
     """The same measurements written as a results file."""
     return write_results(tmp_path / "results.json")
+
+
+@pytest.fixture(scope="session")
+def model() -> ModelDocument:
+    """A performance model fitted on synthetic points with known answers (see models)."""
+    return model_document()
+
+
+@pytest.fixture
+def model_file(tmp_path: Path) -> Path:
+    """The same model written as a model file."""
+    return write_model(tmp_path / "fwbench-model-fixture.json")

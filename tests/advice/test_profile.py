@@ -51,10 +51,10 @@ def test_mapping_accepts_loose_values_and_dashed_keys() -> None:
     [
         ({"workload": "quantum"}, "workload must be one of io, cpu, mixed"),
         ({"known_frameworks": "flask,rails"}, "rails is not one of them"),
-        ({"peak_rps": 0}, "peak_rps must be a number greater than 0"),
+        ({"peak_rps": 0}, "peak_rps must be greater than 0 and at most 10,000,000"),
         ({"team_size": 2.5}, "team_size must be a whole number"),
         ({"needs_admin": "maybe"}, "needs_admin must be yes or no"),
-        ({"downstream_ms": -1}, "downstream_ms must be between 0 and 60000"),
+        ({"downstream_ms": -1}, "downstream_ms must be at least 0 and at most 60,000 milliseconds"),
         (
             {"nedds_admin": True},
             r"^unknown profile answer 'nedds_admin'; did you mean needs_admin\?$",

@@ -147,11 +147,20 @@ def test_unsupported_pair_lists_the_valid_servers() -> None:
 
 @pytest.mark.parametrize(
     ("framework", "server"),
-    [("fastapi", "uvicorn"), ("flask", "gunicorn-sync"), ("fastapi", "granian")],
+    [("flask", "gunicorn-sync"), ("django", "uvicorn"), ("flask", "gunicorn-gevent")],
 )
 def test_threads_only_for_threaded_servers(framework: str, server: str) -> None:
     with pytest.raises(InvalidOption, match="has no threads-per-worker setting"):
         configure(framework, server, 1, threads=4)
+
+
+@pytest.mark.parametrize("server", ["uvicorn", "granian"])
+def test_fastapi_threads_size_its_thread_limiter_not_the_server(server: str) -> None:
+    config = configure("fastapi", server, 1, threads=160)
+    assert config.env == {"SYNC_ROUTE_THREADS": "160"}
+    assert "--blocking-threads" not in config.command("h", 1)
+    assert configure("fastapi", server, 1).env == {}
+    assert configure("flask", "gunicorn-gthread", 1, threads=4).env == {}
 
 
 @pytest.mark.parametrize("field", ["cores", "workers", "threads"])

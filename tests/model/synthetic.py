@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from fwbench.harness.scenarios import SCENARIOS
 from fwbench.model import MemoryPoint, Point, Setup
-from fwbench.model._laws import closed_loop_throughput
+from fwbench.model._laws import closed_loop_throughput, round_trip
 
 DURATION_S = 5.0
 P50_LIGHT, P50_GROWTH = 0.5, 0.7
@@ -30,6 +31,7 @@ def point(
     ``noise`` (a fraction)."""
     cpu_s = cpu_ms[scenario] / 1000
     slots = slots_per_worker * setup.workers
+    overhead_ms = round_trip(SCENARIOS[scenario].needs_downstream, overhead_ms)
     rate = closed_loop_throughput(
         connections=connections,
         slots=slots,

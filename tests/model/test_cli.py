@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from fwbench.model._build import save_document
-from tests.model.test_document import document
+from tests.model.test_document import document, results
 
 
 def fwbench_model(*args: str, cwd: Path, timeout: float = 60) -> subprocess.CompletedProcess[str]:
@@ -27,7 +27,7 @@ def fwbench_model(*args: str, cwd: Path, timeout: float = 60) -> subprocess.Comp
 @pytest.fixture
 def model_file(tmp_path: Path) -> Path:
     path = tmp_path / "results" / "fwbench-model-20261129-180000.json"
-    save_document(document(), path)
+    save_document(document(), path, results())
     return path
 
 
@@ -39,7 +39,7 @@ def test_predict_prints_the_numbers_the_law_and_the_extrapolation(
     )
     assert done.returncode == 0, done.stderr
     out = done.stdout
-    assert f"model: {model_file.relative_to(tmp_path)}" in out
+    assert f"Model: {model_file.relative_to(tmp_path)}, the newest model file" in out
     assert "throughput   40 req/s (bound by the offered rate; capacity 61 req/s)" in out
     assert "open loop" in out and "Erlang C" in out
     assert "extrapolates: workers 5 is 1.7x above the measured 3" in out

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from fwbench.model._build import load_document
+from fwbench.harness.results import SCHEMA_VERSION
+from fwbench.model._build import read_model_file
 from tests.model.test_cli import fwbench_model
 
 
@@ -19,7 +20,11 @@ def test_one_pair_is_measured_fitted_validated_and_stored(tmp_path: Path) -> Non
         cwd=tmp_path, timeout=540,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
-    document = load_document(output)
+    stored, document = read_model_file(output)
+    # A results file of the current schema, finished, recording each server it started.
+    assert stored is not None and stored.status == "complete"
+    assert stored.schema_version == SCHEMA_VERSION
+    assert {(s.framework, s.server) for s in stored.services} >= {("flask", "gunicorn-sync")}
     (pair,) = document.pairs
     assert pair.setup.pair == "flask/gunicorn-sync"
     assert pair.setup.cores == len(document.service_cpus)

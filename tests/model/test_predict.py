@@ -148,12 +148,16 @@ def test_unanswerable_queries_are_refused(model: PairModel, query: Query, messag
         predict(model, query)
 
 
-def test_a_measured_limit_below_the_settings_caps_any_thread_count() -> None:
-    # Configured 3 x 8 but serving 3 x 4 (a pool of its own): 16 threads serve 4 too.
+def test_a_measured_limit_below_the_settings_scales_as_workers_that_took_requests() -> None:
+    """Configured 3 x 8 but serving 12 at once: as if 1.5 of the 3 workers took requests
+    (gunicorn gthread's kept-alive connections stay with the worker that accepted
+    them). Another thread count gives those 1.5 workers' threads; fewer workers than
+    that are all busy."""
     setup = SETUP.model_copy(update={"threads": 8})
     points = synthetic.sweep(setup, slots_per_worker=4, cpu_ms=CPU_MS)
     hidden = fit_pair(points, synthetic.memory(setup, 20, 50, (3,)), None)
+    assert "served as if 1.5 of 3 workers took requests" in hidden.slots.note
     assert predict(hidden, Query(SETUP.pair, threads=16, connections=64)).slots == pytest.approx(
-        12, rel=0.01
+        24, rel=0.01
     )
-    assert predict(hidden, Query(SETUP.pair, threads=2, connections=64)).slots == 6
+    assert predict(hidden, Query(SETUP.pair, workers=1, threads=8, connections=64)).slots == 8

@@ -20,6 +20,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
@@ -448,3 +449,38 @@ def test_an_unknown_extra_stops_the_app_with_one_sentence(tmp_path: Path) -> Non
     assert result.returncode != 0
     assert str(expected.value) in result.stderr, result.stderr
     assert "Traceback" not in result.stderr, result.stderr
+
+
+def test_threads_sizes_the_limiter_that_runs_def_routes(
+    tmp_path: Path, downstream: ServiceProcess
+) -> None:
+    """``threads=2`` leaves two tokens in anyio's limiter: six concurrent 300 ms calls on
+    the ``def`` route run two at a time, three rounds (anyio's default 40 would run them
+    in one). Only the lower bound is asserted: a busy machine makes it slower, never
+    faster."""
+    calls, delay_ms = 6, 300
+    with start_service(
+        "fastapi",
+        port=free_port(_PORTS),
+        server="uvicorn",
+        workers=1,
+        threads=2,
+        database_url=f"sqlite:///{tmp_path / 'service.sqlite3'}",
+        downstream_url=downstream.url,
+        extra_env={"FWBENCH_LAB": "1"},
+        state_dir=tmp_path,
+    ) as service:
+        assert service.env["SYNC_ROUTE_THREADS"] == "2"
+        barrier = threading.Barrier(calls)
+
+        def call(_: int) -> int:
+            with httpx.Client(base_url=service.url, timeout=30) as client:
+                barrier.wait()
+                return client.get("/_lab/io-sync", params={"ms": delay_ms}).status_code
+
+        started = time.monotonic()
+        with ThreadPoolExecutor(calls) as executor:
+            statuses = list(executor.map(call, range(calls)))
+        elapsed = time.monotonic() - started
+    assert statuses == [200] * calls
+    assert elapsed >= 3 * delay_ms / 1000 * 0.95

@@ -1,11 +1,13 @@
-"""From a profile and (optionally) measurements to a ranked recommendation.
+"""From a profile, measurements and the performance model to a ranked recommendation.
 
-1. Every rule of :data:`~fwbench.advice.rules.RULES` whose condition holds *fires*. A
-   rule about a number fwbench measures is then checked against the measurements: it is
-   *confirmed* or *overruled*, and its points give way to the measured criteria.
-2. Every measured setup of each framework gets a capacity plan; the best plan is the
-   framework's server configuration, and its numbers give measured points (capacity,
-   p99 target, memory and cold start).
+1. The configuration search (:mod:`fwbench.advice.search`) plans the user's peak on every
+   configuration the model can predict and keeps the best per framework: its server
+   configuration, and the numbers that give measured points (instances, p99, memory,
+   cold start).
+2. Every rule of :data:`~fwbench.advice.rules.RULES` whose condition holds *fires*. A
+   rule about a number fwbench measures is then checked against the model at the user's
+   own latency and configuration: it is *confirmed* or *overruled*, and its points give
+   way to the measured criteria.
 3. Points per criterion, weighted by :data:`~fwbench.advice.rules.WEIGHTS`, sum to the
    score that ranks the frameworks. The same profile is also scored on the article's
    rules alone, so the output can say when measurements changed the answer.
@@ -14,21 +16,28 @@
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
-from fwbench.advice.capacity import CapacityPlan, plan_capacity
 from fwbench.advice.evidence import Evidence, SetupEvidence
 from fwbench.advice.profile import Deployment, Profile, Workload
 from fwbench.advice.risks import Risk, risks_for
-from fwbench.advice.rules import RULES, WEIGHTS, Check, Criterion, Rule
+from fwbench.advice.rules import (
+    ARTICLE_FLASK_RPS_PER_CORE,
+    RULES,
+    WEIGHTS,
+    Check,
+    Criterion,
+    Rule,
+)
+from fwbench.advice.search import Plan, Search, search
 from fwbench.experiments.verdicts import ROUND_FIGURE_FACTOR
 from fwbench.harness.servers import FRAMEWORK_NAMES, FRAMEWORKS, configure
+from fwbench.model import ModelDocument
 
-#: A setup serving at least this fraction of the best per-instance throughput counts as
-#: "the best" (+1 capacity); below :data:`SLOW_FRACTION` of it, as slow (-1).
+#: A plan needing at most 1 / this fraction of the fewest cores counts as "the
+#: cheapest" (+1 capacity); above 1 / :data:`SLOW_FRACTION` of them, as costly (-1).
 BEST_FRACTION = 0.9
 SLOW_FRACTION = 0.5
 
@@ -70,9 +79,10 @@ class Finding:
 class Option:
     """One framework, ranked.
 
-    ``configuration`` is the server setup recommended for it (measured, or the documented
-    sizing when nothing was measured); ``points`` the points per criterion; ``score``
-    their weighted sum; ``plan`` the capacity plan (None without measurements).
+    ``configuration`` is the server setup recommended for it (the model's best plan, or
+    the documented sizing without a model); ``points`` the points per criterion;
+    ``score`` their weighted sum; ``plan`` the capacity plan (None without a model, or
+    when the model holds no configuration of the framework that suits the profile).
     """
 
     framework: str
@@ -80,19 +90,20 @@ class Option:
     measured: bool
     points: Mapping[Criterion, int]
     score: float
-    plan: CapacityPlan | None
+    plan: Plan | None
     risks: tuple[Risk, ...]
 
     @property
     def title(self) -> str:
-        """e.g. ``Flask on gunicorn gthread, 5 workers x 4 threads``."""
+        """e.g. ``Flask on gunicorn gthread, 1 worker x 32 threads``."""
         return f"{FRAMEWORK_NAMES[self.framework]} on {self.configuration}"
 
 
 @dataclass(frozen=True)
 class Advice:
-    """The answer: ``options`` best first, the ``fired`` rules, the measured ``findings``
-    and the framework the article's rules alone would pick (``article_choice``)."""
+    """The answer: ``options`` best first, the ``fired`` rules, the measured ``findings``,
+    the framework the article's rules alone would pick (``article_choice``) and the
+    configuration search (None without a model)."""
 
     profile: Profile
     evidence: Evidence | None
@@ -100,6 +111,7 @@ class Advice:
     fired: tuple[FiredRule, ...]
     findings: tuple[Finding, ...]
     article_choice: str
+    search: Search | None = None
 
     @property
     def recommendation(self) -> Option:
@@ -117,144 +129,105 @@ class Advice:
         return self.article_choice != self.recommendation.framework
 
 
-def advise(profile: Profile, evidence: Evidence | None) -> Advice:
+def advise(
+    profile: Profile, evidence: Evidence | None, model: ModelDocument | None = None
+) -> Advice:
     """Rank the three frameworks for ``profile``.
 
     Args:
         profile: the user's answers.
-        evidence: measurements digested from a results file, or None to use the
-            article's rules alone (no capacity plan).
+        evidence: measurements digested from a results file (the claims verdicts the
+            risks quote), or None.
+        model: the performance model the configurations are searched with, or None
+            (default) for the article's rules alone, without a capacity plan.
     """
-    plans = _best_plans(profile, evidence) if evidence else {}
-    fired = tuple(_fire(rule, profile, evidence, plans) for rule in RULES if rule.applies(profile))
-    findings = _findings(profile, plans)
-    options = _rank(profile, evidence, fired, findings, plans)
+    found = search(model, profile) if model is not None and model.pairs else None
+    fired = tuple(_fire(rule, profile, found) for rule in RULES if rule.applies(profile))
+    findings = _findings(found) if found else ()
+    options = _rank(profile, evidence, fired, findings, found)
     article_only = _rank(
-        profile, None, tuple(FiredRule(f.rule, Status.APPLIED) for f in fired), (), {}
+        profile, None, tuple(FiredRule(f.rule, Status.APPLIED) for f in fired), (), None
     )
-    return Advice(profile, evidence, options, fired, findings, article_only[0].framework)
-
-
-# -- plans -------------------------------------------------------------------------------
-
-
-def _plan_key(plan: CapacityPlan, profile: Profile) -> tuple[int, float, float, float]:
-    """Order plans: those that meet every constraint first, then fewer instances, less
-    total memory, more throughput per instance."""
-    failures = sum(
-        check is False
-        for check in (
-            plan.fits_memory(profile),
-            plan.meets_p99(profile),
-            plan.fits_cold_start(profile),
-        )
-    )
-    instances = plan.instances if plan.instances is not None else math.inf
-    memory = plan.total_memory_mb if plan.total_memory_mb is not None else math.inf
-    return failures, instances, memory, -plan.instance_rps
-
-
-def _best_plans(profile: Profile, evidence: Evidence) -> dict[str, CapacityPlan]:
-    best: dict[str, CapacityPlan] = {}
-    for framework in FRAMEWORKS:
-        plans = [
-            plan
-            for setup in evidence.for_framework(framework)
-            if (plan := plan_capacity(setup, profile)) is not None
-        ]
-        if plans:
-            best[framework] = min(plans, key=lambda plan: _plan_key(plan, profile))
-    return best
+    return Advice(profile, evidence, options, fired, findings, article_only[0].framework, found)
 
 
 # -- rules and their measured checks -----------------------------------------------------
 
 
-def _fire(
-    rule: Rule, profile: Profile, evidence: Evidence | None, plans: Mapping[str, CapacityPlan]
-) -> FiredRule:
-    if rule.check is None or evidence is None:
+def _fire(rule: Rule, profile: Profile, found: Search | None) -> FiredRule:
+    if rule.check is None or found is None:
         return FiredRule(rule, Status.APPLIED)
-    outcome = _CHECKS[rule.check](profile, evidence, plans)
+    outcome = _CHECKS[rule.check](profile, found)
     if outcome is None:
         return FiredRule(rule, Status.APPLIED)
     holds, detail = outcome
     return FiredRule(rule, Status.CONFIRMED if holds else Status.OVERRULED, detail)
 
 
-def _io_plateau(setup: SetupEvidence, profile: Profile) -> tuple[float, float] | None:
-    """Best ``/io`` throughput of the sweep nearest the user's latency, and that latency."""
-    if not setup.io:
-        return None
-    latency = min(setup.io, key=lambda ms: (abs(ms - profile.downstream_ms), ms))
-    return max(point.rps for point in setup.io[latency]), latency
-
-
-def _check_cold_start(
-    profile: Profile, evidence: Evidence, plans: Mapping[str, CapacityPlan]
-) -> tuple[bool, str] | None:
-    measured = [s for s in evidence.for_framework("django") if s.cold_start_ms is not None]
+def _check_cold_start(profile: Profile, found: Search) -> tuple[bool, str] | None:
+    measured = [
+        plan for plan in found.plans.get("django", ()) if plan.planned.cold_start_ms is not None
+    ]
     if not measured:
         return None
-    fastest = min(measured, key=lambda s: s.cold_start_ms or 0.0)
-    ms = fastest.cold_start_ms or 0.0
+    fastest = min(measured, key=lambda plan: plan.planned.cold_start_ms or 0.0)
+    ms = fastest.planned.cold_start_ms or 0.0
     fits = ms <= profile.cold_start_budget_ms
     verb = "fits" if fits else "exceeds"
     return not fits, (
-        f"fastest measured Django cold start {ms:,.0f} ms ({fastest.describe()}) {verb} "
+        f"fastest measured Django cold start {ms:,.0f} ms ({fastest.setup.pair}) {verb} "
         f"your {profile.cold_start_budget_ms:,.0f} ms budget"
     )
 
 
-def _check_memory(
-    profile: Profile, evidence: Evidence, plans: Mapping[str, CapacityPlan]
-) -> tuple[bool, str] | None:
-    plan = plans.get("django")
-    if plan is None or plan.fits_memory(profile) is None:
+def _check_memory(profile: Profile, found: Search) -> tuple[bool, str] | None:
+    plan = found.best.get("django")
+    if plan is None:
         return None
-    if plan.instances is None:
-        return True, f"not even one Django worker fits {profile.memory_budget_mb:,.0f} MB"
+    mb = plan.instance_memory_mb
+    if mb > profile.memory_budget_mb:
+        return True, (
+            f"the smallest Django instance the model plans ({plan.describe()}) takes "
+            f"{mb:,.0f} MB under load, over your {profile.memory_budget_mb:,.0f} MB"
+        )
     return False, (
-        f"a Django instance ({plan.setup.describe(plan.workers)}) measured "
-        f"{plan.instance_memory_mb:,.0f} MB, within your {profile.memory_budget_mb:,.0f} MB"
+        f"a Django instance ({plan.describe()}) takes {mb:,.0f} MB under load (model), "
+        f"within your {profile.memory_budget_mb:,.0f} MB"
     )
 
 
-def _check_flask_per_core(
-    profile: Profile, evidence: Evidence, plans: Mapping[str, CapacityPlan]
-) -> tuple[bool, str] | None:
-    rates = [
-        (found[0] / setup.cores, found[1], setup)
-        for setup in evidence.for_framework("flask")
-        if (found := _io_plateau(setup, profile)) is not None
-    ]
-    if not rates:
+def _per_core(plan: Plan) -> float:
+    return plan.capacity_rps / plan.setup.cores
+
+
+def _check_flask_per_core(profile: Profile, found: Search) -> tuple[bool, str] | None:
+    plan = found.best_capacity("flask")
+    if plan is None:
         return None
-    per_core, latency, setup = max(rates, key=lambda item: item[0])
+    per_core = _per_core(plan)
     # The article's "~50" is a round figure: read it within the claims' factor 1.5.
-    holds = per_core <= 50 * ROUND_FIGURE_FACTOR
+    holds = per_core <= ARTICLE_FLASK_RPS_PER_CORE * ROUND_FIGURE_FACTOR
     return holds, (
-        f"Flask measured {per_core:,.0f} RPS/core on {setup.describe()} at {latency:g} ms "
-        f"downstream ({'at most' if holds else 'well above'} ~50 RPS/core)"
+        f"at your {plan.latency_ms:g} ms downstream the model gives Flask up to "
+        f"{per_core:,.0f} RPS/core ({plan.describe()}, {plan.capacity_rps:,.0f} req/s on "
+        f"{plan.setup.cores} core{'s' if plan.setup.cores > 1 else ''}): "
+        f"{'at most' if holds else 'well above'} ~50 RPS/core"
     )
 
 
-def _check_io_ratio(
-    profile: Profile, evidence: Evidence, plans: Mapping[str, CapacityPlan]
-) -> tuple[bool, str] | None:
-    best: dict[str, float] = {}
-    for framework in ("fastapi", "flask"):
-        found = [p for s in evidence.for_framework(framework) if (p := _io_plateau(s, profile))]
-        if not found:
-            return None
-        best[framework] = max(rps for rps, _ in found)
-    ratio = best["fastapi"] / best["flask"]
+def _check_io_ratio(profile: Profile, found: Search) -> tuple[bool, str] | None:
+    fastapi, flask = found.best_capacity("fastapi"), found.best_capacity("flask")
+    if fastapi is None or flask is None:
+        return None
+    ratio = fastapi.capacity_rps / flask.capacity_rps
     # The advice asks whether FastAPI is at least as much faster as the article says, so
     # a larger ratio bears it out: the claims' convention for a cost figure (>= 3 / 1.5).
     holds = ratio >= 3.0 / ROUND_FIGURE_FACTOR
     return holds, (
-        f"best measured /io throughput FastAPI {best['fastapi']:,.0f} vs Flask "
-        f"{best['flask']:,.0f} req/s: {ratio:.1f}x (the article says 3x)"
+        f"at your {fastapi.latency_ms:g} ms downstream the model's best instance serves "
+        f"FastAPI {fastapi.capacity_rps:,.0f} ({fastapi.describe()}) vs Flask "
+        f"{flask.capacity_rps:,.0f} req/s ({flask.describe()}): {ratio:.1f}x "
+        "(the article says 3x)"
     )
 
 
@@ -269,45 +242,48 @@ _CHECKS = {
 # -- measured points ---------------------------------------------------------------------
 
 
-def _findings(profile: Profile, plans: Mapping[str, CapacityPlan]) -> tuple[Finding, ...]:
+def _findings(found: Search) -> tuple[Finding, ...]:
     out: list[Finding] = []
-    usable = {fw: plan for fw, plan in plans.items() if plan.instances is not None}
-    top = max((plan.instance_rps for plan in usable.values()), default=0.0)
-    for framework, plan in plans.items():
+    fewest = min((plan.total_cores for plan in found.best.values()), default=0)
+    for framework in FRAMEWORKS:
         name = FRAMEWORK_NAMES[framework]
-        if plan.instances is None:
-            out.append(Finding(framework, Criterion.FOOTPRINT, -3, f"{name}: {plan.notes[0]}"))
+        plan = found.best.get(framework)
+        if plan is None:
+            out.append(
+                Finding(
+                    framework,
+                    Criterion.CAPACITY,
+                    -1,
+                    f"{name}: the model holds no configuration of it for this workload "
+                    "that your team can run (see the search)",
+                )
+            )
             continue
-        rate = f"{name} serves {plan.instance_rps:,.0f} req/s per instance"
-        if plan.instance_rps >= BEST_FRACTION * top:
-            out.append(Finding(framework, Criterion.CAPACITY, 1, f"{rate}, the most measured"))
-        elif plan.instance_rps < SLOW_FRACTION * top:
-            out.append(
-                Finding(framework, Criterion.CAPACITY, -1, f"{rate}, under half of {top:,.0f}")
-            )
-        if plan.meets_p99(profile) is False:
-            out.append(
-                Finding(
-                    framework,
-                    Criterion.LATENCY,
-                    -2,
-                    f"{name}: expected p99 {plan.expected_p99_ms:,.0f} ms exceeds your "
-                    f"{profile.p99_target_ms:,.0f} ms target",
-                )
-            )
-        if plan.workers < plan.setup.workers:
-            out.append(Finding(framework, Criterion.FOOTPRINT, -1, f"{name}: {plan.notes[-1]}"))
-        if plan.fits_cold_start(profile) is False:
+        cost = (
+            f"{name} needs {plan.instances} instance{'s' if plan.instances > 1 else ''} "
+            f"({plan.total_cores} core{'s' if plan.total_cores > 1 else ''}) for your peak"
+        )
+        if fewest >= BEST_FRACTION * plan.total_cores:
+            out.append(Finding(framework, Criterion.CAPACITY, 1, f"{cost}, the fewest"))
+        elif fewest < SLOW_FRACTION * plan.total_cores:
             out.append(
                 Finding(
-                    framework,
-                    Criterion.FOOTPRINT,
-                    -2,
-                    f"{name}: cold start {plan.cold_start_ms:,.0f} ms exceeds your "
-                    f"{profile.cold_start_budget_ms:,.0f} ms budget",
+                    framework, Criterion.CAPACITY, -1, f"{cost}, over twice the fewest ({fewest})"
                 )
             )
+        for miss in plan.misses:
+            criterion, points = _MISSES[miss.what]
+            out.append(Finding(framework, criterion, points, f"{name}: {miss.text()}"))
     return tuple(out)
+
+
+#: The criterion and points of each budget a plan misses: an instance that does not fit
+#: its memory cannot be deployed at all, a slow p99 or cold start can be lived with.
+_MISSES: dict[str, tuple[Criterion, int]] = {
+    "memory": (Criterion.FOOTPRINT, -3),
+    "p99": (Criterion.LATENCY, -2),
+    "cold start": (Criterion.FOOTPRINT, -2),
+}
 
 
 # -- ranking -----------------------------------------------------------------------------
@@ -318,7 +294,7 @@ def _rank(
     evidence: Evidence | None,
     fired: tuple[FiredRule, ...],
     findings: tuple[Finding, ...],
-    plans: Mapping[str, CapacityPlan],
+    found: Search | None,
 ) -> tuple[Option, ...]:
     options = []
     for framework in FRAMEWORKS:
@@ -330,9 +306,9 @@ def _rank(
             if finding.framework == framework:
                 points[finding.criterion] += finding.points
         score = sum(WEIGHTS[criterion] * value for criterion, value in points.items())
-        plan = plans.get(framework)
+        plan = found.best.get(framework) if found else None
         if plan is not None:
-            configuration = plan.setup.describe(plan.workers)
+            configuration = plan.describe()
         else:
             configuration = _documented_configuration(framework, profile)
         options.append(
@@ -348,8 +324,8 @@ def _rank(
         )
 
     def key(option: Option) -> tuple[float, float, int]:
-        instances = option.plan.instances if option.plan and option.plan.instances else math.inf
-        return -option.score, instances, FRAMEWORKS.index(option.framework)
+        cores = option.plan.total_cores if option.plan else math.inf
+        return -option.score, cores, FRAMEWORKS.index(option.framework)
 
     return tuple(sorted(options, key=key))
 
@@ -370,8 +346,8 @@ _DOCUMENTED_SERVER: dict[tuple[str, bool], str] = {
 
 
 def _documented_configuration(framework: str, profile: Profile) -> str:
-    """The documented sizing for this machine's cores, labelled as not measured."""
-    cores = os.cpu_count() or 1
+    """The documented sizing for an instance of the profile's cores, labelled as not measured."""
+    cores = profile.cores
     io_bound = profile.workload is not Workload.CPU
     server = _DOCUMENTED_SERVER[(framework, io_bound)]
     config = configure(framework, server, cores)

@@ -86,11 +86,17 @@ def _lower(value: object) -> object:
     return value.strip().lower() if isinstance(value, str) else value
 
 
+#: The word that answers a set question with the empty set (the questions offer it).
+NONE_WORD: Final = "none"
+
+
 def _items(value: object) -> object:
-    """``"Flask, django"`` or ``["Flask", "django"]`` as lower-case words."""
+    """``"Flask, django"`` or ``["Flask", "django"]`` as lower-case words; ``"none"``
+    (alone) as the empty set."""
     items = value.split(",") if isinstance(value, str) else value
     if isinstance(items, Iterable) and not isinstance(items, Mapping):
-        return frozenset(str(item).strip().lower() for item in items if str(item).strip())
+        words = frozenset(str(item).strip().lower() for item in items if str(item).strip())
+        return frozenset() if words == {NONE_WORD} else words
     return value
 
 
@@ -106,29 +112,40 @@ def _one_of(name: str, allowed: tuple[str, ...]) -> AfterValidator:
     return AfterValidator(check)
 
 
-def _positive(value: float) -> float:
-    if not value > 0:
-        raise ValueError("must be a number greater than 0")
-    return value
+def _between(low: float, high: float, unit: str = "", *, above: bool = False) -> AfterValidator:
+    """A number in ``[low, high]`` (``(low, high]`` when ``above``): the upper bounds
+    are far beyond any real service, so an answer past them is a typo (an extra zero,
+    a unit mix-up), not a plan."""
+    unit = f" {unit}" if unit else ""
 
+    def check(value: float | None) -> float | None:
+        if value is None:  # an optional answer not given
+            return value
+        if not (low < value if above else low <= value) or value > high:
+            side = f"greater than {low:g}" if above else f"at least {low:g}"
+            raise ValueError(f"must be {side} and at most {high:,.0f}{unit}")
+        return value
 
-def _latency(value: float) -> float:
-    if not 0 <= value <= 60_000:
-        raise ValueError("must be between 0 and 60000 milliseconds")
-    return value
-
-
-def _team(value: int) -> int:
-    if value < 1:
-        raise ValueError("must be a whole number of at least 1")
-    return value
+    return AfterValidator(check)
 
 
 #: A yes/no answer (``yes``, ``No``, ``on``, ``true``, ``1`` ...).
 Flag = Annotated[bool, BeforeValidator(_lower)]
 #: A set answer: words, written as a sorted list.
 Words = Annotated[frozenset[str], BeforeValidator(_items), PlainSerializer(sorted)]
-Positive = Annotated[float, AfterValidator(_positive)]
+#: Bounds of the numeric answers (see :func:`_between`).
+MAX_RPS: Final = 10_000_000.0
+MAX_MS: Final = 3_600_000.0
+MAX_MB: Final = 10_000_000.0
+MAX_TEAM: Final = 100_000
+MAX_CORES: Final = 1024
+MAX_CONCURRENCY: Final = 10_000
+
+#: Cores of one instance when the question is skipped, by deployment: a serverless
+#: function and a container get one (the smallest common size: a function's vCPU at
+#: common memory sizes, a pod's 1-CPU request), a VM two (the smallest general-purpose
+#: size of the large clouds).
+DEFAULT_CORES: Final[dict[str, int]] = {"serverless": 1, "containers": 1, "vms": 2}
 
 
 @dataclass(frozen=True, config=ANSWERS)
@@ -138,10 +155,10 @@ class Profile:
 
     needs_openapi: Flag = True
     workload: Annotated[Workload, BeforeValidator(_lower)] = Workload.IO
-    downstream_ms: Annotated[float, AfterValidator(_latency)] = 50.0
-    peak_rps: Positive = 200.0
-    p99_target_ms: Positive = 500.0
-    team_size: Annotated[int, AfterValidator(_team)] = 4
+    downstream_ms: Annotated[float, _between(0, 60_000, "milliseconds")] = 50.0
+    peak_rps: Annotated[float, _between(0, MAX_RPS, "requests per second", above=True)] = 200.0
+    p99_target_ms: Annotated[float, _between(0, MAX_MS, "milliseconds", above=True)] = 500.0
+    team_size: Annotated[int, _between(1, MAX_TEAM)] = 4
     team_debugs_async: Flag = False
     known_frameworks: Annotated[Words, _one_of("known_frameworks", FRAMEWORKS)] = frozenset()
     legacy_plugins: Flag = False
@@ -156,9 +173,28 @@ class Profile:
         default_factory=lambda: frozenset({"logging"})
     )
     deployment: Annotated[Deployment, BeforeValidator(_lower)] = Deployment.CONTAINERS
-    memory_budget_mb: Positive = 512.0
-    cold_start_budget_ms: Positive = 1000.0
+    memory_budget_mb: Annotated[float, _between(0, MAX_MB, "MB", above=True)] = 512.0
+    cold_start_budget_ms: Annotated[float, _between(0, MAX_MS, "milliseconds", above=True)] = 1000.0
     deadline: Annotated[Deadline, BeforeValidator(_lower)] = Deadline.NORMAL
+    cores_per_instance: Annotated[int | None, _between(1, MAX_CORES)] = None
+    function_concurrency: Annotated[int, _between(1, MAX_CONCURRENCY)] = 1
+
+    def __post_init__(self) -> None:
+        # Budgets no configuration can meet whatever it is: one sentence now, rather
+        # than a plan in which every option fails.
+        if self.workload is not Workload.CPU and self.p99_target_ms <= self.downstream_ms:
+            raise ValueError(
+                f"p99_target_ms ({self.p99_target_ms:g}) must be above downstream_ms "
+                f"({self.downstream_ms:g}): every request waits that long downstream"
+            )
+
+    @property
+    def cores(self) -> int:
+        """Cores of one instance: the answer, else :data:`DEFAULT_CORES` of the
+        deployment."""
+        if self.cores_per_instance is not None:
+            return self.cores_per_instance
+        return DEFAULT_CORES[self.deployment.value]
 
     def to_dict(self) -> dict[str, Any]:
         """The answers as plain JSON-ready values (sets as sorted lists, enums as strings)."""
@@ -209,7 +245,8 @@ def _sentence(error: ValidationError, answers: Mapping[str, Any]) -> str:
     name = str(first["loc"][0]) if first["loc"] else "the profile"
     if first["type"] == "value_error":
         reason = str(first["ctx"]["error"])
-        return f"{reason}." if reason.startswith(name) else f"{name} {reason}."
+        # A check of the whole profile (no field) names its fields itself.
+        return f"{reason}." if not first["loc"] or reason.startswith(name) else f"{name} {reason}."
     value = answers.get(name, first["input"])
     return f"{name} must be {_describe(getattr(Profile(), name))}, not {value!r}."
 

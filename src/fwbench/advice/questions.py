@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from fwbench.advice.profile import OBSERVABILITY, Profile
+from fwbench.advice.profile import DEFAULT_CORES, NONE_WORD, OBSERVABILITY, Profile
 from fwbench.harness.servers import FRAMEWORKS
 
 
@@ -44,7 +44,8 @@ class Question:
             return "choice"
         if isinstance(default, frozenset):
             return "set"
-        return "int" if isinstance(default, int) else "float"
+        # The one optional answer (cores per instance) is a whole number.
+        return "int" if default is None or isinstance(default, int) else "float"
 
     def default_text(self) -> str:
         """The default as a user would type it."""
@@ -52,7 +53,9 @@ class Question:
         if isinstance(default, bool):
             return "yes" if default else "no"
         if isinstance(default, frozenset):
-            return ",".join(sorted(default)) or "none"
+            return ",".join(sorted(default)) or NONE_WORD
+        if default is None:
+            return "auto"
         if isinstance(default, float) and default.is_integer():
             return str(int(default))
         return str(default)
@@ -181,5 +184,19 @@ QUESTIONS: tuple[Question, ...] = (
         "How tight is the deadline?",
         "A tight deadline with admin and audit needs is the article's case study for Django.",
         _choices("deadline"),
+    ),
+    Question(
+        "cores_per_instance",
+        "Cores (vCPUs) per instance?",
+        "Sizes workers and CPU capacity per instance; a Python process runs on one core at "
+        "a time (the GIL), so every core needs a worker. auto: "
+        + ", ".join(f"{name} {cores}" for name, cores in DEFAULT_CORES.items())
+        + ".",
+    ),
+    Question(
+        "function_concurrency",
+        "Requests one serverless function instance serves at once?",
+        "The platform's per-instance concurrency (1 on AWS Lambda; Cloud Run and Azure "
+        "allow more); used for serverless only.",
     ),
 )

@@ -1,6 +1,6 @@
 """Which measurements ``advise`` uses: the file given, else the newest results file in
 ``results/``, else the reference results shipped with fwbench, else none, and a sentence
-saying which.
+saying which; the same for the performance model (:func:`find_model`).
 
 ``fwbench run`` and ``fwbench claims`` write separate files, so when the chosen file holds
 no claims verdicts they come from the newest file in ``results/`` that has them, else
@@ -15,6 +15,7 @@ from pathlib import Path
 
 from fwbench.advice.evidence import Evidence, claims_from, describe_machine, evidence_from_results
 from fwbench.harness.results import Results, ResultsFormatError
+from fwbench.model import ModelDocument, ModelFileError, load_document
 
 #: Where ``fwbench run`` and ``fwbench claims`` write results files by default.
 RESULTS_DIR = Path("results")
@@ -121,3 +122,62 @@ def _find_measurements(results: Path | None, search: Path) -> Source:
                 f"measured on {evidence.machine}. Run `fwbench run` to measure your machine.",
             )
     return Source(None, NO_RESULTS.format(dir=search))
+
+
+NO_MODEL = (
+    "No performance model: no --model file, no fwbench-model-*.json in {dir}/ and no "
+    "reference model shipped with this fwbench, so there is no capacity plan; run "
+    "`fwbench model` (about 11 minutes on 2 cores) to fit one on this machine."
+)
+
+
+@dataclass(frozen=True)
+class ModelSource:
+    """The performance model chosen (None when there is none) and the sentence saying
+    which."""
+
+    document: ModelDocument | None
+    notice: str
+
+
+def _shipped_models() -> list[Path]:
+    folder = resources.files("fwbench.model.reference")
+    return sorted(Path(str(item)) for item in folder.iterdir() if item.name.endswith(".json"))
+
+
+def find_model(model: Path | None = None, search: Path = RESULTS_DIR) -> ModelSource:
+    """Choose the performance model: the file given, else the newest
+    ``fwbench-model-*.json`` in ``search``, else the reference model shipped with fwbench.
+
+    Args:
+        model: a model file the user named; read it or fail (default: None, search).
+        search: folder searched for ``fwbench model``'s files (default: ``results/``).
+
+    Raises:
+        ModelFileError: ``model`` was given and cannot be read, or models no pair.
+    """
+    if model is not None:
+        document = load_document(model)
+        if not document.pairs:
+            raise ModelFileError(
+                f"{model} models no pair", "pass a model file of a completed `fwbench model`"
+            )
+        return ModelSource(document, f"Model: {model} ({document.machine}).")
+    for path in sorted(search.glob("fwbench-model-*.json"), reverse=True):
+        try:
+            document = load_document(path)
+        except ModelFileError:
+            continue
+        if document.pairs:
+            return ModelSource(
+                document, f"Model: {path}, the newest model file ({document.machine})."
+            )
+    for path in _shipped_models():
+        document = load_document(path)
+        if document.pairs:
+            return ModelSource(
+                document,
+                f"Model: the reference model shipped with fwbench ({path.name}), fitted on "
+                f"{document.machine}. Run `fwbench model` to fit one on your machine.",
+            )
+    return ModelSource(None, NO_MODEL.format(dir=search))

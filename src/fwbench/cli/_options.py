@@ -1,5 +1,5 @@
-"""Options and option parsers shared by ``fwbench run``, ``fairness``, ``claims`` and
-``calibrate``."""
+"""Options and option parsers shared by ``fwbench run``, ``fairness``, ``claims``, ``model``
+and ``calibrate``."""
 
 from __future__ import annotations
 
@@ -102,3 +102,48 @@ ports_option: Decorator = click.option(
     callback=port_range,
     help="TCP port range START-END for the services [default: free ports chosen by the OS].",
 )
+
+
+#: ``--servers``: which servers run each framework.
+servers_option: Decorator = click.option(
+    "--servers",
+    default="canonical",
+    show_default=True,
+    help="canonical (FastAPI on uvicorn, Flask and Django on gunicorn sync), all (every "
+    "pair `fwbench serve` supports), or comma-separated server names.",
+)
+
+
+def duration_option(default: int) -> Decorator:
+    """``--duration S``: seconds of each measured repeat, ``default`` when not given."""
+    return click.option(
+        "--duration",
+        type=click.IntRange(min=1),
+        default=default,
+        show_default=True,
+        help="Seconds per measured repeat.",
+    )
+
+
+def warmup_option(default: int, before: str) -> Decorator:
+    """``--warmup S``: seconds of unmeasured load ``before`` the repeats (e.g. "each
+    point's repeats"), ``default`` when not given."""
+    return click.option(
+        "--warmup",
+        type=click.IntRange(min=0),
+        default=default,
+        show_default=True,
+        help=f"Seconds of warm-up before {before} (not measured).",
+    )
+
+
+def repeats_option(default: int, how: str) -> Decorator:
+    """``--repeats N``: measured repeats per point; ``how`` says how they are run or
+    summarised, ``default`` when not given."""
+    return click.option(
+        "--repeats",
+        type=click.IntRange(min=1),
+        default=default,
+        show_default=True,
+        help=f"Measured repeats per point ({how}).",
+    )

@@ -23,9 +23,14 @@ from fwbench.advice import (
     renderable,
     to_json,
 )
+from fwbench.advice.engine import Advice
 from fwbench.advice.engine import advise as compute_advice
 from fwbench.advice.profile import parse_answer
+from fwbench.advice.sources import find_model
+from fwbench.advice.verify import SECONDS, Verification, verify
 from fwbench.harness.errors import FwbenchError
+from fwbench.harness.process import exit_on_sigterm
+from fwbench.model import ModelDocument
 
 
 def _flag(question: Question) -> str:
@@ -53,7 +58,8 @@ def _ask(question: Question) -> Any:
     re-asking until it parses."""
 
     def parse(text: str) -> Any:
-        raw: Any = "" if question.kind == "set" and text.strip() == "none" else text
+        # "auto" is how the optional answer's default is offered: not given.
+        raw: Any = None if question.default is None and text.strip() == "auto" else text
         try:
             return parse_answer(question.name, raw)
         except ProfileError as error:
@@ -90,6 +96,28 @@ def _with_questions(command: Callable[..., Any]) -> Callable[..., Any]:
     "results shipped with fwbench].",
 )
 @click.option(
+    "--model",
+    "model_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="The performance model file (`fwbench model`) the configurations are searched "
+    "with [default: the newest results/fwbench-model-*.json, else the reference model "
+    "shipped with fwbench].",
+)
+@click.option(
+    "--verify",
+    is_flag=True,
+    help="Start one instance of the recommended configuration here, drive it at the "
+    "planned rate per instance with open-loop (constant-rate) load and say whether the "
+    "plan held.",
+)
+@click.option(
+    "--verify-seconds",
+    type=click.IntRange(min=SECONDS),
+    default=SECONDS,
+    show_default=True,
+    help="Seconds of load for --verify.",
+)
+@click.option(
     "--format",
     "output_format",
     type=click.Choice(["text", "json"]),
@@ -107,15 +135,21 @@ def _with_questions(command: Callable[..., Any]) -> Callable[..., Any]:
 def advise(
     profile_path: Path | None,
     results_path: Path | None,
+    model_path: Path | None,
+    verify: bool,
+    verify_seconds: int,
     output_format: str,
     interactive: bool | None,
     **answers: Any,
 ) -> None:
     """Recommend a framework and server configuration for your situation.
 
-    Applies the article's decision tree, checklist and case study to your answers, checks
-    its numeric claims against measurements, and plans capacity (instances, memory, p99,
-    cold start) from the measured throughput plateau by Little's law.
+    Applies the article's decision tree, checklist and case study to your answers,
+    searches every configuration the performance model knows (servers, workers, threads,
+    FastAPI's async or def routes) for the one that carries your peak on the fewest
+    cores within your budgets, shows the arithmetic (instances, memory, p50/p99, cold
+    start, with the model's error) and checks the article's numeric claims at your own
+    latency; --verify measures the plan here.
     """
     given = {name: value for name, value in answers.items() if value is not None}
     if interactive is None:
@@ -128,10 +162,37 @@ def advise(
                     given[question.name] = _ask(question)
         profile = profile_from_mapping(given, base)
         source = find_source(results_path)
+        model = find_model(model_path)
     except (ProfileError, FwbenchError) as error:
         raise click.ClickException(str(error)) from None
-    advice = compute_advice(profile, source.evidence)
+    advice = compute_advice(profile, source.evidence, model.document)
+    checked = _verify(advice, model.document, verify_seconds) if verify else None
     if output_format == "json":
-        click.echo(json.dumps(to_json(advice, source.notice), indent=2, ensure_ascii=False))
+        document = to_json(advice, source.notice, model.notice, checked)
+        click.echo(json.dumps(document, indent=2, ensure_ascii=False))
     else:
-        Console(highlight=False).print(renderable(advice, source.notice))
+        notice = f"{source.notice} {model.notice}"
+        Console(highlight=False).print(renderable(advice, notice, checked))
+
+
+def _verify(advice: Advice, model: ModelDocument | None, seconds: int) -> Verification:
+    """Measure the recommendation's plan here (progress on stderr)."""
+    plan = advice.recommendation.plan
+    if plan is None or model is None:
+        raise click.ClickException(
+            "--verify needs a capacity plan, and this advice has none (no performance "
+            "model); run `fwbench model` or pass --model FILE"
+        )
+    pair = model.pair(plan.setup.pair)
+    assert pair is not None  # the plan was searched on this model
+    exit_on_sigterm()
+    try:
+        return verify(
+            plan,
+            pair,
+            advice.profile,
+            seconds=seconds,
+            say=lambda line: click.secho(f"  {line}", fg="bright_black", err=True),
+        )
+    except FwbenchError as error:
+        raise click.ClickException(str(error)) from None

@@ -12,9 +12,13 @@ import click
 from fwbench.cli._options import (
     comma_names,
     database_option,
+    duration_option,
     frameworks_option,
     output_option,
     ports_option,
+    repeats_option,
+    servers_option,
+    warmup_option,
     workers_option,
 )
 from fwbench.harness.display import format_duration, make_console
@@ -35,12 +39,7 @@ from fwbench.harness.runconfig import default_output, preflight
 
 @click.command()
 @frameworks_option
-@click.option(
-    "--servers",
-    default="canonical",
-    show_default=True,
-    help="canonical, all, or comma-separated server names (as `fwbench run`).",
-)
+@servers_option
 @click.option(
     "--extras",
     default=",".join(VARIANTS),
@@ -63,27 +62,9 @@ from fwbench.harness.runconfig import default_output, preflight
     show_default=True,
     help="wrk connections.",
 )
-@click.option(
-    "--duration",
-    type=click.IntRange(min=1),
-    default=3,
-    show_default=True,
-    help="Seconds per measured repeat.",
-)
-@click.option(
-    "--warmup",
-    type=click.IntRange(min=0),
-    default=1,
-    show_default=True,
-    help="Seconds of warm-up of each variant before a scenario's repeats (not measured).",
-)
-@click.option(
-    "--repeats",
-    type=click.IntRange(min=1),
-    default=3,
-    show_default=True,
-    help="Repeats per variant and scenario, run round-robin across the variants.",
-)
+@duration_option(3)
+@warmup_option(1, "a scenario's repeats, for each variant")
+@repeats_option(3, "per variant, run round-robin across the variants")
 @workers_option
 @database_option("embedded SQLite")
 @output_option("fairness")

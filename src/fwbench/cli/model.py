@@ -7,35 +7,37 @@ import os
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
-from importlib import resources
 from pathlib import Path
 
 import click
 from rich.console import Console
 
+from fwbench.advice.sources import find_model
 from fwbench.cli._options import comma_names, database_option, output_option
 from fwbench.experiments.context import Context
 from fwbench.harness.errors import FwbenchError, InvalidOption
-from fwbench.harness.load import find_taskset, find_wrk
 from fwbench.harness.machine import default_placement, describe_machine
 from fwbench.harness.process import exit_on_sigterm
-from fwbench.harness.runconfig import default_output
+from fwbench.harness.results import Machine, Results
+from fwbench.harness.runconfig import build_config, default_output, preflight
 from fwbench.harness.servers import FRAMEWORKS, SERVERS
 from fwbench.model import (
     FULL_PLAN,
     QUICK_PLAN,
+    SATURATED_CONNECTIONS,
     Measured,
     ModelDocument,
     Target,
     choose,
     fitted,
-    load_document,
     measure,
     parse_query,
     predict,
     print_document,
     print_prediction,
+    read_model_file,
     save_document,
     targets,
 )
@@ -44,31 +46,20 @@ from fwbench.model import (
 PORTS = range(18900, 19000)
 
 
-def _newest_model() -> tuple[Path | None, str]:
-    """The newest ``results/fwbench-model-*.json``, else the shipped reference."""
-    found = sorted(Path("results").glob("fwbench-model-*.json"))
-    if found:
-        return found[-1], str(found[-1])
-    folder = resources.files("fwbench.model.reference")
-    shipped = sorted(Path(str(item)) for item in folder.iterdir() if item.name.endswith(".json"))
-    if shipped:
-        return shipped[-1], f"the shipped reference {shipped[-1].name}"
-    return None, ""
-
-
 def _predict(console: Console, text: str, model_file: Path | None) -> None:
     query = parse_query(text)
-    path, source = (model_file, str(model_file)) if model_file else _newest_model()
-    if path is None:
+    # The same model `fwbench advise` would use: --model, the newest of results/, or the
+    # shipped reference.
+    source = find_model(model_file)
+    if source.document is None:
         raise InvalidOption(
             "there is no model file to predict with", "run `fwbench model` first or pass --model"
         )
-    model = choose(load_document(path), query.pair, source)
-    print_prediction(console, predict(model, query), source)
+    model = choose(source.document, query.pair, str(model_file or "the model found"))
+    print_prediction(console, predict(model, query), source.notice)
 
 
-def _machine_line() -> str:
-    machine = describe_machine()
+def _machine_line(machine: Machine) -> str:
     return (
         f"{machine.cpu_model}, {machine.usable_cpus} usable CPUs, "
         f"{machine.memory_bytes / 2**30:.1f} GiB, {machine.os}, {machine.python}"
@@ -132,20 +123,37 @@ def model(
             _predict(console, query, model_file)
             return
         if refit is not None:
-            again = fitted(load_document(refit).model_copy(update={"pairs": (), "checks": ()}))
-            save_document(again, refit)
+            stored, document = read_model_file(refit)
+            when = datetime.now(UTC).isoformat(timespec="seconds")
+            note = f"fitted again from the stored points by `fwbench model --refit` at {when}"
+            again = fitted(
+                document.model_copy(
+                    update={"pairs": (), "checks": (), "notes": (*document.notes, note)}
+                )
+            )
+            save_document(again, refit, stored)
             print_document(console, again)
             return
         chosen = _targets(frameworks, servers, quick)
-        find_wrk()
-        find_taskset()
+        plan = QUICK_PLAN if quick else FULL_PLAN
         placement = default_placement()
         output = output if output is not None else default_output("model")
-        output.parent.mkdir(parents=True, exist_ok=True)
-        machine = _machine_line()
-    except (FwbenchError, OSError) as error:
+        config = build_config(
+            frameworks=tuple(dict.fromkeys(t.framework for t in chosen)),
+            servers=",".join(dict.fromkeys(t.server for t in chosen)),
+            scenarios=plan.scenarios,
+            connections=(SATURATED_CONNECTIONS,),
+            duration_s=plan.duration_s,
+            warmup_s=plan.warmup_s,
+            repeats=1,
+            database=database,
+            cold_starts=plan.spawns,
+            placement=placement,
+        )
+        preflight(config, database, output)
+        machine = describe_machine()
+    except FwbenchError as error:
         raise click.ClickException(str(error)) from None
-    plan = QUICK_PLAN if quick else FULL_PLAN
     notes = [
         f"1-minute load average when the sweep started: {os.getloadavg()[0]:.2f} on "
         f"{os.cpu_count()} CPUs (figures from a shared machine are noisy)"
@@ -158,10 +166,12 @@ def model(
         f"load on {list(placement.load_cpus)}; results in {output}"
     )
     started = time.monotonic()
+    command = ("fwbench", *sys.argv[1:])
+    results = Results.start(command, machine, placement, config, None, notes)
     document = ModelDocument(
         created=datetime.now(UTC).isoformat(timespec="seconds"),
-        command=("fwbench", *sys.argv[1:]),
-        machine=machine,
+        command=command,
+        machine=_machine_line(machine),
         quick=quick,
         service_cpus=placement.service_cpus,
         load_cpus=placement.load_cpus,
@@ -182,9 +192,16 @@ def model(
             }
         )
 
+    def save(document: ModelDocument, status: str | None = None) -> None:
+        current = replace(results, services=tuple(context.services))
+        save_document(document, output, current.finished(status) if status else current)
+
+    so_far = [document]
+
     def on_target(target: Target, measured: Measured) -> None:
         console.print(f"  measured {target.label}", style="dim")
-        save_document(with_measured(measured), output)
+        so_far[0] = with_measured(measured)
+        save(so_far[0])
 
     exit_on_sigterm()
     with tempfile.TemporaryDirectory(prefix="fwbench-model-") as state:
@@ -200,13 +217,14 @@ def model(
             with context:
                 measured = measure(context, chosen, plan, on_target)
         except KeyboardInterrupt:
+            save(fitted(so_far[0]), "interrupted")
             console.print(
                 "[bold]Interrupted[/]; every process fwbench started is stopped, and the "
                 f"pairs measured so far are kept in {output}."
             )
             sys.exit(130)
     result = fitted(with_measured(measured))
-    save_document(result, output)
+    save(result, "complete")
     print_document(console, result)
     console.print(f"Done in {result.duration_s / 60:.1f} min. Model: {output}")
     if not result.pairs:

@@ -12,17 +12,24 @@ from fwbench.cli._options import (
     comma_ints,
     comma_names,
     database_option,
+    duration_option,
     frameworks_option,
     output_option,
     ports_option,
+    repeats_option,
     report_option,
+    servers_option,
+    warmup_option,
     workers_option,
 )
 from fwbench.harness.calibrate import calibration_path
 from fwbench.harness.display import make_console, print_plan, print_summary
-from fwbench.harness.errors import FwbenchError
+from fwbench.harness.errors import FwbenchError, InvalidOption
+from fwbench.harness.hosts import HostsFile, read_hosts
+from fwbench.harness.hosts_run import HostsRun
 from fwbench.harness.machine import default_placement, describe_machine
 from fwbench.harness.process import exit_on_sigterm
+from fwbench.harness.results import RunConfig
 from fwbench.harness.runconfig import build_config, default_output, preflight
 from fwbench.harness.runner import Run
 from fwbench.harness.scenarios import DEFAULT_SCENARIOS, SCENARIOS
@@ -32,13 +39,7 @@ from fwbench.report import write_report
 
 @click.command()
 @frameworks_option
-@click.option(
-    "--servers",
-    default="canonical",
-    show_default=True,
-    help="canonical (FastAPI on uvicorn, Flask and Django on gunicorn sync), all (every "
-    "pair `fwbench serve` supports), or comma-separated server names.",
-)
+@servers_option
 @click.option(
     "--scenarios",
     default=",".join(DEFAULT_SCENARIOS),
@@ -53,27 +54,9 @@ from fwbench.report import write_report
     callback=comma_ints,
     help="wrk connections (closed-loop concurrency); a comma-separated list is a sweep.",
 )
-@click.option(
-    "--duration",
-    type=click.IntRange(min=1),
-    default=5,
-    show_default=True,
-    help="Seconds per measured repeat.",
-)
-@click.option(
-    "--warmup",
-    type=click.IntRange(min=0),
-    default=2,
-    show_default=True,
-    help="Seconds of warm-up before each point's repeats (not measured).",
-)
-@click.option(
-    "--repeats",
-    type=click.IntRange(min=1),
-    default=3,
-    show_default=True,
-    help="Measured repeats per point (median, min, max and CV are reported).",
-)
+@duration_option(5)
+@warmup_option(2, "each point's repeats")
+@repeats_option(3, "median, min, max and CV are reported")
 @workers_option
 @database_option("embedded SQLite")
 @click.option(
@@ -92,6 +75,22 @@ from fwbench.report import write_report
     help="Spawns timed per framework/server pair for cold start (0 skips cold start and "
     "import time).",
 )
+@click.option(
+    "--replicas",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Instances of each configuration, behind HAProxy when more than one (the service "
+    "CPUs split among them): does N instances carry N times one?",
+)
+@click.option(
+    "--hosts",
+    "hosts_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="A hosts file (TOML, docs/hosts.md): run the service and wrk on those hosts over "
+    "SSH, one wrk per load host at once; cold starts are then skipped.",
+)
 @ports_option
 @report_option
 def run(
@@ -107,6 +106,8 @@ def run(
     downstream_latency: int,
     output: Path | None,
     cold_starts: int,
+    replicas: int,
+    hosts_file: Path | None,
     ports: range | None,
     report: Path | None,
 ) -> None:
@@ -119,6 +120,8 @@ def run(
     """
     exit_on_sigterm()
     console = make_console()
+    if hosts_file is not None:
+        cold_starts = 0  # not measured across hosts yet (docs/hosts.md)
     try:
         placement = default_placement()
         config = build_config(
@@ -133,10 +136,19 @@ def run(
             database=database,
             downstream_latency_ms=downstream_latency,
             cold_starts=cold_starts,
+            replicas=replicas,
             placement=placement,
         )
         output = output if output is not None else default_output("run")
         preflight(config, database, output)
+        if hosts_file is not None:
+            if replicas > 1:
+                raise InvalidOption(
+                    "--replicas is not supported with --hosts yet",
+                    "leave one of them out (docs/hosts.md)",
+                )
+            _run_on_hosts(config, read_hosts(hosts_file), output, ports, report)
+            return
         benchmark = Run(
             config,
             placement,
@@ -174,6 +186,33 @@ def run(
         raise click.ClickException(
             f"{error} (the {len(benchmark.results.points)} points measured are kept in {output})"
         ) from None
+    print_summary(console, results, elapsed_s=time.monotonic() - started, output=output)
+    if report is not None:
+        for written in write_report(output, html=report):
+            console.print(f"Report: {written}")
+
+
+def _run_on_hosts(
+    config: RunConfig, hosts: HostsFile, output: Path, ports: range | None, report: Path | None
+) -> None:
+    """``fwbench run --hosts``: measure on the hosts, then print and report as usual."""
+    console = make_console()
+    console.print(
+        f"fwbench run on hosts: service on {', '.join(hosts.service[:1])}, wrk on "
+        f"{', '.join(hosts.load)}. Results: {output}"
+    )
+    benchmark = HostsRun(
+        config, hosts, output, command=["fwbench", *sys.argv[1:]], console=console, ports=ports
+    )
+    started = time.monotonic()
+    try:
+        results = benchmark.execute()
+    except KeyboardInterrupt:
+        console.print(
+            f"[bold]Interrupted[/]; every process fwbench started on every host is stopped, "
+            f"and the points measured are kept in {output}."
+        )
+        sys.exit(130)
     print_summary(console, results, elapsed_s=time.monotonic() - started, output=output)
     if report is not None:
         for written in write_report(output, html=report):

@@ -58,8 +58,9 @@ def parse_cpus(text: str) -> set[int]:
 @click.option(
     "--threads",
     type=click.IntRange(min=1),
-    help="Threads per worker, for gunicorn-gthread and granian (WSGI) only. "
-    "Default: gthread 2 x cores, granian its own default.",
+    help="Threads per worker, for gunicorn-gthread, granian (WSGI) and FastAPI (the size "
+    "of anyio's thread limiter, which runs its def routes). Default: gthread 2 x cores, "
+    "granian its own default, FastAPI anyio's 40.",
 )
 @click.option(
     "--port",

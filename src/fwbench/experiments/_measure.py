@@ -162,7 +162,7 @@ def slots(config: ServerConfig, route: str) -> float:
     event loop awaiting the downstream): the ``slots`` of Little's law."""
     if config.server == "uvicorn" or (config.server == "granian" and config.interface == "asgi"):
         if config.framework == "fastapi" and route.startswith("/_lab/io-sync"):
-            return config.workers * ANYIO_THREADS
+            return config.workers * (config.threads or ANYIO_THREADS)
         # FastAPI's async routes await on the loop; Django's ASGI handler gives each
         # request its own thread-sensitive context, hence its own thread for sync views.
         return math.inf

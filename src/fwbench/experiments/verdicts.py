@@ -64,8 +64,19 @@ class Measured:
         return cls(value, value, value)
 
     def over(self, other: Measured) -> Measured:
-        """The ratio ``self / other``, its range from the extremes of both."""
-        return Measured(self.value / other.value, self.low / other.high, self.high / other.low)
+        """The ratio ``self / other`` of the medians, with a relative half-range that adds
+        both figures' relative half-ranges in quadrature (first-order propagation for
+        independent measurements). Dividing the extremes instead assumes both figures
+        were at their worst at once: with three repeats, one slow warm-up repeat then
+        moved a 2.8x ratio's range below 2x in one run out of three."""
+        ratio = self.value / other.value
+        spread = math.hypot(self.relative_spread, other.relative_spread)
+        return Measured(ratio, ratio * max(0.0, 1 - spread), ratio * (1 + spread))
+
+    @property
+    def relative_spread(self) -> float:
+        """Half the range, as a fraction of the median."""
+        return (self.high - self.low) / 2 / self.value if self.value else 0.0
 
     def text(self, unit: str = "") -> str:
         """e.g. ``197 MB (195-201)``; no range when there is no spread."""
@@ -667,11 +678,22 @@ def sprawl_rule(claim: str, closures: Mapping[str, int], subject: str, claimed: 
 SINGLE_VALUE_SPREAD = UNSTABLE_CV
 
 
+#: Medians closer than this are a tie whatever the repeats say: on a shared machine the
+#: drift between runs exceeds the spread within one (three quick runs in a row put Flask
+#: and Django, both held to 3 slots at 10 ms, 2-4% apart in either order, and non-
+#: overlapping ranges of 3 repeats each happen by chance 1 time in 10).
+TIE_MARGIN = UNSTABLE_CV
+
+
 def distinguishable(a: Sequence[float], b: Sequence[float]) -> bool:
     """Whether two figures' repeats differ, as ``fwbench compare`` decides: Mann-Whitney
     U when there are enough repeats for it to reach significance, else ranges that do
-    not overlap. A single value has no range of its own: it is given
-    :data:`SINGLE_VALUE_SPREAD` either way, so two lone figures 3% apart are a tie."""
+    not overlap; and their medians at least :data:`TIE_MARGIN` apart. A single value
+    has no range of its own: it is given :data:`SINGLE_VALUE_SPREAD` either way, so two
+    lone figures 3% apart are a tie."""
+    low, high = sorted((statistics.median(a), statistics.median(b)))
+    if high < low * (1 + TIE_MARGIN):
+        return False
 
     def widened(values: Sequence[float]) -> tuple[float, ...]:
         if len(values) > 1:
@@ -742,7 +764,8 @@ def table_ranking_rule(
         f"({_ranking_text(expected, sign)}) if every pair comes in the article's order; two "
         f"figures whose repeats are not distinguishable (Mann-Whitney U at p < 0.05 as "
         f"fwbench compare decides, overlapping ranges with fewer repeats, a lone figure "
-        f"taken as +-{SINGLE_VALUE_SPREAD:.0%}) are a tie, which leaves the ranking "
+        f"taken as +-{SINGLE_VALUE_SPREAD:.0%}) or whose medians are within "
+        f"{TIE_MARGIN:.0%} of each other are a tie, which leaves the ranking "
         f"undecided. Supported if it holds in every configuration measured; contradicted "
         f"if in none; depends on configuration otherwise; inconclusive if a tie decides it"
     )

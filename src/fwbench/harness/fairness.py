@@ -39,7 +39,7 @@ from fwbench.contract import EXTRAS, EXTRAS_OFF_FLAG
 from fwbench.harness import sanity
 from fwbench.harness.display import format_duration
 from fwbench.harness.documents import RECORD, Items, dump, load, problem, read_json, write_json
-from fwbench.harness.errors import FwbenchError, InvalidOption
+from fwbench.harness.errors import InvalidOption
 from fwbench.harness.load import LoadSpec, cpu_list, run_load
 from fwbench.harness.plan import START_ESTIMATE_S, WRK_OVERHEAD_S, Step
 from fwbench.harness.process import PortRotation, ServiceProcess, service_run, start_service
@@ -54,6 +54,7 @@ from fwbench.harness.results import (
     ServiceRun,
     Status,
     Timestamp,
+    end_status,
     utc_now,
 )
 from fwbench.harness.runconfig import build_config
@@ -366,14 +367,8 @@ class FairnessRun:
             with StepProgress(self.console, self.steps()) as progress:
                 for pair in self.config.pairs:
                     self._measure_pair(pair, progress)
-        except KeyboardInterrupt:
-            self._save(self.document.finished("interrupted"))
-            raise
-        except FwbenchError as error:
-            self._save(self.document.finished("failed", str(error)))
-            raise
         except BaseException as error:
-            self._save(self.document.finished("failed", f"{type(error).__name__}: {error}"))
+            self._save(self.document.finished(*end_status(error)))
             raise
         self._save(self.document.finished("complete"))
         return self.document

@@ -16,6 +16,7 @@ import json
 import os
 import shutil
 import subprocess
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
@@ -125,22 +126,37 @@ def wrk_version() -> str:
     return first.split(" Copyright")[0].strip()
 
 
-def wrk_command(spec: LoadSpec) -> list[str]:
-    """The argv that runs ``spec``: ``taskset -c CPUS wrk ... URL -- ARGS``."""
+def wrk_command(
+    spec: LoadSpec,
+    *,
+    wrk: str | None = None,
+    taskset: str | None = None,
+    lua_dir: Path = LUA_DIR,
+) -> list[str]:
+    """The argv that runs ``spec``: ``taskset -c CPUS wrk ... URL -- ARGS``.
+
+    Args:
+        spec: the run.
+        wrk: the wrk executable; None (default): :func:`find_wrk` here.
+        taskset: the taskset executable; None (default): :func:`find_taskset` here.
+        lua_dir: where the scripts are, default :data:`LUA_DIR` (another host's checkout
+            has them elsewhere).
+    """
     argv = [
-        find_wrk(),
+        wrk if wrk is not None else find_wrk(),
         "--threads", str(spec.threads),
         "--connections", str(spec.connections),
         "--duration", f"{spec.duration_s}s",
         "--timeout", f"{spec.timeout_s}s",
         "--latency",
-        "--script", str(LUA_DIR / f"{spec.script}.lua"),
+        "--script", str(lua_dir / f"{spec.script}.lua"),
         f"{spec.url.rstrip('/')}{spec.path}",
     ]  # fmt: skip
     if spec.script_args:
         argv += ["--", *spec.script_args]
     if spec.cpus is not None:
-        argv = [find_taskset(), "-c", cpu_list(spec.cpus), *argv]
+        pin = taskset if taskset is not None else find_taskset()
+        argv = [pin, "-c", cpu_list(spec.cpus), *argv]
     return argv
 
 
@@ -152,45 +168,109 @@ def run_load(spec: LoadSpec) -> LoadSample:
         LoadError: wrk failed or printed no report.
         MissingTool: wrk (or taskset, when pinning) is not installed.
     """
-    argv = wrk_command(spec)
+    return parse_wrk_output(run_wrk(spec))
+
+
+def run_wrk(spec: LoadSpec) -> str:
+    """Run wrk as ``spec`` says and return its standard output, for a script that prints
+    lines of its own beside the report (see :func:`run_load`).
+
+    Raises:
+        LoadError: wrk failed or printed no report.
+        MissingTool: wrk (or taskset, when pinning) is not installed.
+    """
+    return WrkProcess(spec).output()
+
+
+def wrk_env(spec: LoadSpec, *, histogram: bool = False, lua_dir: Path = LUA_DIR) -> dict[str, str]:
+    """The variables wrk's reporter reads, to add to wrk's environment.
+
+    Args:
+        spec: the run.
+        histogram: also print every latency bucket (``histogram_us``); default False.
+        lua_dir: where the scripts are, default :data:`LUA_DIR`.
+    """
     # LuaJIT finds `require("fwbench_report")` through LUA_PATH; ";;" keeps its defaults.
     # The reporter needs the connection count to undo wrk's latency correction, and wrk
     # does not give it to scripts.
-    env = {
-        **os.environ,
-        "LUA_PATH": f"{LUA_DIR}/?.lua;;",
-        "FWBENCH_WRK_CONNECTIONS": str(spec.connections),
-    }
-    process = subprocess.Popen(
-        argv,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-    # wrk runs in a session of its own: if fwbench dies, the watchdog stops it.
-    watchdog = Watchdog(process.pid)
-    try:
-        stdout, stderr = process.communicate(timeout=spec.duration_s + spec.timeout_s + _GRACE_S)
-    except subprocess.TimeoutExpired:
-        raise LoadError(
-            f"wrk did not finish within {spec.duration_s + spec.timeout_s + _GRACE_S} s",
-            "check that the machine is not overloaded, then rerun",
-        ) from None
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
-        watchdog.release()
-    if process.returncode != 0 or RESULT_MARKER not in stdout:
-        detail = _last_line(stderr) or _last_line(stdout) or f"exit status {process.returncode}"
+    env = {"LUA_PATH": f"{lua_dir}/?.lua;;", "FWBENCH_WRK_CONNECTIONS": str(spec.connections)}
+    if histogram:
+        env["FWBENCH_WRK_HISTOGRAM"] = "1"
+    return env
+
+
+def wrk_deadline_s(spec: LoadSpec) -> int:
+    """Seconds after its start by which wrk must have finished, or be killed."""
+    return spec.duration_s + spec.timeout_s + _GRACE_S
+
+
+class WrkProcess:
+    """One wrk started on this machine, in a session of its own guarded by a watchdog
+    (if fwbench dies, the watchdog stops it); several can run at once.
+
+    Args:
+        spec: the run.
+        histogram: have the reporter print every latency bucket; default False.
+
+    Raises:
+        MissingTool: wrk (or taskset, when pinning) is not installed.
+    """
+
+    def __init__(self, spec: LoadSpec, *, histogram: bool = False) -> None:
+        self.spec = spec
+        self._deadline = time.monotonic() + wrk_deadline_s(spec)
+        self._process = subprocess.Popen(
+            wrk_command(spec),
+            env={**os.environ, **wrk_env(spec, histogram=histogram)},
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
+        self._watchdog = Watchdog(self._process.pid)
+
+    def output(self) -> str:
+        """Wait for wrk and return its standard output; kill it if it overruns.
+
+        Raises:
+            LoadError: wrk overran, failed or printed no report.
+        """
+        process, spec = self._process, self.spec
+        try:
+            stdout, stderr = process.communicate(
+                timeout=max(0.0, self._deadline - time.monotonic())
+            )
+        except subprocess.TimeoutExpired:
+            raise LoadError(
+                f"wrk did not finish within {wrk_deadline_s(spec)} s",
+                "check that the machine is not overloaded, then rerun",
+            ) from None
+        finally:
+            self.stop()
+        return checked_output(spec, process.returncode, stdout, stderr)
+
+    def stop(self) -> None:
+        """Kill wrk if it still runs and release its watchdog; idempotent."""
+        if self._process.poll() is None:
+            self._process.kill()
+            self._process.communicate()
+        self._watchdog.release()
+
+
+def checked_output(spec: LoadSpec, returncode: int, stdout: str, stderr: str) -> str:
+    """wrk's standard output, if it exited well and printed a report.
+
+    Raises:
+        LoadError: it did not; the message quotes its last words.
+    """
+    if returncode != 0 or RESULT_MARKER not in stdout:
+        detail = _last_line(stderr) or _last_line(stdout) or f"exit status {returncode}"
         raise LoadError(
             f"wrk failed against {spec.url}{spec.path}: {detail}",
             "check that the service is running and answers there",
         )
-    return parse_wrk_output(stdout)
+    return stdout
 
 
 def parse_wrk_output(output: str) -> LoadSample:
@@ -198,6 +278,23 @@ def parse_wrk_output(output: str) -> LoadSample:
 
     Args:
         output: everything wrk printed on stdout (its own summary is ignored).
+
+    Raises:
+        LoadError: no report line, or a report that is not valid.
+    """
+    return parse_wrk_report(output)[0]
+
+
+def parse_wrk_report(output: str) -> tuple[LoadSample, tuple[tuple[int, int], ...] | None]:
+    """Read the report line of ``lua/fwbench_report.lua``, with its latency histogram.
+
+    Args:
+        output: everything wrk printed on stdout (its own summary is ignored).
+
+    Returns:
+        The sample, and the ``(microseconds, count)`` of every non-empty bucket of wrk's
+        latency histogram, ascending; None when the reporter was not asked for it
+        (:func:`wrk_env`) or could not read it.
 
     Raises:
         LoadError: no report line, or a report that is not valid.
@@ -218,7 +315,9 @@ def parse_wrk_output(output: str) -> LoadSample:
                 f"wrk counted {errors['status']} statuses above 399, the script {above_399}"
             )
         latency = report["latency_us"]
-        return LoadSample(
+        histogram = report.get("histogram_us")
+        buckets = None if histogram is None else tuple((int(v), int(n)) for v, n in histogram)
+        sample = LoadSample(
             requests=report["requests"],
             duration_us=report["duration_us"],
             bytes=report["bytes"],
@@ -247,6 +346,7 @@ def parse_wrk_output(output: str) -> LoadSample:
             f"wrk's fwbench report is not valid: {error}",
             "check the Lua scripts under fwbench/harness/lua",
         ) from None
+    return sample, buckets
 
 
 def _last_line(text: str) -> str:

@@ -28,6 +28,7 @@ PACKAGES: Final[tuple[str, ...]] = (
     "Django",
     "djangorestframework",
     "drf-spectacular",
+    "django-extensions",
     "uvicorn",
     "uvloop",
     "httptools",

@@ -458,6 +458,31 @@ def service_run(process: ServiceProcess, cpus: tuple[int, ...]) -> ServiceRun:
     )
 
 
+def service_env(
+    config: ServerConfig, database_url: str, downstream_url: str | None
+) -> dict[str, str]:
+    """The environment of a service run as ``config`` says, on this or another host
+    (:mod:`fwbench.harness.remote`), before its metrics directory is added.
+
+    Args:
+        config: the server configuration.
+        database_url: its ``DATABASE_URL`` (:func:`database_url_for`).
+        downstream_url: its ``DOWNSTREAM_URL``; None leaves the environment's value or
+            the service's own default.
+    """
+    env = {
+        "DATABASE_URL": database_url,
+        **{name: os.environ.get(name, token) for name, token in DEFAULT_TOKENS.items()},
+        **FRAMEWORK_FACTS[config.framework].env,
+        **config.env,
+        # Server output goes to a log file when captured: line-buffer it.
+        "PYTHONUNBUFFERED": "1",
+    }
+    if downstream_url is not None:
+        env["DOWNSTREAM_URL"] = downstream_url
+    return env
+
+
 def start_service(
     framework: str,
     *,
@@ -515,15 +540,7 @@ def start_service(
     config = configure(framework, server, cores, workers=workers, threads=threads)
     argv, pinned = _pinned(config.command(host, port), argv_cpus)
     ensure_port_free(host, port)
-    env = {
-        "DATABASE_URL": database_url_for(framework, database_url, state_dir),
-        **{name: os.environ.get(name, token) for name, token in DEFAULT_TOKENS.items()},
-        **FRAMEWORK_FACTS[config.framework].env,
-        # Server output goes to a log file when captured: line-buffer it.
-        "PYTHONUNBUFFERED": "1",
-    }
-    if downstream_url is not None:
-        env["DOWNSTREAM_URL"] = downstream_url
+    env = service_env(config, database_url_for(framework, database_url, state_dir), downstream_url)
     if bootstrap:
         if announce is not None:
             announce(f"preparing the {framework} database {redacted(env['DATABASE_URL'])}")
@@ -582,20 +599,9 @@ def start_downstream(
         Faults(latency_ms=latency_ms, error_rate=error_rate).validate()
     except ValueError as error:
         raise InvalidOption(str(error), "pass --latency-ms >= 0 and --error-rate in 0..1") from None
-    command = [
-        sys.executable, "-m", "granian", "--interface", "rsgi",
-        "--host", host, "--port", str(port),
-        "--workers", "1", "--loop", "uvloop",
-        "--no-access-log", "--workers-kill-timeout", "10",
-        DOWNSTREAM_APP,
-    ]  # fmt: skip
-    argv, pinned = _pinned(command, cpus)
+    argv, pinned = _pinned(downstream_command(host, port), cpus)
     ensure_port_free(host, port)
-    env = {
-        LATENCY_ENV: str(latency_ms),
-        ERROR_RATE_ENV: repr(error_rate),
-        "PYTHONUNBUFFERED": "1",
-    }
+    env = downstream_env(latency_ms, error_rate)
     service = ServiceProcess(
         "downstream",
         argv,
@@ -609,6 +615,68 @@ def start_downstream(
     if wait:
         _wait_or_stop(service, 30)
     return service
+
+
+def start_server(
+    name: str,
+    command: list[str],
+    *,
+    host: str,
+    port: int,
+    cpus: Iterable[int] | None = None,
+    workdir: Path | None = None,
+) -> ServiceProcess:
+    """Start a server that is not one of fwbench's services (HAProxy in front of
+    replicas, :mod:`fwbench.harness.balancer`), owned like them, and wait until it answers
+    ``/healthz``.
+
+    Args:
+        name: what it is, for messages.
+        command: its argv.
+        host: the address it listens on (checked free first, with ``port``).
+        port: its TCP port.
+        cpus: CPUs to pin it to; None (default): not pinned.
+        workdir: a directory it owns, removed when it stops (its log, its configuration);
+            None: a new temporary one.
+
+    Raises:
+        FwbenchError: the port is taken, or it did not answer within 30 s.
+    """
+    argv, pinned = _pinned(command, cpus)
+    ensure_port_free(host, port)
+    server = ServiceProcess(
+        name,
+        argv,
+        {},
+        url=_url(host, port),
+        config=None,
+        cpus=pinned,
+        workdir=workdir if workdir is not None else Path(tempfile.mkdtemp(prefix="fwbench-")),
+        inherit_output=False,
+    )
+    _wait_or_stop(server, 30)
+    return server
+
+
+def downstream_command(host: str, port: int) -> list[str]:
+    """The argv of the downstream, ``sys.executable -m granian ...``, bound to
+    ``host:port`` (on this or another host, :mod:`fwbench.harness.remote`)."""
+    return [
+        sys.executable, "-m", "granian", "--interface", "rsgi",
+        "--host", host, "--port", str(port),
+        "--workers", "1", "--loop", "uvloop",
+        "--no-access-log", "--workers-kill-timeout", "10",
+        DOWNSTREAM_APP,
+    ]  # fmt: skip
+
+
+def downstream_env(latency_ms: int = 0, error_rate: float = 0.0) -> dict[str, str]:
+    """The downstream's environment: its initial faults (see :func:`start_downstream`)."""
+    return {
+        LATENCY_ENV: str(latency_ms),
+        ERROR_RATE_ENV: repr(error_rate),
+        "PYTHONUNBUFFERED": "1",
+    }
 
 
 def _wait_or_stop(service: ServiceProcess, timeout: float) -> None:

@@ -13,7 +13,8 @@ Older files are upgraded in memory when read (:data:`UPGRADES`, as asv's
 ``update_to_2``); a file of a newer version is refused.
 
 Other commands store their own data under :attr:`Results.sections` (``fwbench claims``
-uses ``sections["claims"]``), with :meth:`Results.with_section`.
+uses ``sections["claims"]``, ``fwbench model`` ``sections["model"]``), with
+:meth:`Results.with_section`.
 """
 
 from __future__ import annotations
@@ -69,7 +70,17 @@ from fwbench.harness.stats import Summary, summarize
 #:       ``[framework, server]`` and ``import_times[].heaviest`` items
 #:       ``[module, cumulative_us]`` (arrays, as the value objects hold them), no longer
 #:       objects.
-SCHEMA_VERSION: Final = 2
+#:   3 - fwbench 0.1.0: ``fwbench model`` writes a results file whose ``sections["model"]``
+#:       holds the performance model, its raw points and its validation
+#:       (``fwbench.model.ModelDocument``, schema ``model/model.schema.json``); no field
+#:       of schema 2 changed, so the upgrade only renumbers.
+#:   4 - fwbench 0.1.0: a load sample measured by several wrk processes at once
+#:       (``fwbench.harness.generators``) keeps each one's own sample in ``generators``,
+#:       its latencies merged from their histograms; ``topology`` records the hosts of a
+#:       run across hosts (``--hosts``); ``config.replicas`` the instances behind HAProxy
+#:       (``--replicas``). Each is optional with a default meaning "as before", so the
+#:       upgrade only renumbers.
+SCHEMA_VERSION: Final = 4
 
 T = TypeVar("T")
 
@@ -180,7 +191,9 @@ class SocketErrors:
 
 @dataclass(frozen=True, config=RECORD)
 class LoadSample(Derived):
-    """One wrk run, as the Lua reporter (``lua/fwbench_report.lua``) printed it."""
+    """One wrk run, as the Lua reporter (``lua/fwbench_report.lua``) printed it; or the
+    merge of several wrk processes that loaded the same service at once, each kept in
+    ``generators`` (``fwbench.harness.generators``)."""
 
     requests: NonNegativeInt
     """Responses received (complete HTTP responses, any status)."""
@@ -193,7 +206,11 @@ class LoadSample(Derived):
     statuses: FrozenMap[IntKey, NonNegativeInt]
     """Responses by HTTP status, e.g. ``{"200": 5120, "404": 12}``; adds up to ``requests``."""
     latency_us: Latency
-    """wrk's latency distribution, corrected for coordinated omission."""
+    """wrk's latency distribution, corrected for coordinated omission; for a merged
+    sample, computed from the sum of the generators' histograms, bucket by bucket."""
+    generators: Items[GeneratorRun] = ()
+    """For a merged sample, each wrk process's own sample (at least two); empty for one
+    wrk. Counts, bytes and errors above are their sums, ``duration_us`` the longest."""
 
     @model_validator(mode="after")
     def _consistent(self) -> LoadSample:
@@ -204,12 +221,28 @@ class LoadSample(Derived):
                 f"status counts add up to {sum(self.statuses.values())}, "
                 f"not to the {self.requests} requests"
             )
+        if self.generators:
+            parts = [generator.sample for generator in self.generators]
+            if len(parts) < 2 or any(part.generators for part in parts):
+                raise ValueError("a merged sample needs two or more single-wrk generators")
+            if (self.requests, self.bytes, self.duration_us) != (
+                sum(part.requests for part in parts),
+                sum(part.bytes for part in parts),
+                max(part.duration_us for part in parts),
+            ):
+                raise ValueError(
+                    "a merged sample's requests and bytes must be its generators' sums, its "
+                    "duration their longest"
+                )
         return self
 
     @computed_field(alias="throughput_rps")  # type: ignore[prop-decorator]
     @cached_property
     def throughput(self) -> float:
-        """Derived: responses per second (``requests / duration``)."""
+        """Derived: responses per second (``requests / duration``); for a merged sample,
+        the sum of the generators' own throughputs."""
+        if self.generators:
+            return sum(generator.sample.throughput for generator in self.generators)
         return self.requests / (self.duration_us / 1e6)
 
     def unexpected(self, expected: Iterable[int] = ()) -> dict[int, int]:
@@ -220,6 +253,21 @@ class LoadSample(Derived):
             for status, n in sorted(self.statuses.items())
             if not 200 <= status <= 299 and status not in allowed and n
         }
+
+
+@dataclass(frozen=True, config=RECORD)
+class GeneratorRun:
+    """One of several wrk processes that loaded a service at once."""
+
+    host: str | None
+    """The load host it ran on, as the hosts file names it (``ssh://user@host``); null
+    for this machine."""
+    cpus: Cpus | None
+    """The CPUs it was pinned to with ``taskset``; null when not pinned."""
+    connections: PositiveInt
+    """Its share of the point's connections."""
+    sample: LoadSample
+    """What it measured, as its reporter printed it."""
 
 
 # --------------------------------------------------------------------------- sanity
@@ -606,6 +654,50 @@ class Placement(Derived):
         return not set(self.service_cpus) & set(self.load_cpus)
 
 
+#: What a host does in a run across hosts.
+HOST_ROLES: Final = ("service", "load", "balancer")
+
+
+def _host_roles(roles: tuple[str, ...]) -> tuple[str, ...]:
+    if not roles or any(role not in HOST_ROLES for role in roles):
+        raise ValueError(f"roles must be among {HOST_ROLES}, not {list(roles)}")
+    return roles
+
+
+@dataclass(frozen=True, config=RECORD)
+class HostRun:
+    """One host of a run across hosts (``fwbench run --hosts``)."""
+
+    url: Annotated[str, Field(min_length=1)]
+    """The host as the hosts file names it, ``ssh://user@host``."""
+    roles: Annotated[Items[str], AfterValidator(_host_roles)]
+    """What it ran: ``service``, ``load`` and/or ``balancer``."""
+    machine: Machine
+    """Its machine and software, described on the host itself."""
+    rtt_ms: NonNegativeFloat
+    """Median time for the driver to open a TCP connection to the host's SSH port (one
+    network round trip), measured before the run."""
+    rtt_to_service_ms: NonNegativeFloat | None
+    """For a load host, the same measured from the host to the first service host, the
+    path its requests take; null for the service hosts."""
+
+
+@dataclass(frozen=True, config=RECORD)
+class Topology:
+    """Where each part of a run across hosts ran."""
+
+    driver: str
+    """The machine fwbench ran on (its host name); ``machine`` describes it."""
+    hosts: Annotated[Items[HostRun], Field(min_length=1)]
+    """Every host, service hosts first."""
+    service: Items[str]
+    """The service host(s) of every point, as in ``hosts``."""
+    load: Items[str]
+    """The load hosts: one wrk each per repeat, merged (``generators`` of each sample)."""
+    database: str | None
+    """The database server, password removed; null: SQLite on the service host."""
+
+
 # --------------------------------------------------------------------------- calibration
 
 
@@ -737,6 +829,9 @@ class RunConfig:
     """wrk threads, one per load CPU."""
     timeout_s: PositiveInt
     """wrk's ``--timeout``: a request without response after it counts as a timeout."""
+    replicas: PositiveInt = 1
+    """Instances of each configuration, behind HAProxy when more than one (``--replicas``,
+    ``fwbench.harness.balancer``); each instance is in ``services``."""
 
     @model_validator(mode="after")
     def _consistent(self) -> RunConfig:
@@ -764,6 +859,7 @@ class RunConfig:
             "database": self.database or "embedded SQLite",
             "wrk threads": self.wrk_threads,
             "timeout": self.timeout_s,
+            "replicas": self.replicas,
         }
 
 
@@ -772,6 +868,17 @@ class RunConfig:
 #: ``running`` while measuring; ``complete``; ``interrupted`` (Ctrl-C, the points so far
 #: are kept); ``failed`` (an error stopped it; see ``error``).
 STATUSES: Final = ("running", "complete", "interrupted", "failed")
+
+
+def end_status(error: BaseException) -> tuple[str, str | None]:
+    """The status and error a run's document records when ``error`` stopped it: Ctrl-C is
+    ``interrupted``; anything else ``failed``, with the user-facing sentence of a
+    :class:`FwbenchError` or the kind and text of a bug."""
+    if isinstance(error, KeyboardInterrupt):
+        return "interrupted", None
+    if isinstance(error, FwbenchError):
+        return "failed", str(error)
+    return "failed", f"{type(error).__name__}: {error}"
 
 
 def _status(status: str) -> str:
@@ -832,6 +939,9 @@ class Results:
     """Import times, one per framework/server pair."""
     notes: Items[str] = ()
     """Warnings that concern the whole run (e.g. a 1-core machine: untrustworthy)."""
+    topology: Topology | None = None
+    """For a run across hosts (``--hosts``), which host ran what, each host's machine and
+    the round-trip times measured before the run; null when everything ran here."""
     sections: FrozenMap[str, Json] = Field(default_factory=dict)
     """Data of other commands, by name (e.g. ``claims`` from ``fwbench claims``), each
     documented by that command."""
@@ -905,6 +1015,10 @@ class Results:
     def with_import_time(self, import_time: ImportTime) -> Results:
         """A copy with ``import_time`` appended."""
         return replace(self, import_times=(*self.import_times, import_time))
+
+    def with_topology(self, topology: Topology) -> Results:
+        """A copy that records ``topology``."""
+        return replace(self, topology=topology)
 
     def with_section(self, name: str, data: Json) -> Results:
         """A copy where ``sections[name]`` is ``data`` (JSON values only)."""
@@ -984,7 +1098,11 @@ def _as_row(item: object, keys: tuple[str, ...]) -> object:
 
 
 #: ``UPGRADES[n]`` turns the JSON values of a schema-``n`` file into schema ``n + 1``.
-UPGRADES: Final[dict[int, Callable[[dict[str, Any]], dict[str, Any]]]] = {1: _update_to_2}
+UPGRADES: Final[dict[int, Callable[[dict[str, Any]], dict[str, Any]]]] = {
+    1: _update_to_2,
+    2: lambda data: data,  # schema 3 only added a section
+    3: lambda data: data,  # schema 4 only added optional fields
+}
 
 
 def upgraded(data: object, where: str = "results") -> object:

@@ -11,6 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Final
 
+from fwbench.harness.balancer import find_haproxy
 from fwbench.harness.databases import database_url_for, redacted
 from fwbench.harness.errors import InvalidOption, UnknownServer
 from fwbench.harness.load import find_taskset, find_wrk
@@ -84,6 +85,7 @@ def build_config(
     database: str | None = None,
     downstream_latency_ms: int = 10,
     cold_starts: int = 5,
+    replicas: int = 1,
     placement: Placement,
 ) -> RunConfig:
     """Resolve ``fwbench run``'s options (defaults are its defaults) into a RunConfig.
@@ -100,6 +102,7 @@ def build_config(
         database: None for the embedded SQLite, or a ``postgresql://`` base URL.
         downstream_latency_ms: the downstream's delay for ``io`` (and ``/score``).
         cold_starts: spawns timed per pair (0: no cold start nor import time).
+        replicas: instances of each configuration behind HAProxy (1: the service alone).
         placement: the CPU placement (wrk gets one thread per load CPU).
 
     Raises:
@@ -118,6 +121,7 @@ def build_config(
         ("--warmup", warmup_s, 0),
         ("--cold-starts", cold_starts, 0),
         ("--downstream-latency", downstream_latency_ms, 0),
+        ("--replicas", replicas, 1),
     )
     for option, value, minimum in limits:
         if value < minimum:
@@ -151,6 +155,7 @@ def build_config(
         cold_starts=cold_starts,
         wrk_threads=threads,
         timeout_s=TIMEOUT_S,
+        replicas=replicas,
     )
 
 
@@ -163,11 +168,13 @@ def preflight(config: RunConfig, database: str | None, output: Path) -> None:
         output: the results file to write.
 
     Raises:
-        FwbenchError: wrk or taskset missing, the database unreachable, the output
-            not writable.
+        FwbenchError: wrk, taskset or (for replicas) haproxy missing, the database
+            unreachable, the output not writable.
     """
     find_wrk()
     find_taskset()
+    if config.replicas > 1:
+        find_haproxy()
     if database is not None:
         for framework in config.frameworks:
             database_url_for(framework, database)

@@ -24,9 +24,9 @@ from pathlib import Path
 from rich.console import Console
 
 from fwbench.harness import sanity
+from fwbench.harness.balancer import replicas_behind_balancer
 from fwbench.harness.calibrate import calibrate, load_calibration, store_calibration
 from fwbench.harness.display import cold_start_line, point_line
-from fwbench.harness.errors import FwbenchError
 from fwbench.harness.load import LoadSpec, run_load
 from fwbench.harness.plan import CALIBRATION_S, Step, plan_steps
 from fwbench.harness.probes import MemorySampler, measure_cold_starts, measure_import_time
@@ -39,7 +39,15 @@ from fwbench.harness.process import (
     start_service,
 )
 from fwbench.harness.progress import StepProgress, StepSequence
-from fwbench.harness.results import LoadSample, Machine, Placement, Point, Results, RunConfig
+from fwbench.harness.results import (
+    LoadSample,
+    Machine,
+    Placement,
+    Point,
+    Results,
+    RunConfig,
+    end_status,
+)
 from fwbench.harness.scenarios import SCENARIOS
 from fwbench.services.downstream.faults import Faults
 
@@ -140,14 +148,8 @@ class Run:
                     self._calibrate(progress)
                 for framework, server in self.config.pairs:
                     self._measure_pair(framework, server, downstream, progress)
-        except KeyboardInterrupt:
-            self._save(self.results.finished("interrupted"))
-            raise
-        except FwbenchError as error:
-            self._save(self.results.finished("failed", str(error)))
-            raise
         except BaseException as error:
-            self._save(self.results.finished("failed", f"{type(error).__name__}: {error}"))
+            self._save(self.results.finished(*end_status(error)))
             raise
         self._save(self.results.finished("complete"))
         return self.results
@@ -173,28 +175,56 @@ class Run:
     def _measure_pair(
         self, framework: str, server: str, downstream: ServiceProcess, progress: StepProgress
     ) -> None:
-        with progress.step(f"{framework}/{server}: starting"):
-            service = start_service(
-                framework,
-                port=self.port(),
-                server=server,
-                workers=self.config.workers,
-                cores=len(self.placement.service_cpus),
-                database_url=self.database,
-                downstream_url=downstream.url,
-                cpus=self.placement.service_cpus,
-                state_dir=self._state_dir,
-            )
-        with service:
+        replicas = self.config.replicas
+        with contextlib.ExitStack() as stack:
+            with progress.step(f"{framework}/{server}: starting"):
+                services = [
+                    stack.enter_context(
+                        start_service(
+                            framework,
+                            port=self.port(),
+                            server=server,
+                            workers=self.config.workers,
+                            cores=len(cpus),
+                            database_url=self.database,
+                            downstream_url=downstream.url,
+                            cpus=cpus,
+                            state_dir=self._state_dir,
+                            # The replicas share one database, prepared once.
+                            bootstrap=i == 0,
+                        )
+                    )
+                    for i, cpus in enumerate(replica_cpus(self.placement.service_cpus, replicas))
+                ]
+                # One instance is measured directly; several through HAProxy, on the load
+                # CPUs like the downstream.
+                target = services[0]
+                if replicas > 1:
+                    target = stack.enter_context(
+                        replicas_behind_balancer(
+                            services, ("127.0.0.1", self.port()), cpus=self.placement.load_cpus
+                        )
+                    )
+            service = services[0]
             config = service.config
             assert config is not None  # every framework service has one
-            self._save(self.results.with_service(service_run(service, self.placement.service_cpus)))
+            for replica in services:
+                assert replica.cpus is not None  # started with CPUs
+                self._save(
+                    self.results.with_service(service_run(replica, tuple(sorted(replica.cpus))))
+                )
             env = {**os.environ, **service.env}
             env.pop("PROMETHEUS_MULTIPROC_DIR", None)  # a single import needs no shared metrics
             for scenario in self.config.scenarios:
                 for connections in self.config.connections:
                     point = self._measure_point(
-                        service, downstream, (framework, server), scenario, connections, progress
+                        service,
+                        target.url,
+                        downstream,
+                        (framework, server),
+                        scenario,
+                        connections,
+                        progress,
                     )
                     self._save(self.results.with_point(point))
                     self.console.print(point_line(point))
@@ -204,6 +234,7 @@ class Run:
     def _measure_point(
         self,
         service: ServiceProcess,
+        url: str,
         downstream: ServiceProcess,
         pair: tuple[str, str],
         scenario_name: str,
@@ -221,7 +252,7 @@ class Run:
             args = (service.env["API_TOKEN"], uuid.uuid4().hex[:12])
             return run_load(
                 LoadSpec(
-                    url=service.url,
+                    url=url,
                     path=path,
                     script=scenario.script,
                     connections=connections,
@@ -235,7 +266,7 @@ class Run:
 
         latency = config.downstream_latency_ms if scenario_name == "transactions" else 0
         with (
-            _score_latency(downstream, latency),
+            score_latency(downstream.url, latency),
             MemorySampler(service, cpus=self.placement.load_cpus) as sampler,
         ):
             warmup = None
@@ -257,7 +288,8 @@ class Run:
             expected_statuses=tuple(sorted(scenario.expected_statuses)),
             warmup=warmup,
             repeats=tuple(repeats),
-            memory=sampler.profile(),
+            # With replicas the sampler sees one instance of several: not the service's.
+            memory=sampler.profile() if config.replicas == 1 else None,
             sanity=sanity.check_point(
                 scenario, repeats, connections, config.downstream_latency_ms, level
             ),
@@ -298,16 +330,31 @@ class Run:
         self.console.print(cold_start_line(cold, imported.cumulative.median / 1000))
 
 
+def replica_cpus(cpus: Sequence[int], replicas: int) -> list[tuple[int, ...]]:
+    """The CPUs of each of ``replicas`` instances: ``cpus`` split into that many groups
+    when there are enough, else every instance on all of them.
+
+    Args:
+        cpus: the service CPUs.
+        replicas: instances (at least 1).
+    """
+    ordered = sorted(cpus)
+    if replicas > len(ordered):
+        return [tuple(ordered)] * replicas
+    size = len(ordered) // replicas
+    return [tuple(ordered[i * size : (i + 1) * size]) for i in range(replicas)]
+
+
 @contextlib.contextmanager
-def _score_latency(downstream: ServiceProcess, latency_ms: int) -> Iterator[None]:
-    """Give the downstream's ``/score`` (and ``/delay``) ``latency_ms`` of extra latency
-    for the block, so fraud-checks in the ``transactions`` mix wait like ``io`` does;
-    no-op for 0."""
+def score_latency(downstream_url: str, latency_ms: int) -> Iterator[None]:
+    """Give the downstream at ``downstream_url`` ``latency_ms`` of extra latency on
+    ``/score`` (and ``/delay``) for the block, so fraud-checks in the ``transactions`` mix
+    wait like ``io`` does; no-op for 0."""
     if not latency_ms:
         yield
         return
-    set_faults(downstream.url, Faults(latency_ms=latency_ms))
+    set_faults(downstream_url, Faults(latency_ms=latency_ms))
     try:
         yield
     finally:
-        set_faults(downstream.url, Faults())
+        set_faults(downstream_url, Faults())

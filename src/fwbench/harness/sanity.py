@@ -23,6 +23,8 @@ take, and the final table prints its short label next to the figure.
   happen. The message reports the efficiency against that ceiling either way.
 * ``generator_bound``: throughput close to what wrk reaches against a trivial server
   on the same CPUs (``fwbench calibrate``) measures wrk, not the service.
+  With several load generators (``fwbench.harness.generators``), each wrk's own
+  throughput is compared with its own ceiling, and the check names the closest.
 * ``downstream_bound`` (scenarios that call the downstream): throughput close to what
   the load CPUs reach serving the downstream while running wrk measures them.
 * ``unstable``: repeats whose coefficient of variation exceeds 10% (pyperf's rule).
@@ -212,6 +214,40 @@ def generator_bound(samples: Sequence[LoadSample], level: CalibrationLevel) -> S
     )
 
 
+def generators_bound(
+    samples: Sequence[LoadSample], levels: Sequence[CalibrationLevel | None]
+) -> SanityCheck | None:
+    """Compare each load generator's own throughput with its own calibrated ceiling.
+
+    Args:
+        samples: the measured repeats of a point, each merged from the same generators.
+        levels: per generator, in order, the calibration of its host and CPUs at its
+            connections; None where unknown. None is returned when all are unknown.
+    """
+    fractions = []
+    for g, level in enumerate(levels):
+        if level is not None:
+            median = summarize([s.generators[g].sample.throughput for s in samples]).median
+            fractions.append((median / level.generator.throughput, g, median, level))
+    if not fractions:
+        return None
+    fraction, g, median, level = max(fractions)
+    where = samples[0].generators[g].host or "this machine"
+    passed = fraction < BOUND_FRACTION
+    message = (
+        f"load generator {g + 1} of {len(levels)} ({where}): {median:,.0f} req/s is "
+        f"{fraction:.0%} of its own ceiling ({level.generator.throughput:,.0f} req/s; bound "
+        f"from {BOUND_FRACTION:.0%}); {len(fractions)} of {len(levels)} generators calibrated"
+    )
+    action = (
+        None
+        if passed
+        else "the figure is a lower bound of the service's capacity: add load hosts or give "
+        "each generator more cores"
+    )
+    return SanityCheck("generator_bound", passed, fraction, BOUND_FRACTION, message, action)
+
+
 def downstream_bound(samples: Sequence[LoadSample], level: CalibrationLevel) -> SanityCheck:
     """Compare throughput with what the load CPUs reach running wrk and the downstream.
 
@@ -259,6 +295,7 @@ def check_point(
     connections: int,
     downstream_latency_ms: int,
     level: CalibrationLevel | None,
+    generator_levels: Sequence[CalibrationLevel | None] = (),
 ) -> tuple[SanityCheck, ...]:
     """Every check that applies to a point.
 
@@ -268,14 +305,21 @@ def check_point(
         connections: wrk's connections.
         downstream_latency_ms: the downstream latency of the run.
         level: the calibration at ``connections``; None skips the ceiling checks.
+        generator_levels: for samples merged from several generators, each generator's
+            calibration (:func:`generators_bound`), which replaces ``level`` for the
+            generator's ceiling; default none.
     """
     checks = [littles_law(samples, connections), stalls(samples, connections)]
     if scenario.name == "io" and downstream_latency_ms > 0:
         checks.append(io_ceiling(samples, connections, downstream_latency_ms))
-    if level is not None:
+    if samples[0].generators:
+        per_generator = generators_bound(samples, generator_levels)
+        if per_generator is not None:
+            checks.append(per_generator)
+    elif level is not None:
         checks.append(generator_bound(samples, level))
-        if scenario.needs_downstream:
-            checks.append(downstream_bound(samples, level))
+    if level is not None and scenario.needs_downstream:
+        checks.append(downstream_bound(samples, level))
     stability = unstable(samples)
     if stability is not None:
         checks.append(stability)

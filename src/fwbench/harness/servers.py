@@ -234,6 +234,19 @@ _THREADED: Final[tuple[tuple[Server, Interface], ...]] = (
     ("granian", "wsgi"),
 )
 
+#: FastAPI on an ASGI server: ``--threads`` sizes anyio's thread limiter (its default is
+#: 40 tokens), which caps how many plain-``def`` routes and dependencies run at once per
+#: worker. FastAPI's docs ("Concurrency and async / await", "Very Technical Details")
+#: send ``def`` path operations to that thread pool; Starlette's docs
+#: ("Thread Pool") show raising ``total_tokens`` as the way to grow it. The service
+#: applies it at start-up from this variable (``fastapi_service.settings``).
+SYNC_ROUTE_THREADS_ENV: Final = "SYNC_ROUTE_THREADS"
+
+
+def _threads_setting(framework: Framework, server: Server, interface: Interface) -> bool:
+    """Whether ``--threads`` means something for this configuration."""
+    return (server, interface) in _THREADED or (framework == "fastapi" and interface == "asgi")
+
 
 @dataclass(frozen=True)
 class ServerConfig:
@@ -246,7 +259,8 @@ class ServerConfig:
         app: the ``module:attribute`` import target the server loads.
         cores: the core budget the configuration was derived for.
         workers: worker processes.
-        threads: threads per worker, or None when the server's default applies.
+        threads: threads per worker (FastAPI: its thread limiter's tokens), or None when
+            the server's default applies.
         connections: simultaneous connections per worker (gevent), else None.
         advice: the documented rule behind these numbers and its source, or a note
             that the user overrode them.
@@ -266,6 +280,14 @@ class ServerConfig:
     def multiprocess(self) -> bool:
         """True when several worker processes serve requests (metrics must be shared)."""
         return self.workers > 1
+
+    @property
+    def env(self) -> dict[str, str]:
+        """Environment the service needs for this configuration: FastAPI's thread
+        limiter size when ``threads`` is set (see :data:`SYNC_ROUTE_THREADS_ENV`)."""
+        if self.framework == "fastapi" and self.threads is not None:
+            return {SYNC_ROUTE_THREADS_ENV: str(self.threads)}
+        return {}
 
     def command(self, host: str, port: int) -> list[str]:
         """The full argv that runs this configuration, ``sys.executable -m <server> ...``.
@@ -290,7 +312,7 @@ class ServerConfig:
                 "--host", host, "--port", str(port),
                 "--workers", str(self.workers),
             ]  # fmt: skip
-            if self.threads is not None:
+            if self.threads is not None and self.interface == "wsgi":
                 argv += ["--blocking-threads", str(self.threads)]
             if self.interface == "asgi":
                 argv += ["--loop", "uvloop"]
@@ -362,8 +384,9 @@ def configure(
         server: one of :func:`servers_for` ``(framework)``.
         cores: cores given to the service (>= 1); the documented rules scale with it.
         workers: worker processes; None (default) applies the documented rule.
-        threads: threads per worker, only for gunicorn-gthread and granian on WSGI
-            (``--blocking-threads``); None (default) applies the documented rule.
+        threads: threads per worker, only for gunicorn-gthread, granian on WSGI
+            (``--blocking-threads``) and FastAPI (anyio's thread limiter, which runs its
+            ``def`` routes); None (default) applies the documented rule.
 
     Raises:
         UnknownServer: unknown framework, or a server that framework does not run on.
@@ -383,11 +406,12 @@ def configure(
             raise InvalidOption(
                 f"--{name} must be at least 1, not {value}", f"pass --{name} 1 or more"
             )
-    if threads is not None and (server, interface) not in _THREADED:
+    if threads is not None and not _threads_setting(known, server, interface):
         servers = ", ".join(f"{name} ({iface.upper()})" for name, iface in _THREADED)
         raise InvalidOption(
-            f"{server} has no threads-per-worker setting",
-            f"leave --threads out, or use a threaded server: {servers}",
+            f"{framework} on {server} has no threads-per-worker setting",
+            f"leave --threads out, or use a threaded server: {servers}, or FastAPI on any "
+            "server (its thread limiter)",
         )
     rule = _RULES[server]
     advice = rule.advice

@@ -9,7 +9,8 @@ The public API (the modules behind it are private):
 * measuring: :func:`measure` runs a :class:`Plan` (:data:`FULL_PLAN`,
   :data:`QUICK_PLAN`) over :func:`targets` on real servers;
 * the stored document: :class:`ModelDocument`, :func:`fitted` (fit and validate its raw
-  points), :func:`load_document`, :func:`save_document`, :func:`choose` (one pair);
+  points), :func:`read_model_file`, :func:`load_document`, :func:`save_document` (a results
+  file's ``model`` section), :func:`choose` (one pair);
 * printing: :func:`print_document`, :func:`print_prediction`.
 
 The laws are in :mod:`fwbench.model._laws`; docs/model.md explains them.
@@ -20,6 +21,7 @@ from fwbench.model._build import (
     choose,
     fitted,
     load_document,
+    read_model_file,
     save_document,
 )
 from fwbench.model._document import (
@@ -37,13 +39,14 @@ from fwbench.model._predict import BadQuery, Prediction, Query, parse_query, pre
 from fwbench.model._render import print_document, print_prediction
 from fwbench.model._sweep import FULL as FULL_PLAN
 from fwbench.model._sweep import QUICK as QUICK_PLAN
-from fwbench.model._sweep import Measured, Plan, Target, measure, targets
+from fwbench.model._sweep import SATURATED_CONNECTIONS, Measured, Plan, Target, measure, targets
 from fwbench.model._validate import FLAG_ERROR, TARGET_ERROR, median_error, validate
 
 __all__ = [
     "FLAG_ERROR",
     "FULL_PLAN",
     "QUICK_PLAN",
+    "SATURATED_CONNECTIONS",
     "SCHEMA_VERSION",
     "TARGET_ERROR",
     "BadQuery",
@@ -71,6 +74,7 @@ __all__ = [
     "predict",
     "print_document",
     "print_prediction",
+    "read_model_file",
     "save_document",
     "targets",
     "validate",

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Final
 
 from pydantic import ValidationError
 
-from fwbench.harness.documents import write_json
+from fwbench.harness.documents import load, problem, read_json, write_json
 from fwbench.harness.errors import FwbenchError
+from fwbench.harness.results import Results, ResultsFormatError
 from fwbench.model._document import MemoryPoint, ModelDocument, PairModel, Point, StartupPoint
 from fwbench.model._fit import FitError, fit_pair
 from fwbench.model._validate import validate
@@ -70,31 +72,64 @@ class ModelFileError(FwbenchError):
     """A model file that cannot be read."""
 
 
-def load_document(path: Path) -> ModelDocument:
-    """Read a model file written by ``fwbench model``.
+#: The results file's section that holds ``fwbench model``'s document (results schema 3).
+SECTION: Final = "model"
+
+_EXPECTED: Final = "pass a file written by `fwbench model`"
+
+
+def read_model_file(path: Path) -> tuple[Results | None, ModelDocument]:
+    """The results file ``fwbench model`` wrote and the model in its ``model`` section;
+    for a bare model document (as ``fwbench model`` wrote before results schema 3), None
+    and the document.
 
     Raises:
-        ModelFileError: missing, not JSON, or not a model document of this version.
+        ModelFileError: missing, not JSON, a results file without a model, or not a model
+            document of this version.
     """
-    try:
-        return ModelDocument.model_validate_json(path.read_bytes())
-    except OSError as error:
+    if not path.is_file():
         raise ModelFileError(
-            f"cannot read the model file {path}: {error.strerror}",
+            f"cannot read the model file {path}: there is no such file",
             "run `fwbench model` to make one, or pass --model FILE",
-        ) from None
+        )
+    data = read_json(path, ModelFileError, "a file written by `fwbench model`")
+    results = None
+    if isinstance(data, dict) and "sections" in data:
+        try:
+            results = Results.parse(data, path.name)
+        except ResultsFormatError as error:
+            raise ModelFileError(error.problem, error.action) from None
+        data = results.sections.get(SECTION)
+        if data is None:
+            raise ModelFileError(f"{path} is a results file without a model", _EXPECTED)
+    where = f"{path.name}.sections.{SECTION}" if results else path.name
+    try:
+        return results, load(ModelDocument, data)
     except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(part) for part in first["loc"]) or "the document"
         raise ModelFileError(
-            f"{path} is not a fwbench model file ({where}: {first['msg']})",
-            "pass a file written by `fwbench model`",
+            f"{path} is not a fwbench model file ({problem(error, where)})", _EXPECTED
         ) from None
+    except ValueError as error:  # NaN or infinity, which JSON cannot hold
+        raise ModelFileError(f"{path} is not a fwbench model file ({error})", _EXPECTED) from None
 
 
-def save_document(document: ModelDocument, path: Path) -> None:
-    """Write ``document`` as indented JSON (creating its directory), atomically like every
-    fwbench document, so Ctrl-C while a sweep saves never leaves a truncated file."""
+def load_document(path: Path) -> ModelDocument:
+    """The model in a file written by ``fwbench model`` (see :func:`read_model_file`).
+
+    Raises:
+        ModelFileError: the file holds no model this fwbench reads.
+    """
+    return read_model_file(path)[1]
+
+
+def save_document(document: ModelDocument, path: Path, results: Results | None) -> None:
+    """Write ``document`` as the ``model`` section of ``results`` (None: as a bare model
+    document, for a file that was one), atomically like every fwbench document, so
+    Ctrl-C while a sweep saves never leaves a truncated file."""
     # Through pydantic's JSON encoder: it stores an infinite miss as null, as the format
     # says, where a plain dump would keep inf, which JSON cannot hold.
-    write_json(path, json.loads(document.model_dump_json()))
+    data = json.loads(document.model_dump_json())
+    if results is None:
+        write_json(path, data)
+    else:
+        results.with_section(SECTION, data).write(path)

@@ -1,6 +1,6 @@
 """The stored model: raw points, the parameters fitted from them, and the validation,
-as frozen, strict pydantic models with a schema version of their own, so the document
-can be embedded as a section of a results file later.
+as frozen, strict pydantic models with a schema version of their own: the document is
+the ``model`` section of the results file ``fwbench model`` writes (results schema 3).
 
 Numbers are in the units their names say (``_ms``, ``_mb`` = 10^6 bytes, ``_s``); an
 unbounded number of slots is ``None`` (JSON has no infinity).

@@ -4,11 +4,14 @@
   of that scenario's fitted points (psutil's counters, not throughput).
 * CPU share: what other processes left the service of its cores at its saturated
   points (psutil's per-CPU counters less the service's own); ``U`` is of that share.
-* Round-trip overhead: the lightest io point's mean latency (``c / X``, Little's law for
-  a closed loop) less the downstream and the CPU work.
+* Round-trip overhead: what the closed-loop law needs, beside the downstream and the
+  CPU work, to give the lightest io point's throughput.
 * Slots: at each io point, busy slots = ``X x T`` (Little's law on the server, ``T`` the
   in-slot time of :mod:`._laws`). A point whose busy slots come near its connections, or
   whose CPU is near saturation, only says "at least that many"; the others measure them.
+  A measured limit below the configured slots is read as workers that took no requests
+  (gunicorn gthread: wrk's kept-alive connections stay with the worker that accepted
+  them, so one worker's threads serve them all), and predictions scale it that way.
 * Latency: ``p - unloaded mean = light + growth x Q`` by least squares, ``Q`` the mean
   queueing delay ``c / X - unloaded mean``.
 * Memory: ``master + per_worker x workers`` from the per-process PSS of two worker
@@ -23,6 +26,7 @@ from collections.abc import Iterable, Sequence
 from typing import Final
 
 from fwbench.experiments._measure import slots as configured_slots
+from fwbench.harness.scenarios import SCENARIOS
 from fwbench.harness.servers import configure
 from fwbench.model._document import (
     Latency,
@@ -35,7 +39,14 @@ from fwbench.model._document import (
     Span,
     StartupPoint,
 )
-from fwbench.model._laws import CONNECTION_BOUND, CPU_BOUND, in_slot_time, unloaded_time
+from fwbench.model._laws import (
+    CONNECTION_BOUND,
+    CPU_BOUND,
+    closed_loop_throughput,
+    in_slot_time,
+    round_trip,
+    unloaded_time,
+)
 
 #: Highest utilisation used in an in-slot time: beyond it ``D / (1 - U)`` is noise.
 _U_CAP: Final = 0.97
@@ -45,6 +56,12 @@ _STEADY_SHARE: Final = 0.25
 
 #: Relative difference below which configured and measured slots agree.
 SLOTS_AGREE: Final = 0.25
+
+#: Halvings of the interval when the overhead is found by bisection.
+_BISECTIONS: Final = 60
+
+#: Limited io points that must agree before a limit the settings do not give is kept.
+CONFIRMING: Final = 2
 
 
 class FitError(ValueError):
@@ -63,6 +80,12 @@ def configured_per_worker(setup: Setup) -> float | None:
     )
     total = configured_slots(config, io_route(setup.routes))
     return None if math.isinf(total) else total / setup.workers
+
+
+def configured_slots_of(setup: Setup) -> float:
+    """Slots ``setup``'s settings configure in all (``math.inf``: unbounded)."""
+    per_worker = configured_per_worker(setup)
+    return math.inf if per_worker is None else per_worker * setup.workers
 
 
 def cpu_costs(points: Iterable[Point]) -> dict[str, float]:
@@ -88,13 +111,32 @@ def _busy(point: Point, share: float) -> float:
     return min(point.cpu_utilisation / share, _U_CAP)
 
 
-def overhead_ms(io_points: Sequence[Point], io_cpu_ms: float, share: float) -> float:
+def overhead_ms(
+    io_points: Sequence[Point], io_cpu_ms: float, share: float, slots: float, cores: int
+) -> float:
     """Round trip beyond downstream and CPU, from the lightest io point (fewest
-    connections, then shortest latency)."""
+    connections, then shortest latency): the overhead with which the closed-loop law
+    gives that point's throughput (the law falls as the overhead grows, so bisection
+    finds it), 0 when even none gives less."""
     light = min(io_points, key=lambda p: (p.connections, p.latency_ms))
-    mean_ms = light.connections / light.rps * 1000
-    held = in_slot_time(light.latency_ms, 0.0, io_cpu_ms, _busy(light, share))
-    return max(0.0, mean_ms - held)
+
+    def rate(overhead: float) -> float:
+        return closed_loop_throughput(
+            connections=light.connections,
+            slots=slots,
+            latency_s=light.latency_ms / 1000,
+            overhead_s=overhead / 1000,
+            cpu_s=io_cpu_ms / 1000,
+            cores=cores * share,
+        )
+
+    low, high = 0.0, light.connections / light.rps * 1000
+    if rate(low) <= light.rps:
+        return 0.0
+    for _ in range(_BISECTIONS):
+        middle = (low + high) / 2
+        low, high = (middle, high) if rate(middle) > light.rps else (low, middle)
+    return (low + high) / 2
 
 
 def busy_slots(point: Point, overhead: float, io_cpu_ms: float, share: float) -> float:
@@ -103,10 +145,16 @@ def busy_slots(point: Point, overhead: float, io_cpu_ms: float, share: float) ->
     return point.rps * held_ms / 1000
 
 
+def _agrees(measured: float, configured: float | None) -> bool:
+    return configured is not None and abs(measured - configured) <= SLOTS_AGREE * configured
+
+
 def fit_slots(
     setup: Setup, io_points: Sequence[Point], overhead: float, io_cpu_ms: float, share: float
 ) -> Slots:
-    """Measured slots per worker beside the configured ones (see the module doc)."""
+    """Measured slots per worker beside the configured ones (see the module doc). A
+    limit the settings do not give must show on :data:`CONFIRMING` points: one point
+    alone may be a transient (e.g. threads convoying on the GIL at one latency)."""
     limited: list[float] = []
     seen: list[float] = []
     for point in io_points:
@@ -118,18 +166,27 @@ def fit_slots(
     workers = setup.workers
     measured = statistics.median(limited) / workers if limited else None
     at_least = max(seen) / workers
+    unconfirmed = ""
+    if measured is not None and len(limited) < CONFIRMING and not _agrees(measured, configured):
+        unconfirmed = f"; one point looked limited at {measured:.1f} per worker, no other did"
+        measured = None
     if measured is None:
         agree = configured is None or at_least <= configured * (1 + SLOTS_AGREE)
-        note = f"not reached: up to {at_least:.1f} busy per worker, bounded by connections or CPU"
+        note = (
+            f"not reached: up to {at_least:.1f} busy per worker, bounded by connections or "
+            f"CPU{unconfirmed}"
+        )
     elif configured is None:
         agree = False
         note = f"a limit of {measured:.1f} per worker where the settings set none"
     else:
-        agree = abs(measured - configured) <= SLOTS_AGREE * configured
+        agree = _agrees(measured, configured)
+        active = measured * workers / configured
         note = (
             "measured as configured"
             if agree
-            else f"measured {measured:.1f} per worker, {measured / configured:.0%} of configured"
+            else f"measured {measured:.1f} per worker, {measured / configured:.0%} of "
+            f"configured: served as if {active:.1f} of {workers} workers took requests"
         )
     return Slots(
         configured=configured, measured=measured, at_least=at_least, agree=agree, note=note
@@ -160,7 +217,8 @@ def fit_latency(points: Sequence[Point], overhead: float, cpu_ms: dict[str, floa
     p50: list[float] = []
     p99: list[float] = []
     for point in [p for p in points if steady(p)] or points:
-        base = unloaded_time(point.latency_ms, overhead, cpu_ms[point.scenario])
+        trip = round_trip(SCENARIOS[point.scenario].needs_downstream, overhead)
+        base = unloaded_time(point.latency_ms, trip, cpu_ms[point.scenario])
         queueing.append(max(0.0, point.connections / point.rps * 1000 - base))
         p50.append(point.p50_ms - base)
         p99.append(point.p99_ms - base)
@@ -217,7 +275,8 @@ def fit_pair(
         raise FitError(f"{setup.pair}: no io point to fit the slots on")
     cpu_ms = cpu_costs(fitting)
     share = cpu_share(fitting)
-    overhead = overhead_ms(io_points, cpu_ms["io"], share)
+    configured = configured_slots_of(setup)
+    overhead = overhead_ms(io_points, cpu_ms["io"], share, configured, setup.cores)
     answered = [p for p in fitting if p.rps > 0]
     return PairModel(
         setup=setup,
@@ -234,7 +293,9 @@ def fit_pair(
             "connections": _span(p.connections for p in answered),
             "utilisation": _span(p.cpu_utilisation / share for p in answered),
             "workers": _span([setup.workers]),
-            "threads": _span([setup.threads or 1]),
+            # The threads the server ran, its own default included (granian WSGI's
+            # blocking threads), so a query at that default does not read as extrapolated.
+            "threads": _span([setup.threads or configured_per_worker(setup) or 1]),
             "cores": _span([setup.cores]),
         },
     )

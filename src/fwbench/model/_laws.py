@@ -2,14 +2,21 @@
 
 A server holds ``slots`` requests at once (processes x threads, anyio's limiter, or no
 limit for an event loop). Each request keeps its slot for the downstream latency ``L``,
-a fixed round trip ``overhead`` (network, parsing, the client) and its CPU work ``D``,
-which stretches to ``D / (1 - U)`` when the cores are busy a fraction ``U`` of the time
-(processor sharing, the M/M/1-PS mean). Hence:
+a fixed round trip ``overhead`` (the downstream call's own cost beyond ``L``; nothing
+for a scenario that makes no call) and its CPU work ``D``, which it shares with the
+other requests on the cores. Hence:
 
 * utilisation law: ``U = X * D / cores``, so ``X <= cores / D``;
-* Little's law on the slots: ``X = busy slots / T`` with ``T = L + overhead + D / (1 - U)``;
-* closed loop (wrk with ``c`` connections, no think time): ``min(c, slots)`` slots busy;
-* open loop (a rate ``X``): the slots are an M/M/c queue (Erlang C) with service ``T``.
+* closed loop (wrk with ``c`` connections, no think time): every connection always has a
+  request at the server, so exactly ``N = min(c, slots)`` slots are busy, and the slots
+  form a closed queueing network of ``N`` requests: a delay of ``L + overhead`` and a
+  processor-sharing CPU of demand ``D``, solved exactly by mean value analysis (MVA,
+  Reiser and Lavenberg 1980; on several cores, Seidmann's approximation: a CPU of
+  demand ``D / cores`` plus a delay of ``D (cores - 1) / cores``). The connections
+  beyond the slots wait for one: Little's law gives their wait, ``c / X - N / X``;
+* open loop (a rate ``X``): each request holds its slot for
+  ``T = L + overhead + D / (1 - U)`` (the M/M/1-PS mean), and the slots are an M/M/c
+  queue (Erlang C) with service ``T``.
 """
 
 from __future__ import annotations
@@ -25,7 +32,8 @@ CPU_BOUND: Final = 0.85
 #: limited by its connections rather than by the server's slots.
 CONNECTION_BOUND: Final = 0.85
 
-_BISECTIONS: Final = 100
+#: Fraction of the CPU's ceiling at which MVA stops adding requests: the rest queue.
+_CONVERGED: Final = 1 - 1e-9
 
 
 def utilisation(rate: float, cpu_s: float, cores: float) -> float:
@@ -59,16 +67,31 @@ def closed_loop_throughput(
     cores: float,
 ) -> float:
     """Requests/s of a closed loop of ``connections`` against ``slots`` (``math.inf``:
-    unbounded): the ``X`` with ``X * T(X) = min(connections, slots)``, below
-    ``cores / cpu_s``. ``X * T(X)`` grows with ``X``, so bisection finds the one root."""
-    busy = min(connections, slots)
+    unbounded), by exact MVA over ``min(connections, slots)`` requests in the slots (see
+    the module doc); ``cores / cpu_s`` when both are unbounded."""
     ceiling = cores / cpu_s
-    low, high = 0.0, ceiling
-    for _ in range(_BISECTIONS):
-        rate = (low + high) / 2
-        held = rate * in_slot_time(latency_s, overhead_s, cpu_s, rate / ceiling)
-        low, high = (rate, high) if held < busy else (low, rate)
-    return (low + high) / 2
+    busy = min(connections, slots)
+    if math.isinf(busy):
+        return ceiling
+    # Seidmann: ``cores`` servers as one of demand D / cores plus a delay for the part
+    # of D the other cores absorb. Below one core (a share of one), D / cores is simply
+    # the work taking longer.
+    queue_demand = cpu_s / cores
+    delay = latency_s + overhead_s + max(0.0, cpu_s * (cores - 1) / cores)
+    queued = rate = 0.0
+    for requests in range(1, math.ceil(busy) + 1):
+        residence = queue_demand * (1 + queued)
+        rate = requests / (delay + residence)
+        queued = rate * residence
+        if rate >= ceiling * _CONVERGED:
+            break  # the CPU is saturated: more requests only queue
+    return min(rate, ceiling)
+
+
+def round_trip(needs_downstream: bool, overhead: float) -> float:
+    """The fitted round trip a request of a scenario holds its slot for: the downstream
+    call's cost beyond its latency, so nothing for a scenario that makes no call."""
+    return overhead if needs_downstream else 0.0
 
 
 def erlang_c(servers: float, offered: float) -> float:
@@ -93,4 +116,6 @@ def erlang_mean_wait(servers: float, offered: float, service_s: float) -> float:
     waits = erlang_c(servers, offered)
     if waits == 0:
         return 0.0
+    if offered >= math.floor(servers):
+        return math.inf  # the slots never catch up: the queue grows without bound
     return waits * service_s / (math.floor(servers) - offered)

@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 from typing import Final
 
 from fwbench.harness.errors import FwbenchError, InvalidOption
+from fwbench.harness.scenarios import SCENARIOS
 from fwbench.harness.servers import configure
 from fwbench.model._document import PairModel, Setup
 from fwbench.model._fit import configured_per_worker
@@ -18,6 +19,7 @@ from fwbench.model._laws import (
     closed_loop_throughput,
     erlang_mean_wait,
     in_slot_time,
+    round_trip,
     unloaded_time,
     utilisation,
 )
@@ -110,14 +112,20 @@ def slot_count(slots: float) -> str:
 
 
 def effective_slots(model: PairModel, setup: Setup) -> float:
-    """Slots of ``setup``: per worker, what its settings configure; when the measurements
-    disagreed with the settings, the measured limit caps them (a limit of its own, such
-    as a pool the server keeps whatever the setting); times the workers."""
+    """Slots of ``setup``: what its settings configure, times its workers. When the fit
+    measured fewer than configured, as if only some workers took requests, ``setup``
+    gets that many workers' slots (at most its own workers); a limit where the settings
+    set none caps each worker."""
     configured = configured_per_worker(setup)
     per_worker = math.inf if configured is None else configured
-    if not model.slots.agree and model.slots.measured is not None:
-        per_worker = min(per_worker, model.slots.measured)
-    return per_worker * setup.workers
+    measured = model.slots.measured
+    if model.slots.agree or measured is None:
+        return per_worker * setup.workers
+    fitted = model.slots.configured
+    if fitted is None or math.isinf(per_worker):
+        return min(per_worker, measured) * setup.workers
+    active = measured * model.setup.workers / fitted
+    return per_worker * min(setup.workers, active)
 
 
 def _outside(name: str, value: float, model: PairModel, unit: str, what: str) -> str | None:
@@ -179,48 +187,48 @@ def predict(model: PairModel, query: Query) -> Prediction:
     latency = 0.0
     if query.scenario == "io":
         latency = query.latency_ms if query.latency_ms is not None else DEFAULT_LATENCY_MS
+    overhead = round_trip(SCENARIOS[query.scenario].needs_downstream, model.overhead_ms)
     cpu_ms = model.cpu_ms[query.scenario]
     cpu_s = cpu_ms / 1000
     slots = effective_slots(model, setup)
     cores = setup.cores * query.cpu_share
     laws = {
         "latency_s": latency / 1000,
-        "overhead_s": model.overhead_ms / 1000,
+        "overhead_s": overhead / 1000,
         "cpu_s": cpu_s,
         "cores": cores,
     }
     capacity = closed_loop_throughput(connections=math.inf, slots=slots, **laws)
     slot_text = slot_count(slots)
-    in_slot = f"T = {latency:g} + {model.overhead_ms:.1f} + {cpu_ms:.2f}/(1-U) ms"
     share = "" if query.cpu_share == 1 else f" x {query.cpu_share:.2f} share"
     cpu_law = f"U = X x {cpu_ms:.2f} ms / ({setup.cores} cores{share})"
     if query.connections is not None:
         rate = closed_loop_throughput(connections=query.connections, slots=slots, **laws)
         overloaded = False
-        held_ms = in_slot_time(latency, model.overhead_ms, cpu_ms, rate * cpu_s / cores)
-        # Little's law on the closed loop: every connection is in the system, so what
-        # the slots do not hold waits for one.
+        # Every connection always has a request at the server: min(c, slots) hold a
+        # slot (Little's law gives how long), the others wait for one.
+        holding = min(query.connections, slots)
+        held_ms = holding / rate * 1000
         wait_ms = max(0.0, query.connections / rate * 1000 - held_ms)
         law = (
-            f"closed loop: X x T = min(c={query.connections}, slots={slot_text}), "
-            f"{in_slot}, {cpu_law}"
+            f"closed loop: MVA over N = min(c={query.connections}, slots={slot_text}) requests "
+            f"in the slots, each a delay of {latency:g} + {overhead:.1f} ms and "
+            f"{cpu_ms:.2f} ms of CPU shared on the cores; {cpu_law}"
         )
     else:
         assert query.rps is not None
         overloaded = query.rps >= capacity * _SATURATED
         rate = min(query.rps, capacity)
-        held_ms = in_slot_time(
-            latency, model.overhead_ms, cpu_ms, min(rate * cpu_s / cores, _SATURATED)
-        )
+        held_ms = in_slot_time(latency, overhead, cpu_ms, min(rate * cpu_s / cores, _SATURATED))
         offered = rate * held_ms / 1000
         wait_ms = math.inf if overloaded else erlang_mean_wait(slots, offered, held_ms)
         law = (
-            f"open loop: slots busy = X x T (Little), {in_slot}, {cpu_law}, "
-            f"wait for one of {slot_text} slots: Erlang C"
+            f"open loop: slots busy = X x T (Little), T = {latency:g} + {overhead:.1f} + "
+            f"{cpu_ms:.2f}/(1-U) ms, {cpu_law}, wait for one of {slot_text} slots: Erlang C"
         )
     cpu_u = utilisation(rate, cpu_s, cores)
     busy = rate * held_ms / 1000
-    base = unloaded_time(latency, model.overhead_ms, cpu_ms)
+    base = unloaded_time(latency, overhead, cpu_ms)
     queueing = held_ms - base + wait_ms
     fit = model.latency
     if overloaded:
@@ -232,6 +240,9 @@ def predict(model: PairModel, query: Query) -> Prediction:
     else:
         bound = "slots" if slots < query.connections else "connections"
     memory = model.memory
+    # The fitted lines can dip below what a request takes unloaded (a negative
+    # intercept); no percentile is faster than that, and p99 is never below p50.
+    p50_ms = max(base, base + fit.p50_light_ms + fit.p50_growth * queueing)
     prediction = Prediction(
         setup=setup,
         scenario=query.scenario,
@@ -241,8 +252,8 @@ def predict(model: PairModel, query: Query) -> Prediction:
         throughput_rps=rate,
         cpu_utilisation=cpu_u,
         slot_utilisation=0.0 if math.isinf(slots) else busy / slots,
-        p50_ms=base + fit.p50_light_ms + fit.p50_growth * queueing,
-        p99_ms=base + fit.p99_light_ms + fit.p99_growth * queueing,
+        p50_ms=p50_ms,
+        p99_ms=max(p50_ms, base + fit.p99_light_ms + fit.p99_growth * queueing),
         memory_idle_mb=memory.master_idle_mb + memory.per_worker_idle_mb * setup.workers,
         memory_loaded_mb=memory.master_loaded_mb + memory.per_worker_loaded_mb * setup.workers,
         cold_start_ms=model.cold_start_ms,

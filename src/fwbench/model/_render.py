@@ -16,11 +16,11 @@ from fwbench.model._validate import FLAG_ERROR, TARGET_ERROR, median_error
 LAWS: tuple[str, ...] = (
     "Throughput X = min(slots / T, cores / D): Little's law on the slots, the utilisation "
     "law on the cores (D = CPU per request).",
-    "T = L + overhead + D / (1 - U): a request holds its slot for the downstream latency L, "
-    "the round trip, and its CPU work stretched by processor sharing at utilisation "
-    "U = X D / cores.",
-    "Closed loop (c connections): X T = min(c, slots). Open loop (a rate): the slots are an "
-    "M/M/c queue (Erlang C).",
+    "Closed loop (c connections): N = min(c, slots) requests hold a slot, each a delay of "
+    "L + overhead (downstream latency and its call's round trip; 0 without a call) and D of "
+    "CPU shared on the cores: exact mean value analysis; the other c - N wait for a slot.",
+    "Open loop (a rate): T = L + overhead + D / (1 - U) in the slot (processor sharing at "
+    "U = X D / cores), the slots an M/M/c queue (Erlang C).",
     "p50/p99 = unloaded + light + growth x Q, Q the mean queueing delay those laws give; "
     "memory = master + per worker x workers.",
 )
@@ -158,15 +158,16 @@ def print_document(console: Console, document: ModelDocument) -> None:
 
 
 def print_prediction(console: Console, prediction: Prediction, source: str) -> None:
-    """One prediction, its arithmetic and its warnings."""
+    """One prediction, its arithmetic and its warnings, under ``source``: the sentence
+    saying which model made it."""
     setup = prediction.setup
     threads = "" if setup.threads is None else f", {setup.threads} threads"
     slots = slot_count(prediction.slots)
+    console.print(source)
     console.print(
         f"{setup.pair}: {setup.workers} workers{threads}, {setup.cores} cores, "
         f"{prediction.scenario}"
         + (f" at {prediction.latency_ms:g} ms downstream" if prediction.scenario == "io" else "")
-        + f" (model: {source})"
     )
     bound = {
         "rate": "the offered rate",

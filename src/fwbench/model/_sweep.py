@@ -22,7 +22,13 @@ from typing import Final
 
 import psutil
 
-from fwbench.experiments._measure import IO_QUICK_SETUPS, drain, memory_figures, sample_memory
+from fwbench.experiments._measure import (
+    ANYIO_THREADS,
+    IO_QUICK_SETUPS,
+    drain,
+    memory_figures,
+    sample_memory,
+)
 from fwbench.experiments.cold_start import cold_start_run
 from fwbench.experiments.context import Context
 from fwbench.harness.errors import FwbenchError
@@ -167,8 +173,11 @@ def targets(
 def second_setup(first: Setup) -> tuple[int, int | None]:
     """Workers and threads of the second setup: one worker more when the first has one,
     one fewer otherwise (fewer processes on a small machine); four times the threads
-    where the server has a thread setting."""
+    where the server has a thread setting, and for FastAPI's ``def`` routes four times
+    anyio's limiter (a raised limit, as a thread-heavy deployment would set)."""
     workers = 2 if first.workers == 1 else first.workers - 1
+    if first.routes == "def":
+        return workers, 4 * (first.threads or ANYIO_THREADS)
     threaded = first.server == "gunicorn-gthread" or (
         first.server == "granian" and first.framework != "fastapi"
     )

@@ -9,6 +9,18 @@
 -- percent, which `fwbench calibrate` measures because it uses this reporter too.
 local M = {}
 
+-- LuaJIT's FFI reads wrk's latency histogram in one pass (see histogram_json).
+local ffi = require("ffi")
+ffi.cdef[[
+typedef struct {
+  uint64_t count;
+  uint64_t limit;
+  uint64_t min;
+  uint64_t max;
+  uint64_t data[?];
+} fwbench_wrk_stats;
+]]
+
 local threads = {}
 
 -- Per-thread-state counts, read by done() through thread:get("statuses").
@@ -82,6 +94,39 @@ local function uncorrected_mean(summary, latency)
   return string.format("%.3f", (corrected_sum - added_sum) / measured_count)
 end
 
+-- Every non-empty bucket of wrk's latency histogram (1 us wide, corrected as above) as a
+-- JSON array of [microseconds, count] pairs, ascending, so that the histograms of several
+-- wrk processes can be merged bucket by bucket (fwbench.harness.generators) instead of
+-- averaging their percentiles. wrk's Lua API gives the i-th non-empty bucket with
+-- latency(i), which scans the histogram from its minimum each time: reading all of them
+-- costs the square of the range (minutes on a long tail). The stats userdata holds a
+-- pointer to wrk's `stats` struct (src/stats.h of wrk 4: count, limit, min, max, then
+-- data[limit]), which the FFI reads in one pass; the pass checks itself against wrk's own
+-- min, max and non-empty bucket count, so a wrk with another layout prints null instead
+-- of a wrong histogram. Printed only when FWBENCH_WRK_HISTOGRAM is set: the line grows
+-- with the number of distinct latencies.
+local function histogram_json(latency)
+  if os.getenv("FWBENCH_WRK_HISTOGRAM") == nil then
+    return nil
+  end
+  local stats = ffi.cast("fwbench_wrk_stats **", latency)[0]
+  local low, high = tonumber(stats.min), tonumber(stats.max)
+  if low ~= latency.min or high ~= latency.max or high >= tonumber(stats.limit) then
+    return "null"
+  end
+  local parts = {}
+  for value = low, high do
+    local count = tonumber(stats.data[value])
+    if count > 0 then
+      parts[#parts + 1] = string.format("[%d,%d]", value, count)
+    end
+  end
+  if #parts ~= #latency then
+    return "null"
+  end
+  return "[" .. table.concat(parts, ",") .. "]"
+end
+
 function M.done(summary, latency, requests)
   local merged = {}
   for _, thread in ipairs(threads) do
@@ -90,18 +135,20 @@ function M.done(summary, latency, requests)
     end
   end
   local errors = summary.errors
+  local histogram = histogram_json(latency)
   io.write(string.format(
     'FWBENCH_WRK_RESULT {"requests":%d,"duration_us":%d,"bytes":%d,' ..
     '"errors":{"connect":%d,"read":%d,"write":%d,"status":%d,"timeout":%d},' ..
     '"statuses":%s,' ..
     '"latency_us":{"p50":%d,"p75":%d,"p90":%d,"p99":%d,"p99_9":%d,"max":%d,' ..
-    '"mean":%.3f,"stdev":%.3f,"uncorrected_mean":%s}}\n',
+    '"mean":%.3f,"stdev":%.3f,"uncorrected_mean":%s}%s}\n',
     summary.requests, summary.duration, summary.bytes,
     errors.connect, errors.read, errors.write, errors.status, errors.timeout,
     status_json(merged),
     latency:percentile(50), latency:percentile(75), latency:percentile(90),
     latency:percentile(99), latency:percentile(99.9), latency.max,
-    latency.mean, latency.stdev, uncorrected_mean(summary, latency)))
+    latency.mean, latency.stdev, uncorrected_mean(summary, latency),
+    histogram and (',"histogram_us":' .. histogram) or ""))
 end
 
 return M

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
+from anyio import to_thread
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from starlette.middleware import Middleware
@@ -28,6 +29,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
     httpx clients). The yielded dict is the lifespan state every request sees as
     ``request.state``."""
     settings = get_settings()
+    if settings.sync_route_threads is not None:
+        # Starlette's documented way to size the pool its ``def`` routes run in.
+        to_thread.current_default_thread_limiter().total_tokens = settings.sync_route_threads
     engine = create_engine(settings.database_url, settings.db_pool_size)
     async with AsyncExitStack() as resources:
         resources.push_async_callback(engine.dispose)

@@ -49,6 +49,10 @@ class Settings(DatabaseSettings):
     #: Concurrent downstream connections per worker, all kept alive between calls.
     downstream_max_connections: int = Field(default=1000, ge=1)
 
+    #: Tokens of anyio's thread limiter, which runs plain-``def`` routes and dependencies
+    #: (``SYNC_ROUTE_THREADS``, set by ``fwbench serve --threads``); None: anyio's 40.
+    sync_route_threads: int | None = Field(default=None, ge=1)
+
     #: ``FWBENCH_LAB=1`` mounts the ``/_lab/*`` experiment endpoints.
     lab: bool = Field(default=False, validation_alias=LAB_FLAG)
 

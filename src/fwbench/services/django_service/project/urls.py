@@ -7,12 +7,15 @@ from django.conf import settings
 from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularJSONAPIView
 
+from fwbench.services.django_service.benchmarks import urls as benchmark_urls
+
 _PACKAGE = "fwbench.services.django_service"
 
 # Django tries the patterns in order and every miss costs a match attempt: the benchmark
-# endpoints, the most requested, come first.
+# endpoints, the most requested, come first, and at the top level: behind include("") each
+# request would be resolved twice (by the include's resolver, then by the pattern).
 urlpatterns: list[URLPattern | URLResolver] = [
-    path("", include(f"{_PACKAGE}.benchmarks.urls")),
+    *benchmark_urls.urlpatterns,
     path("", include(f"{_PACKAGE}.payments.urls")),
     path("", include(f"{_PACKAGE}.ops.urls")),
     path("openapi.json", SpectacularJSONAPIView.as_view(), name="openapi"),

@@ -1,0 +1,274 @@
+"""``fwbench run --hosts FILE``: the same points, with the service on a service host and
+wrk on every load host at once (docs/hosts.md).
+
+Before measuring, it connects to every host of the hosts file, checks its set-up, and
+records the topology (:class:`~.results.Topology`): each host's machine described on the
+host, the driver's TCP round trip to it and, from each load host, the round trip to the
+service host. The service host's usable CPUs are split as on one machine
+(:func:`~.machine.default_placement`): the service on the upper half, the downstream on
+the rest; each load host's wrk is pinned to the lower half of its own CPUs, so stand-in
+hosts that share one machine's CPUs (tests/hosts) never compete with the service.
+
+Each repeat is one wrk per load host, all at once, merged from their histograms
+(:mod:`~.generators`). Not measured across hosts yet: memory, cold start and import time
+(a note in the results says so), and ``generator_bound`` (no per-host calibration).
+Every completed point is written at once; everything started on every host is stopped
+on any exit, and by the hosts' guards if fwbench dies.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+
+from rich.console import Console
+
+from fwbench.harness import sanity
+from fwbench.harness.databases import redacted
+from fwbench.harness.display import point_line
+from fwbench.harness.generators import Generator, run_generators
+from fwbench.harness.hostinfo import tcp_rtt_ms
+from fwbench.harness.hosts import HostsFile, ssh_target
+from fwbench.harness.load import LoadSpec
+from fwbench.harness.machine import default_placement, describe_machine
+from fwbench.harness.process import PortRotation
+from fwbench.harness.remote import (
+    Remote,
+    RemoteService,
+    connect_all,
+    remote_generator,
+    start_remote_downstream,
+    start_remote_service,
+)
+from fwbench.harness.results import (
+    HostRun,
+    LoadSample,
+    Placement,
+    Point,
+    Results,
+    RunConfig,
+    Topology,
+    end_status,
+)
+from fwbench.harness.runner import score_latency
+from fwbench.harness.scenarios import SCENARIOS
+from fwbench.harness.servers import configure
+
+#: The note of every run across hosts: what it does not measure yet.
+NOT_MEASURED = (
+    "across hosts, memory, cold start, import time and the load generators' ceilings "
+    "(generator_bound) are not measured yet"
+)
+
+
+class HostsRun:
+    """One ``fwbench run --hosts FILE``.
+
+    Args:
+        config: the resolved options (``wrk_threads`` caps each load host's threads).
+        hosts: the hosts file.
+        output: the results file, rewritten after every point.
+        command: the command line, recorded in the results.
+        console: where progress lines are printed.
+        ports: TCP ports to use on the service host; None: ones free here.
+    """
+
+    def __init__(
+        self,
+        config: RunConfig,
+        hosts: HostsFile,
+        output: Path,
+        *,
+        command: Sequence[str],
+        console: Console,
+        ports: range | None = None,
+    ) -> None:
+        self.config = config
+        self.hosts = hosts
+        self.output = output
+        self.command = tuple(command)
+        self.console = console
+        self.port = PortRotation(ports)
+        self.results: Results | None = None
+
+    def _save(self, results: Results) -> None:
+        self.results = results
+        results.write(self.output)
+
+    def execute(self) -> Results:
+        """Connect, record the topology, measure every point; return the results.
+
+        On any exception after the results file is started (Ctrl-C included) it records
+        the points measured so far as ``interrupted`` or ``failed``, everything started
+        on every host is stopped, and the exception propagates.
+
+        Raises:
+            FwbenchError: a host cannot be reached or is not set up, a service did not
+                start, or wrk failed.
+        """
+        remotes = connect_all(self.hosts)
+        with contextlib.ExitStack() as stack:
+            for remote in remotes.values():
+                stack.callback(remote.close)
+            service_host = remotes[self.hosts.service[0]]
+            load_hosts = [remotes[url] for url in self.hosts.load]
+            self.console.print("Describing the hosts and measuring round trips")
+            placement, load_cpus, topology = self._topology(remotes)
+            self._save(
+                Results.start(
+                    self.command,
+                    describe_machine(),
+                    placement,
+                    self.config,
+                    None,
+                    (NOT_MEASURED,),
+                ).with_topology(topology)
+            )
+            try:
+                self._measure(stack, service_host, load_hosts, placement, load_cpus)
+            except BaseException as error:
+                self._save(self._current.finished(*end_status(error)))
+                raise
+        self._save(self._current.finished("complete"))
+        return self._current
+
+    @property
+    def _current(self) -> Results:
+        assert self.results is not None, "execute() starts the results"
+        return self.results
+
+    def _topology(
+        self, remotes: dict[str, Remote]
+    ) -> tuple[Placement, list[tuple[int, ...]], Topology]:
+        hosts = self.hosts
+        service_host = remotes[hosts.service[0]]
+        service_target = ssh_target(service_host.url)
+        service_facts = service_host.describe()
+        placement = default_placement(service_facts.cpus)
+        records = []
+        load_cpus = {}
+        for url, remote in remotes.items():
+            roles = [role for role in ("service", "load") if url in getattr(hosts, role)]
+            roles += ["balancer"] if url == hosts.balancer else []
+            to_service = None
+            facts = service_facts
+            if remote is not service_host:
+                facts = remote.describe([(service_target.host, service_target.port)])
+                to_service = facts.rtt_ms[0]
+            if "load" in roles:
+                load_cpus[url] = default_placement(facts.cpus).load_cpus
+            target = ssh_target(url)
+            records.append(
+                HostRun(
+                    url=url,
+                    roles=tuple(roles),
+                    machine=facts.machine,
+                    rtt_ms=tcp_rtt_ms(target.host, target.port),
+                    rtt_to_service_ms=to_service,
+                )
+            )
+        topology = Topology(
+            driver=describe_machine().hostname,
+            hosts=tuple(records),
+            service=hosts.service[:1],
+            load=hosts.load,
+            database=redacted(hosts.database) if hosts.database else None,
+        )
+        ordered = [load_cpus[url] for url in hosts.load]
+        return Placement(placement.service_cpus, ordered[0]), ordered, topology
+
+    def _measure(
+        self,
+        stack: contextlib.ExitStack,
+        service_host: Remote,
+        load_hosts: list[Remote],
+        placement: Placement,
+        load_cpus: list[tuple[int, ...]],
+    ) -> None:
+        config = self.config
+        downstream = None
+        if any(SCENARIOS[name].needs_downstream for name in config.scenarios):
+            downstream_cpus = default_placement(
+                (*placement.service_cpus, *placement.load_cpus)
+            ).load_cpus
+            self.console.print(f"Starting the downstream on {service_host.url}")
+            downstream = stack.enter_context(
+                start_remote_downstream(service_host, self.port(), cpus=downstream_cpus)
+            )
+        generators = [
+            remote_generator(remote, cpus)
+            for remote, cpus in zip(load_hosts, load_cpus, strict=True)
+        ]
+        for framework, server in config.pairs:
+            server_config = configure(
+                framework, server, len(placement.service_cpus), workers=config.workers
+            )
+            self.console.print(f"Starting {framework}/{server} on {service_host.url}")
+            with start_remote_service(
+                service_host,
+                server_config,
+                self.port(),
+                cpus=placement.service_cpus,
+                database_url=self.hosts.database,
+                downstream_url=downstream.url if downstream else None,
+            ) as service:
+                self._save(self._current.with_service(service.service_run()))
+                for scenario in config.scenarios:
+                    for connections in config.connections:
+                        point = self._point(service, downstream, scenario, connections, generators)
+                        self._save(self._current.with_point(point))
+                        self.console.print(point_line(point))
+
+    def _point(
+        self,
+        service: RemoteService,
+        downstream: RemoteService | None,
+        scenario_name: str,
+        connections: int,
+        generators: list[Generator],
+    ) -> Point:
+        config = self.config
+        scenario = SCENARIOS[scenario_name]
+        path = scenario.url_path(config.downstream_latency_ms)
+        assert service.config is not None, "a framework service has its configuration"
+
+        def load(seconds: int) -> LoadSample:
+            args = (service.env["API_TOKEN"], uuid.uuid4().hex[:12])
+            spec = LoadSpec(
+                url=service.url,
+                path=path,
+                script=scenario.script,
+                connections=connections,
+                duration_s=seconds,
+                threads=config.wrk_threads,
+                timeout_s=config.timeout_s,
+                script_args=args if scenario.script != "get" else (),
+            )
+            return run_generators(spec, generators)
+
+        latency = config.downstream_latency_ms if scenario_name == "transactions" else 0
+        with contextlib.ExitStack() as faults:
+            if downstream is not None:
+                faults.enter_context(score_latency(downstream.url, latency))
+            warmup = load(config.warmup_s) if config.warmup_s else None
+            repeats = [load(config.duration_s) for _ in range(config.repeats)]
+        return Point(
+            framework=service.config.framework,
+            server=service.config.server,
+            scenario=scenario_name,
+            path=path,
+            connections=connections,
+            expected_statuses=tuple(sorted(scenario.expected_statuses)),
+            warmup=warmup,
+            repeats=tuple(repeats),
+            memory=None,
+            sanity=sanity.check_point(
+                scenario,
+                repeats,
+                connections,
+                config.downstream_latency_ms,
+                None,
+            ),
+        )

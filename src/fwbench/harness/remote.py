@@ -1,0 +1,549 @@
+"""Run services and wrk on other hosts over SSH, with Fabric, and leave nothing behind.
+
+Each host of a hosts file (:mod:`fwbench.harness.hosts`) gets one :class:`Remote`: a
+Fabric connection (Paramiko underneath, so keys, agents and ``~/.ssh/config`` work as with
+``ssh``). Short commands (checks, machine facts, a database bootstrap) run with Fabric's
+``run``. Everything that lasts (a service, wrk) runs under
+:mod:`fwbench.harness.guard` in an SSH session of its own whose standard input fwbench
+holds: closing it, or fwbench dying in any way, ends the session, and the guard then
+stops the command's whole process group. docs/hosts.md says why Fabric, and what a
+host needs.
+
+A host runs the fwbench checkout set up by the README's commands (``.venv`` with the
+pinned versions, wrk, taskset) at ``HostsFile.checkout``, by default this checkout's
+path; :meth:`Remote.check_ready` says in one sentence what is missing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import shlex
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Final
+
+import paramiko
+from fabric import Connection
+
+import fwbench
+from fwbench.harness import http
+from fwbench.harness.databases import database_url_for, redacted
+from fwbench.harness.documents import load
+from fwbench.harness.errors import FwbenchError, ServiceStartFailed
+from fwbench.harness.generators import Generator, WrkRun
+from fwbench.harness.guard import STARTED
+from fwbench.harness.hosts import HostsFile, ssh_target
+from fwbench.harness.load import (
+    LUA_DIR,
+    LoadError,
+    LoadSpec,
+    checked_output,
+    cpu_list,
+    wrk_command,
+    wrk_deadline_s,
+    wrk_env,
+)
+from fwbench.harness.process import downstream_command, downstream_env, service_env
+from fwbench.harness.results import Machine, ServiceRun
+from fwbench.harness.servers import FRAMEWORK_FACTS, ServerConfig
+from fwbench.harness.watchdog import GRACE_S
+
+#: This checkout: the root of the fwbench source tree the driver runs from.
+CHECKOUT: Final = Path(fwbench.__file__).resolve().parents[2]
+
+#: Seconds to wait for a host's SSH server to answer.
+CONNECT_TIMEOUT_S: Final = 5
+
+#: Seconds a short remote command (a check, a bootstrap) may take.
+_COMMAND_TIMEOUT_S: Final = 300
+
+
+class RemoteError(FwbenchError):
+    """A host cannot be reached, is not set up, or a command failed on it."""
+
+
+class Remote:
+    """One SSH connection to a host of the hosts file.
+
+    Args:
+        url: the host, ``ssh://[user@]host[:port]``.
+        identity_file: the private key to log in with; None: SSH's defaults.
+        checkout: the fwbench checkout on the host; None: this checkout's path.
+
+    Raises:
+        RemoteError: the host cannot be reached or refuses the login.
+    """
+
+    def __init__(
+        self, url: str, identity_file: str | None = None, checkout: str | None = None
+    ) -> None:
+        target = ssh_target(url)
+        self.url = url
+        self.address = target.host
+        self.checkout = Path(checkout) if checkout is not None else CHECKOUT
+        self._processes: list[RemoteProcess] = []
+        connect: dict[str, Any] = {"key_filename": identity_file} if identity_file else {}
+        self._connection = Connection(
+            target.host,
+            user=target.user,
+            port=target.port,
+            connect_timeout=CONNECT_TIMEOUT_S,
+            connect_kwargs=connect,
+        )
+        try:
+            self._connection.open()
+        except (OSError, paramiko.SSHException) as error:
+            self._connection.close()
+            reason = str(error) or type(error).__name__
+            raise RemoteError(
+                f"cannot reach {url} over SSH ({reason})",
+                "check the address, that sshd runs there and that your key may log in",
+            ) from None
+
+    def __enter__(self) -> Remote:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop every process started on the host, then close the connection."""
+        for process in reversed(self._processes):
+            process.stop()
+        self._connection.close()
+
+    @property
+    def python(self) -> str:
+        """The checkout's Python on the host."""
+        return str(self.checkout / ".venv" / "bin" / "python")
+
+    def on_host(self, path: Path) -> Path:
+        """Where ``path``, a file of this checkout, is in the host's checkout."""
+        return self.checkout / path.resolve().relative_to(CHECKOUT)
+
+    def run(self, command: str, *, timeout: int = _COMMAND_TIMEOUT_S) -> str:
+        """Run a short shell command on the host and return its standard output.
+
+        Raises:
+            RemoteError: it failed (the message quotes its last line of error output).
+        """
+        try:
+            result = self._connection.run(
+                command, hide=True, warn=True, in_stream=False, timeout=timeout
+            )
+        except Exception as error:  # invoke wraps timeouts and channel failures
+            raise RemoteError(
+                f"{command.split()[0]} failed on {self.url}: {error}",
+                "check the host and rerun",
+            ) from None
+        if result.exited != 0:
+            lines = (result.stderr or result.stdout).strip().splitlines()
+            raise RemoteError(
+                f"`{command}` failed on {self.url}: {lines[-1] if lines else result.exited}",
+                "check the host's set-up (docs/hosts.md)",
+            )
+        return str(result.stdout)
+
+    def check_ready(self) -> None:
+        """Check that the host can run fwbench's services and wrk.
+
+        Raises:
+            RemoteError: one sentence naming what is missing.
+        """
+        python = shlex.quote(self.python)
+        probe = (
+            f"test -x {python} || {{ echo 'no {self.python}'; exit 0; }}; "
+            f"{python} -c 'import fwbench' 2>/dev/null || "
+            f"{{ echo 'fwbench is not installed in {self.python}'; exit 0; }}; "
+            'for tool in wrk taskset; do command -v $tool >/dev/null || echo "no $tool"; done'
+        )
+        missing = self.run(probe).strip()
+        if missing:
+            raise RemoteError(
+                f"{self.url} is not set up for fwbench: {missing.splitlines()[0]}",
+                f"set up the checkout {self.checkout} there with the README's commands "
+                "(docs/hosts.md)",
+            )
+
+    def describe(self, rtt_targets: Sequence[tuple[str, int]] = ()) -> HostFacts:
+        """The host's machine, usable CPUs and round trips to ``rtt_targets``, measured on
+        the host (:mod:`fwbench.harness.hostinfo`).
+
+        Args:
+            rtt_targets: ``(address, port)`` pairs to time a TCP connection to.
+
+        Raises:
+            RemoteError: the description failed on the host.
+        """
+        targets = [f"{address}:{port}" for address, port in rtt_targets]
+        command = shlex.join([self.python, "-m", "fwbench.harness.hostinfo", *targets])
+        report = json.loads(self.run(command))
+        return HostFacts(
+            machine=load(Machine, report["machine"]),
+            cpus=tuple(report["cpus"]),
+            rtt_ms=tuple(report["rtt_ms"][target] for target in targets),
+        )
+
+    def start(
+        self, argv: Sequence[str], env: Mapping[str, str], *, output: str | None = None
+    ) -> RemoteProcess:
+        """Start ``argv`` on the host under :mod:`fwbench.harness.guard`; it is stopped by
+        :meth:`RemoteProcess.stop`, :meth:`close`, or the end of fwbench.
+
+        Args:
+            argv: the command.
+            env: variables to set for it.
+            output: a file on the host for its output; None: the session carries it.
+        """
+        guard = [self.python, "-m", "fwbench.harness.guard"]
+        if output is not None:
+            guard += ["--output", output]
+        variables = [f"{name}={value}" for name, value in env.items()]
+        command = shlex.join(["env", *variables, *guard, "--", *argv])
+        transport = self._connection.client.get_transport()
+        if transport is None or not transport.is_active():
+            raise RemoteError(f"the SSH connection to {self.url} was lost", "rerun")
+        process = RemoteProcess(self.url, transport.open_session(), command)
+        self._processes.append(process)
+        return process
+
+
+@dataclass(frozen=True)
+class HostFacts:
+    """What :meth:`Remote.describe` found on a host.
+
+    Attributes:
+        machine: its machine and software.
+        cpus: the CPUs fwbench may use there.
+        rtt_ms: the median TCP round trip to each target asked for, in order.
+    """
+
+    machine: Machine
+    cpus: tuple[int, ...]
+    rtt_ms: tuple[float, ...]
+
+
+class RemoteProcess:
+    """A command running under the guard in an SSH session of its own.
+
+    Args:
+        host: the host's URL, for messages.
+        channel: a fresh session channel.
+        command: the shell command to execute.
+    """
+
+    def __init__(self, host: str, channel: paramiko.Channel, command: str) -> None:
+        self.host = host
+        self._channel = channel
+        self._stdout = b""
+        channel.exec_command(command)
+        first = self._read_line(timeout=30)
+        if not first.startswith(STARTED):
+            self.stop()
+            raise RemoteError(
+                f"the fwbench guard did not start on {host}: {first or 'no output'}",
+                "check the host's set-up (docs/hosts.md)",
+            )
+        self.pid = int(first.removeprefix(STARTED))
+
+    def _read_line(self, timeout: float) -> str:
+        deadline = time.monotonic() + timeout
+        while b"\n" not in self._stdout and time.monotonic() < deadline:
+            self._channel.settimeout(max(0.1, deadline - time.monotonic()))
+            try:
+                chunk = self._channel.recv(4096)
+            except TimeoutError:
+                break
+            if not chunk:
+                break
+            self._stdout += chunk
+        line, _, self._stdout = self._stdout.partition(b"\n")
+        return line.decode(errors="replace").strip()
+
+    def finish(self, timeout: float) -> tuple[int, str, str]:
+        """Wait for the command to exit; its status, standard output and error output.
+
+        Raises:
+            RemoteError: it did not exit within ``timeout`` seconds (it is then stopped).
+        """
+        deadline = time.monotonic() + timeout
+        channel = self._channel
+        while not channel.exit_status_ready() or channel.recv_ready():
+            if time.monotonic() > deadline:
+                self.stop()
+                raise RemoteError(
+                    f"a command on {self.host} did not finish within {timeout:.0f} s",
+                    "check that the host is not overloaded, then rerun",
+                )
+            channel.settimeout(0.5)
+            try:
+                chunk = channel.recv(65536)
+            except TimeoutError:
+                continue
+            self._stdout += chunk
+            if not chunk and channel.exit_status_ready():
+                break
+        stderr = b""
+        while channel.recv_stderr_ready():
+            stderr += channel.recv_stderr(65536)
+        status = channel.recv_exit_status()
+        channel.close()
+        return status, self._stdout.decode(errors="replace"), stderr.decode(errors="replace")
+
+    def stop(self) -> None:
+        """Close the session's input, so the guard stops the command's process group, and
+        wait for it to be gone; idempotent."""
+        channel = self._channel
+        if channel.closed:
+            return
+        try:
+            channel.shutdown_write()
+            deadline = time.monotonic() + GRACE_S + 5
+            while not channel.exit_status_ready() and time.monotonic() < deadline:
+                time.sleep(0.05)
+        except (OSError, paramiko.SSHException):
+            pass  # the connection is gone: sshd ended the session, the guard stops it
+        channel.close()
+
+
+class RemoteWrk:
+    """wrk started on a load host with the histogram reporter (a
+    :class:`~.generators.WrkRun`).
+
+    Args:
+        remote: the load host.
+        spec: the run.
+    """
+
+    def __init__(self, remote: Remote, spec: LoadSpec) -> None:
+        self.spec = spec
+        lua_dir = remote.on_host(LUA_DIR)
+        argv = wrk_command(spec, wrk="wrk", taskset="taskset", lua_dir=lua_dir)
+        env = wrk_env(spec, histogram=True, lua_dir=lua_dir)
+        self._process = remote.start(argv, env)
+        self._started = time.monotonic()
+
+    def output(self) -> str:
+        """Wait for wrk and return its standard output.
+
+        Raises:
+            LoadError: wrk overran, failed or printed no report.
+        """
+        left = wrk_deadline_s(self.spec) - (time.monotonic() - self._started)
+        try:
+            status, stdout, stderr = self._process.finish(max(1.0, left))
+        except RemoteError as error:
+            raise LoadError(error.problem, error.action) from None
+        return checked_output(self.spec, status, stdout, stderr)
+
+    def stop(self) -> None:
+        """Stop wrk if it still runs; idempotent."""
+        self._process.stop()
+
+
+def remote_generator(remote: Remote, cpus: tuple[int, ...] | None = None) -> Generator:
+    """A load generator on ``remote``, pinned to ``cpus`` there (None: not pinned)."""
+
+    def start(spec: LoadSpec) -> WrkRun:
+        return RemoteWrk(remote, spec)
+
+    return Generator(cpus=cpus, host=remote.url, start=start)
+
+
+class RemoteService:
+    """A server started on a host under the guard, pinned with taskset, bound to the
+    host's address, with a temporary directory there for its files and log; stopped
+    and its directory removed by :meth:`stop`. Made by :func:`start_remote_service` and
+    :func:`start_remote_downstream`.
+
+    Args:
+        remote: the host.
+        name: what it is, for messages (``flask/gunicorn-sync``, ``downstream``).
+        port: TCP port on the host.
+        cpus: CPUs on the host to pin the server and its workers to.
+        config: the server configuration of a framework service; None: the downstream.
+    """
+
+    def __init__(
+        self,
+        remote: Remote,
+        name: str,
+        port: int,
+        cpus: tuple[int, ...],
+        config: ServerConfig | None,
+    ) -> None:
+        self.remote = remote
+        self.name = name
+        self.config = config
+        self.cpus = cpus
+        self.url = f"http://{remote.address}:{port}"
+        self.workdir = remote.run("mktemp -d /tmp/fwbench-remote-XXXXXXXX").strip()
+        self.env: dict[str, str] = {}
+        self.argv: tuple[str, ...] = ()
+        self._process: RemoteProcess | None = None
+
+    def launch(self, server_argv: Sequence[str], env: Mapping[str, str], timeout: float) -> None:
+        """Start ``server_argv`` (``python -m SERVER ...``, run with the host's Python)
+        with ``env`` and wait until ``/healthz`` answers.
+
+        Raises:
+            ServiceStartFailed: it did not answer within ``timeout`` seconds.
+        """
+        remote = self.remote
+        self.env = dict(env)
+        command = ["taskset", "-c", cpu_list(self.cpus), remote.python, *server_argv[1:]]
+        self.argv = tuple(command)
+        self._process = remote.start(command, self.env, output=f"{self.workdir}/service.log")
+        if not self._answers(timeout):
+            log = remote.run(f"tail -n 3 {self.workdir}/service.log || true").strip()
+            raise ServiceStartFailed(
+                f"{self.name} did not answer on {self.url}/healthz within {timeout:.0f} s: "
+                f"{log.splitlines()[-1] if log else 'no output'}",
+                "check the host's set-up and its firewall",
+            )
+
+    def _answers(self, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                if http.request("GET", f"{self.url}/healthz", timeout_s=2).ok:
+                    return True
+            except OSError:
+                pass  # not listening yet
+            time.sleep(0.05)
+        return False
+
+    def __enter__(self) -> RemoteService:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    @property
+    def pid(self) -> int:
+        """The server's process id on the host."""
+        assert self._process is not None, "launch() starts the server"
+        return self._process.pid
+
+    def stop(self) -> None:
+        """Stop the server and remove its files on the host; idempotent."""
+        if self._process is not None:
+            self._process.stop()
+        # An unreachable host keeps the directory (under /tmp): nothing more can be done.
+        with contextlib.suppress(RemoteError):
+            self.remote.run(f"rm -rf {shlex.quote(self.workdir)}")
+
+    def service_run(self) -> ServiceRun:
+        """What the results file records of this framework service."""
+        config = self.config
+        assert config is not None, "the downstream is no framework service"
+        return ServiceRun(
+            framework=config.framework,
+            server=config.server,
+            workers=config.workers,
+            threads=config.threads,
+            advice=config.advice,
+            command=self.argv,
+            cpus=self.cpus,
+            database=redacted(self.env["DATABASE_URL"]),
+        )
+
+
+def start_remote_service(
+    remote: Remote,
+    config: ServerConfig,
+    port: int,
+    *,
+    cpus: tuple[int, ...],
+    database_url: str | None = None,
+    downstream_url: str | None = None,
+    ready_timeout: float = 60,
+) -> RemoteService:
+    """Start a framework service on a service host as ``config`` says: its database
+    bootstrapped there, its environment that of a local service
+    (:func:`fwbench.harness.process.service_env`).
+
+    Args:
+        remote: the service host.
+        config: the server configuration (:func:`fwbench.harness.servers.configure`).
+        port: TCP port on the host.
+        cpus: CPUs on the host to pin the server and its workers to.
+        database_url: base database URL (as ``--database``); None: SQLite in the
+            service's temporary directory on the host.
+        downstream_url: ``DOWNSTREAM_URL`` as the host reaches it; None: the default.
+        ready_timeout: seconds to wait for ``/healthz``, default 60.
+
+    Raises:
+        FwbenchError: the bootstrap failed or the service did not answer in time.
+    """
+    name = f"{config.framework}/{config.server}"
+    service = RemoteService(remote, name, port, cpus, config)
+    try:
+        base = database_url or f"sqlite:///{service.workdir}/fwbench.sqlite3"
+        env = service_env(config, database_url_for(config.framework, base), downstream_url)
+        package = FRAMEWORK_FACTS[config.framework].package
+        remote.run(
+            shlex.join(["env", *(f"{k}={v}" for k, v in env.items())])
+            + f" {shlex.quote(remote.python)} -m {package}.bootstrap"
+        )
+        if config.multiprocess:
+            metrics = f"{service.workdir}/prometheus"
+            remote.run(f"mkdir {shlex.quote(metrics)}")
+            env["PROMETHEUS_MULTIPROC_DIR"] = metrics
+        service.launch(config.command(remote.address, port), env, ready_timeout)
+    except BaseException:
+        service.stop()
+        raise
+    return service
+
+
+def start_remote_downstream(
+    remote: Remote, port: int, *, cpus: tuple[int, ...], ready_timeout: float = 30
+) -> RemoteService:
+    """Start the downstream on a host, as :func:`fwbench.harness.process.start_downstream`
+    does here.
+
+    Raises:
+        ServiceStartFailed: it did not answer in time.
+    """
+    downstream = RemoteService(remote, "downstream", port, cpus, None)
+    try:
+        downstream.launch(downstream_command(remote.address, port), downstream_env(), ready_timeout)
+    except BaseException:
+        downstream.stop()
+        raise
+    return downstream
+
+
+def connect_all(hosts: HostsFile) -> dict[str, Remote]:
+    """Connect to every host of ``hosts`` and check its set-up; on any failure the hosts
+    already connected are closed.
+
+    Raises:
+        RemoteError: a host cannot be reached or is not set up (the first one found).
+    """
+    remotes: dict[str, Remote] = {}
+    try:
+        for url in hosts.hosts:
+            remote = Remote(url, hosts.identity_file, hosts.checkout)
+            remotes[url] = remote
+            remote.check_ready()
+    except BaseException:
+        for remote in remotes.values():
+            remote.close()
+        raise
+    return remotes

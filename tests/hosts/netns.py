@@ -1,0 +1,157 @@
+"""Stand-in hosts for the remote tests: network namespaces joined by a bridge, each
+running a real sshd (Debian's openssh-server) that accepts a throwaway key.
+
+Layout, all made and removed by :func:`namespace_hosts`::
+
+    this machine (root namespace) 10.247.0.1 --veth--+
+    host 1 (namespace)            10.247.0.2 --veth--+-- bridge (its own namespace)
+    host 2 ...                    10.247.0.3 --veth--+
+
+Only addresses inside these namespaces are ever targets. The namespaces share this
+machine's filesystem and process ids, so a "host" runs this checkout's ``.venv`` and a
+test sees its processes with psutil.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+#: The subnet of the stand-in hosts; .1 is this machine.
+SUBNET = "10.247.0"
+
+#: Sets of stand-in hosts made by this process, which keeps their names distinct.
+_made = 0
+
+
+@dataclass(frozen=True)
+class Hosts:
+    """The stand-in hosts of one test.
+
+    Attributes:
+        urls: ``ssh://root@ADDRESS`` of each host.
+        addresses: each host's address.
+        identity_file: the throwaway private key they accept.
+    """
+
+    urls: tuple[str, ...]
+    addresses: tuple[str, ...]
+    identity_file: str
+
+
+def _ip(*args: str, namespace: str | None = None) -> None:
+    prefix = ["ip", "netns", "exec", namespace] if namespace else []
+    subprocess.run([*prefix, "ip", *args], check=True, capture_output=True, timeout=10)
+
+
+def require_root_tools() -> None:
+    """Skip unless this runs as root with ip and sshd (scripts/test installs sshd)."""
+    if os.geteuid() != 0:
+        pytest.skip("network namespaces need root")
+    for tool in ("ip", "ssh-keygen"):
+        if shutil.which(tool) is None:
+            pytest.skip(f"{tool} is not installed")
+    if not Path("/usr/sbin/sshd").exists():
+        pytest.skip("sshd is not installed (apt-get install openssh-server)")
+
+
+@contextlib.contextmanager
+def namespace_hosts(count: int, tmp: Path) -> Iterator[Hosts]:
+    """``count`` stand-in hosts, removed with everything they ran on exit.
+
+    Args:
+        count: how many hosts (at most 9).
+        tmp: a directory for the keys and sshd's files.
+    """
+    require_root_tools()
+    global _made
+    _made += 1
+    tag = f"fwh{os.getpid() % 100000}{_made}"  # at most 15 characters with "-h1"
+    bridge_ns = f"{tag}-net"
+    namespaces = [f"{tag}-h{i}" for i in range(1, count + 1)]
+    root_link = f"{tag}d"
+    sshds: list[subprocess.Popen[bytes]] = []
+    key = tmp / "id_ed25519"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
+    subprocess.run(
+        ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(tmp / "host_key")], check=True
+    )
+    shutil.copy(tmp / "id_ed25519.pub", tmp / "authorized_keys")
+    Path("/run/sshd").mkdir(exist_ok=True)  # sshd's privilege separation directory
+    try:
+        subprocess.run(["ip", "netns", "add", bridge_ns], check=True, timeout=10)
+        _ip("link", "add", "br0", "type", "bridge", namespace=bridge_ns)
+        _ip("link", "set", "br0", "up", namespace=bridge_ns)
+        _ip("link", "add", root_link, "type", "veth", "peer", "name", "p0", "netns", bridge_ns)
+        _ip("addr", "add", f"{SUBNET}.1/24", "dev", root_link)
+        _ip("link", "set", root_link, "up")
+        _ip("link", "set", "p0", "master", "br0", namespace=bridge_ns)
+        _ip("link", "set", "p0", "up", namespace=bridge_ns)
+        addresses = []
+        for i, namespace in enumerate(namespaces, start=1):
+            address = f"{SUBNET}.{i + 1}"
+            subprocess.run(["ip", "netns", "add", namespace], check=True, timeout=10)
+            port = f"p{i}"
+            _ip("link", "add", "eth0", "type", "veth", "peer", "name", port, "netns", bridge_ns,
+                namespace=namespace)  # fmt: skip
+            _ip("addr", "add", f"{address}/24", "dev", "eth0", namespace=namespace)
+            _ip("link", "set", "eth0", "up", namespace=namespace)
+            _ip("link", "set", "lo", "up", namespace=namespace)
+            _ip("link", "set", port, "master", "br0", namespace=bridge_ns)
+            _ip("link", "set", port, "up", namespace=bridge_ns)
+            sshds.append(_start_sshd(namespace, address, tmp))
+            addresses.append(address)
+        for address in addresses:
+            _wait_listening(address, 22)
+        yield Hosts(
+            urls=tuple(f"ssh://root@{a}" for a in addresses),
+            addresses=tuple(addresses),
+            identity_file=str(key),
+        )
+    finally:
+        for sshd in sshds:
+            sshd.terminate()
+            sshd.wait(timeout=10)
+        subprocess.run(["ip", "link", "del", root_link], capture_output=True, check=False)
+        for namespace in [*namespaces, bridge_ns]:
+            subprocess.run(["ip", "netns", "del", namespace], capture_output=True, check=False)
+
+
+def _start_sshd(namespace: str, address: str, tmp: Path) -> subprocess.Popen[bytes]:
+    config = tmp / f"sshd_config_{address}"
+    config.write_text(
+        f"ListenAddress {address}\n"
+        "Port 22\n"
+        f"HostKey {tmp / 'host_key'}\n"
+        f"PidFile {tmp / f'sshd_{address}.pid'}\n"
+        f"AuthorizedKeysFile {tmp / 'authorized_keys'}\n"
+        "StrictModes no\n"
+        "PermitRootLogin prohibit-password\n"
+        "PasswordAuthentication no\n"
+        "KbdInteractiveAuthentication no\n"
+        "UsePAM no\n"
+        "MaxSessions 50\n"
+    )
+    return subprocess.Popen(
+        ["ip", "netns", "exec", namespace, "/usr/sbin/sshd", "-D", "-e", "-f", str(config)],
+        stdout=subprocess.DEVNULL,
+        stderr=(tmp / f"sshd_{address}.log").open("wb"),
+    )
+
+
+def _wait_listening(address: str, port: int, timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError), socket.create_connection((address, port), timeout=1):
+            return
+        time.sleep(0.05)
+    raise RuntimeError(f"sshd did not listen on {address}:{port}")
