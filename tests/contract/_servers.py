@@ -463,13 +463,14 @@ class ServicePool:
                 raise
         return self.running[key]
 
-    def start(self, target: Target, variant: str) -> Service:
+    def start(self, target: Target, variant: str, sqlite_dir: Path | None = None) -> Service:
         """Start a new instance (the caller stops it unless it came from ``get``).
 
         Args:
             target: framework and database.
             variant: ``main``, ``lab`` (started with FWBENCH_LAB=1) or another label for
                 a throw-away instance.
+            sqlite_dir: the directory of its SQLite file (default: the pool's workdir).
         """
         downstream = self.start_downstream()
         port = self.ports.take()
@@ -478,8 +479,9 @@ class ServicePool:
         # fwbench serve gives every service its own database: NAME_<service> on
         # PostgreSQL, <stem>_<service>.sqlite3 for SQLite (fwbench.harness.databases).
         if target.database == "sqlite":
-            database_url = f"sqlite:///{self.workdir / (name + '.sqlite3')}"
-            service_url = f"sqlite:///{self.workdir / (name + '_' + target.framework + '.sqlite3')}"
+            directory = self.workdir if sqlite_dir is None else sqlite_dir
+            database_url = f"sqlite:///{directory / (name + '.sqlite3')}"
+            service_url = f"sqlite:///{directory / (name + '_' + target.framework + '.sqlite3')}"
         else:
             self.check_postgres()
             base_name = f"{self.settings.db_prefix}_{self.token}_{variant.replace('-', '_')}"

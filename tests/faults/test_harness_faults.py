@@ -1,6 +1,7 @@
 """fwbench under its own faults: SIGKILL of ``fwbench serve`` or ``fwbench run`` leaves no
 server, worker, wrk or downstream behind (the watchdog of fwbench.harness.watchdog stops
-them), and SIGTERM in the middle of a run stops everything and keeps a valid results file.
+them), and Ctrl-C or SIGTERM in each phase of ``run``, ``claims``, ``model`` and
+``calibrate`` stops everything, says so, exits 130 and keeps a valid results file.
 Every process here is real; the tests find fwbench's descendants with psutil."""
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import psutil
 import pytest
 
 from fwbench.harness.process import free_port
+from fwbench.harness.results import Results
 from tests.processes import Snapshot, snapshot, still_running
 
 #: Seconds a descendant may outlive fwbench: the watchdog's SIGTERM grace period (10 s)
@@ -36,7 +38,7 @@ def _fwbench(args: list[str], tmp_path: Path) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "fwbench", *args],
         env=env,
-        stdout=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
@@ -159,3 +161,55 @@ def test_sigterm_of_fwbench_run_while_wrk_runs_stops_everything(
     assert "Traceback" not in stderr
     assert still_running(snapshot(tree)) == []
     _assert_whole_or_absent(tmp_path / "run.json")
+
+
+def _has_server(process: subprocess.Popen[str]) -> bool:
+    """Whether a server (anything but wrk and the watchdogs) runs under ``process``."""
+    assert process.poll() is None, process.stderr.read() if process.stderr else ""
+    return any(
+        p.name() != "wrk" and "fwbench.harness.watchdog" not in " ".join(p.cmdline())
+        for p in _descendants(process)
+        if p.is_running()
+    )
+
+
+#: Each phase of each long command, with a condition that says fwbench is in it. The
+#: commands are the shortest that reach the phase: one experiment, one pair, --quick.
+PHASES: Final = {
+    "calibrate": (["calibrate", "--duration", "3"], _has_wrk),
+    "claims-measuring": (["claims", "--quick", "--only", "io-ratio"], _has_wrk),
+    "claims-cold-start": (["claims", "--quick", "--only", "cold-start"], _has_server),
+    "model-measuring": (
+        ["model", "--quick", "--frameworks", "flask", "--servers", "gunicorn-sync"],
+        _has_wrk,
+    ),
+}
+
+
+@pytest.mark.parametrize("sent", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+@pytest.mark.parametrize("phase", list(PHASES))
+def test_ctrl_c_or_sigterm_in_each_phase_stops_everything_and_keeps_the_results(
+    phase: str, sent: signal.Signals, tmp_path: Path, reaper: list[psutil.Process]
+) -> None:
+    args, in_phase = PHASES[phase]
+    output = tmp_path / "out.json"
+    previous = '{"previous": true}\n'
+    if phase == "calibrate":
+        output.write_text(previous, encoding="utf-8")  # an earlier calibration
+    process = _fwbench([*args, "--output", str(output)], tmp_path)
+    _wait_until(lambda: in_phase(process), START_LIMIT_S, f"fwbench {phase}")
+    tree = _descendants(process)
+    reaper.extend(tree)
+    process.send_signal(sent)
+    stdout, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130, stderr
+    assert "Traceback" not in stderr, stderr
+    assert "Interrupted; every process fwbench started is stopped" in stdout, stdout
+    assert _survivors(snapshot(tree)) == []
+    if phase == "calibrate":
+        assert output.read_text(encoding="utf-8") == previous
+    elif phase.startswith("claims"):
+        assert Results.read(output).status == "interrupted"
+    else:
+        _assert_whole_or_absent(output)
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -79,6 +80,14 @@ def calibrate(
                 on_step=lambda step: status.update(step),
             )
         stored = store_calibration(measured, path)
+    except KeyboardInterrupt:
+        # The file is written once, whole, at the end: an interrupted calibration leaves
+        # the previous one as it was.
+        console.print(
+            f"[bold]Interrupted[/]; every process fwbench started is stopped, and {path} "
+            "is as it was."
+        )
+        sys.exit(130)
     except FwbenchError as error:
         raise click.ClickException(str(error)) from None
     table = Table(title=f"Load-side ceilings on {stored.cpu_model}")

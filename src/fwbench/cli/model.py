@@ -218,7 +218,10 @@ def model(
                 measured = measure(context, chosen, plan, on_target)
         except KeyboardInterrupt:
             save(fitted(so_far[0]), "interrupted")
-            console.print(f"Interrupted; the pairs measured so far are kept in {output}.")
+            console.print(
+                "[bold]Interrupted[/]; every process fwbench started is stopped, and the "
+                f"pairs measured so far are kept in {output}."
+            )
             sys.exit(130)
     result = fitted(with_measured(measured))
     save(result, "complete")

@@ -49,6 +49,10 @@ DECLINE_THRESHOLD: Final = 0.8
 #: Request bodies larger than this answer 413.
 MAX_BODY_BYTES: Final = 64 * 1024
 
+#: The ``detail`` of the 503 problem a request answers when the database cannot serve it
+#: (unreachable, the connection lost, or its file read-only or full).
+DATABASE_UNAVAILABLE: Final = "The database is unavailable; retry the request later."
+
 #: Largest accepted ``amount``.
 MAX_AMOUNT: Final = "1000000.00"
 

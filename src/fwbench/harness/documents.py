@@ -19,6 +19,7 @@ file for its outside readers, recomputed from the raw values when it is read
 from __future__ import annotations
 
 import json
+import os
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -166,15 +167,35 @@ def _describe(error: ErrorDetails, path: str) -> str:
 
 
 def write_json(path: Path, data: Json) -> None:
-    """Write ``data`` to ``path`` atomically (a crash while writing leaves the previous
-    version intact), creating missing directories."""
+    """Write ``data`` to ``path`` atomically and durably, creating missing directories.
+
+    The text goes to a temporary file beside ``path``, which is flushed to the disk before
+    it is renamed over ``path``, and the directory is flushed after the rename: a crash of
+    fwbench or of the machine leaves the previous version or the new one, never a truncated
+    file (without the first flush, a file system may persist the rename before the data).
+    A failed write (a full disk, Ctrl-C) removes the temporary file and re-raises.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
-    with tempfile.NamedTemporaryFile(
-        "w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.", delete=False
-    ) as handle:
-        handle.write(text)
-    Path(handle.name).replace(path)
+    temporary: Path | None = None
+    try:
+        with tempfile.NamedTemporaryFile(
+            "w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.", delete=False
+        ) as handle:
+            temporary = Path(handle.name)
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        temporary.replace(path)
+    except BaseException:
+        if temporary is not None:
+            temporary.unlink(missing_ok=True)
+        raise
+    directory = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
 
 
 def read_json(path: Path, error: type[FwbenchError], expected: str) -> Json:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import dataclass
 from http import HTTPStatus
 from time import perf_counter
 from uuid import uuid4
@@ -19,6 +20,7 @@ from uuid import uuid4
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import metrics, models
@@ -42,7 +44,59 @@ _READ_HEADERS = frozenset({_REQUEST_ID, _CONTENT_LENGTH, _TRANSFER_ENCODING, _AU
 #: body (RFC 9112 section 6.3); an HTTP/2 request may carry one all the same.
 _FRAMED_BY_HEADERS = frozenset({"1.0", "1.1"})
 
+#: The key of the request's :class:`PendingAudit` in the request state.
+_AUDIT_STATE = "audit"
+
 logger = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class PendingAudit:
+    """What the audit row of an audited request needs before its status is known.
+
+    Attributes:
+        request_id: the request's id.
+        actor: ``api``, ``admin`` or None, from the Authorization header.
+        started: ``perf_counter()`` when the request came in.
+        in_transaction: set when an endpoint added the row to its own database
+            transaction (:func:`audit_in_transaction`); the middleware then writes none.
+    """
+
+    request_id: str
+    actor: str | None
+    started: float
+    in_transaction: bool = False
+
+    def entry(self, scope: Scope, status: int) -> models.AuditLog:
+        """The row for the request of ``scope`` answered ``status``."""
+        return models.AuditLog(
+            request_id=self.request_id,
+            method=scope["method"],
+            path=scope["path"],
+            status=status,
+            duration_ms=(perf_counter() - self.started) * 1000,
+            actor=self.actor,
+            created_at=models.utc_now(),
+        )
+
+
+def audit_in_transaction(
+    request: Request, session: AsyncSession, status: int
+) -> PendingAudit | None:
+    """Add the audit row of ``request``, answered ``status``, to ``session``, so that it
+    commits or fails with the request's own writes; the middleware then writes none.
+
+    A write that commits without its audit row (the database dying between two commits)
+    is then impossible. Returns the pending audit (None when the audit log is off or the
+    request is not audited): if the commit fails in a way that certainly wrote nothing
+    (an integrity error, answered as something else), clear its ``in_transaction`` so
+    that the middleware audits the request after all.
+    """
+    pending: PendingAudit | None = request.scope.get("state", {}).get(_AUDIT_STATE)
+    if pending is not None:
+        session.add(pending.entry(request.scope, status))
+        pending.in_transaction = True
+    return pending
 
 
 class RequestBodyTooLarge(HTTPException):
@@ -64,7 +118,9 @@ class ContractMiddleware:
     - **audit**: one ``audit_log`` row per request to ``/transactions*`` and
       ``/accounts*``, written in its own short transaction once the status is known and
       before the response goes out, so a client that got an answer always finds its row,
-      and a request whose own transaction rolled back is audited all the same;
+      and a request whose own transaction rolled back is audited all the same; an
+      endpoint whose writes must not commit without their row adds it to its own
+      transaction instead (:func:`audit_in_transaction`);
     - **body limit**: a body over ``max_bytes`` answers 413, and a response that went out
       before the body was read closes the connection.
 
@@ -104,6 +160,19 @@ class ContractMiddleware:
             incoming = headers.get(_REQUEST_ID, b"").decode("latin-1")
             request_id = incoming if _VALID_REQUEST_ID.fullmatch(incoming) else str(uuid4())
             scope.setdefault("state", {})["request_id"] = request_id
+        pending: PendingAudit | None = None
+        if audited:
+            authorization = headers.get(_AUTHORIZATION)
+            pending = PendingAudit(
+                request_id=request_id,
+                # From the header, not the route: 404 and 405 answers never reach a route.
+                actor=actor_for_header(
+                    None if authorization is None else authorization.decode("latin-1"),
+                    self.settings,
+                ),
+                started=started,
+            )
+            scope["state"][_AUDIT_STATE] = pending
 
         declared = headers.get(_CONTENT_LENGTH)
         unread = self.body_limit and (declared not in (None, b"0") or _TRANSFER_ENCODING in headers)
@@ -129,8 +198,8 @@ class ContractMiddleware:
             nonlocal status, responded
             if message["type"] == "http.response.start":
                 status = message["status"]
-                if audited:
-                    await self._audit(scope, request_id, headers, status, started)
+                if pending is not None and not pending.in_transaction:
+                    await self._audit(scope, pending.entry(scope, status))
                 responded = True
                 if self.request_id or unread:
                     response_headers = MutableHeaders(scope=message)
@@ -148,8 +217,8 @@ class ContractMiddleware:
         try:
             await self.app(scope, receive_within_limit if checked else receive, send_with_extras)
         except Exception:
-            if audited and not responded:
-                await self._audit(scope, request_id, headers, status, started)
+            if pending is not None and not pending.in_transaction and not responded:
+                await self._audit(scope, pending.entry(scope, status))
             raise
         finally:
             if self.metrics:
@@ -158,27 +227,8 @@ class ContractMiddleware:
                 route = getattr(scope.get("route"), "path_format", metrics.UNMATCHED_ROUTE)
                 metrics.observe(scope["method"], route, status, perf_counter() - started)
 
-    async def _audit(
-        self,
-        scope: Scope,
-        request_id: str,
-        headers: dict[bytes, bytes],
-        status: int,
-        started: float,
-    ) -> None:
-        authorization = headers.get(_AUTHORIZATION)
-        entry = models.AuditLog(
-            request_id=request_id,
-            method=scope["method"],
-            path=scope["path"],
-            status=status,
-            duration_ms=(perf_counter() - started) * 1000,
-            # From the header, not the route: 404 and 405 answers never reach a route.
-            actor=actor_for_header(
-                None if authorization is None else authorization.decode("latin-1"), self.settings
-            ),
-            created_at=models.utc_now(),
-        )
+    async def _audit(self, scope: Scope, entry: models.AuditLog) -> None:
+        """Write ``entry`` in a short transaction of its own."""
         sessionmaker: async_sessionmaker[AsyncSession] = scope["state"]["sessionmaker"]
         try:
             async with sessionmaker() as session:

@@ -16,8 +16,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from pydantic.json_schema import models_json_schema
+from sqlalchemy import exc as sqlalchemy_errors
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
+
+from fwbench.contract import DATABASE_UNAVAILABLE
 
 from .schemas import FieldError, Problem, ValidationProblem
 
@@ -26,6 +29,40 @@ PROBLEM_MEDIA_TYPE = "application/problem+json"
 #: Every response carries it; set by the request-id middleware, and by the 500 handler,
 #: which runs outside all middleware.
 REQUEST_ID_HEADER = "X-Request-ID"
+
+#: Errors that may mean the database cannot serve the request now, not that the request is
+#: wrong (:func:`database_unavailable` decides for a DBAPIError). asyncpg raises a refused
+#: connection as the OSError it is, unwrapped: ConnectionError covers it and no other
+#: error of the service, whose downstream failures are DownstreamError.
+DATABASE_ERRORS: tuple[type[Exception], ...] = (
+    sqlalchemy_errors.DBAPIError,
+    sqlalchemy_errors.DisconnectionError,
+    sqlalchemy_errors.TimeoutError,
+    ConnectionError,
+)
+
+#: SQLSTATE classes of a database that cannot serve now: 08 connection exception, 53
+#: insufficient resources (disk full, too many connections), 57P operator intervention
+#: (shutting down, starting up). SQLAlchemy's asyncpg dialect raises most of these as a
+#: plain DBAPIError, not an OperationalError.
+_UNAVAILABLE_SQLSTATES = ("08", "53", "57P")
+
+
+def database_unavailable(exc: Exception) -> bool:
+    """Whether ``exc`` (one of DATABASE_ERRORS) says the database cannot serve the request
+    now: the server is down, refuses connections or the connection was lost, no pooled
+    connection came free in time, or a SQLite file is read-only or full (an
+    OperationalError)."""
+    if not isinstance(exc, sqlalchemy_errors.DBAPIError):
+        return True
+    sqlstate = str(getattr(exc.orig, "sqlstate", None) or "")
+    return (
+        exc.statement is None  # raised while connecting, before any statement
+        or exc.connection_invalidated
+        or isinstance(exc, sqlalchemy_errors.OperationalError | sqlalchemy_errors.InterfaceError)
+        or sqlstate.startswith(_UNAVAILABLE_SQLSTATES)
+    )
+
 
 logger = logging.getLogger(__name__)
 
@@ -74,6 +111,23 @@ async def validation_exception_handler(request: Request, exc: Exception) -> Resp
     )
 
 
+async def database_error_handler(request: Request, exc: Exception) -> Response:
+    """503 when the database cannot serve the request now (a retry may succeed), answered
+    inside the middleware, so the request keeps its id, metrics and audit row. Any other
+    database error is re-raised for the 500 handler."""
+    if not database_unavailable(exc):
+        raise exc
+    # The driver's own error, without the statement and parameters SQLAlchemy appends.
+    cause = getattr(exc, "orig", None) or exc
+    logger.warning(
+        "database unavailable in request %s: %s: %s",
+        getattr(request.state, "request_id", ""),
+        type(cause).__name__,
+        cause,
+    )
+    return problem(HTTPStatus.SERVICE_UNAVAILABLE, DATABASE_UNAVAILABLE)
+
+
 async def unhandled_exception_handler(request: Request, exc: Exception) -> Response:
     """Any other exception: a 500 problem without internals. Starlette's
     ServerErrorMiddleware calls this outside the user middleware, so the request id header
@@ -109,6 +163,8 @@ def install_exception_handlers(app: FastAPI, routes: Sequence[APIRoute]) -> None
 
     app.add_exception_handler(StarletteHTTPException, http_exception_handler)
     app.add_exception_handler(RequestValidationError, validation_exception_handler)
+    for error in DATABASE_ERRORS:
+        app.add_exception_handler(error, database_error_handler)
     app.add_exception_handler(Exception, unhandled_exception_handler)
 
 

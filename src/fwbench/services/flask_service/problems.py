@@ -8,11 +8,25 @@ from typing import Any, Final, TypedDict
 
 from apiflask import APIFlask, HTTPError
 from flask import Response, current_app
+from sqlalchemy import exc as sqlalchemy_errors
 from werkzeug.exceptions import HTTPException
+
+from fwbench.contract import DATABASE_UNAVAILABLE
 
 from .downstream import DownstreamError, DownstreamTimeout
 
 PROBLEM_MIMETYPE: Final = "application/problem+json"
+
+#: Errors that mean the database cannot serve the request now, not that the request is
+#: wrong: the server is down or the connection was lost (OperationalError, InterfaceError,
+#: a pool connection found dead), no pooled connection came free in time, or a SQLite file
+#: is read-only or full (OperationalError too).
+DATABASE_UNAVAILABLE_ERRORS: Final[tuple[type[Exception], ...]] = (
+    sqlalchemy_errors.OperationalError,
+    sqlalchemy_errors.InterfaceError,
+    sqlalchemy_errors.DisconnectionError,
+    sqlalchemy_errors.TimeoutError,
+)
 
 
 class FieldProblem(TypedDict):
@@ -58,6 +72,8 @@ def init_app(app: APIFlask) -> None:
     app.register_error_handler(HTTPException, _from_http_exception)
     app.register_error_handler(DownstreamTimeout, _from_downstream_timeout)
     app.register_error_handler(DownstreamError, _from_downstream_error)
+    for error in DATABASE_UNAVAILABLE_ERRORS:
+        app.register_error_handler(error, _from_database_unavailable)
 
 
 def _from_http_exception(error: HTTPException) -> Response:
@@ -110,3 +126,11 @@ def _from_downstream_timeout(error: DownstreamTimeout) -> Response:
 
 def _from_downstream_error(error: DownstreamError) -> Response:
     return problem(HTTPStatus.BAD_GATEWAY, str(error))
+
+
+def _from_database_unavailable(error: Exception) -> Response:
+    """503: the database cannot serve the request now; a retry may succeed."""
+    # The driver's own error, without the statement and parameters SQLAlchemy appends.
+    cause = getattr(error, "orig", None) or error
+    current_app.logger.warning("database unavailable: %s: %s", type(cause).__name__, cause)
+    return problem(HTTPStatus.SERVICE_UNAVAILABLE, DATABASE_UNAVAILABLE)

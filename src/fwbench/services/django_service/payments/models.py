@@ -15,21 +15,33 @@ class IdempotencyConflict(Exception):
 
 class TransactionQuerySet(models.QuerySet["Transaction"]):
     def create_idempotent(
-        self, *, idempotency_key: str | None, request_hash: str, **fields: Any
+        self,
+        *,
+        idempotency_key: str | None,
+        request_hash: str,
+        audit: AuditEntry | None = None,
+        **fields: Any,
     ) -> Transaction:
         """Create a transaction from ``fields``; with an ``idempotency_key``, a repeat of the
         same request (same ``request_hash``, the body's fingerprint) returns the original row.
 
         The unique constraint decides between concurrent repeats: insert first and, on
         IntegrityError, read the row that won (a check-then-insert would race). Raises
-        :class:`IdempotencyConflict` when the key was used for a different body."""
+        :class:`IdempotencyConflict` when the key was used for a different body.
+
+        ``audit`` (default none), the request's unsaved audit row, is saved in the same
+        transaction as the new row, so that neither commits without the other; a repeat
+        saves nothing, ``audit`` included."""
         try:
             # Its own atomic block, so the failed INSERT rolls back cleanly (Django docs,
             # "Avoid catching exceptions inside atomic!"; get_or_create() does the same).
             with transaction.atomic(using=self.db):
-                return self.create(
+                created = self.create(
                     idempotency_key=idempotency_key, request_hash=request_hash, **fields
                 )
+                if audit is not None:
+                    audit.save(using=self.db)
+                return created
         except IntegrityError:
             if idempotency_key is None:
                 raise

@@ -26,6 +26,7 @@ from fwbench.contract import DECLINE_THRESHOLD
 from fwbench.services.django_service import downstream
 from fwbench.services.django_service.payments.authentication import AdminTokenAuthentication
 from fwbench.services.django_service.payments.filters import AccountFilter
+from fwbench.services.django_service.payments.middleware import audit_entry
 from fwbench.services.django_service.payments.models import (
     AuditEntry,
     IdempotencyConflict,
@@ -71,12 +72,12 @@ def _fingerprint(body: Any) -> str:
     list=extend_schema(
         operation_id="listTransactions",
         summary="List transactions with keyset pagination, ordered by id.",
-        responses={200: TransactionSerializer(many=True), **problem_responses(401, 422)},
+        responses={200: TransactionSerializer(many=True), **problem_responses(401, 422, 503)},
     ),
     retrieve=extend_schema(
         operation_id="getTransaction",
         parameters=[_transaction_id],
-        responses={200: TransactionSerializer, **problem_responses(401, 404, 422)},
+        responses={200: TransactionSerializer, **problem_responses(401, 404, 422, 503)},
     ),
 )
 class TransactionViewSet(
@@ -116,7 +117,7 @@ class TransactionViewSet(
                 TransactionSerializer,
                 description="Created (or the original, for a repeated Idempotency-Key).",
             ),
-            **problem_responses(400, 401, 409, 413, 422),
+            **problem_responses(400, 401, 409, 413, 422, 503),
         },
     )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -127,6 +128,8 @@ class TransactionViewSet(
             created = Transaction.objects.create_idempotent(
                 idempotency_key=key,
                 request_hash=_fingerprint(request.data),
+                # The row, its idempotency key and its audit row commit together or not at all.
+                audit=audit_entry(request._request, status.HTTP_201_CREATED),
                 **serializer.validated_data,
             )
         except IdempotencyConflict:
@@ -144,7 +147,7 @@ class TransactionViewSet(
         summary="Score the transaction with the downstream service and approve or decline it.",
         parameters=[_transaction_id],
         request=None,
-        responses={200: TransactionSerializer, **problem_responses(401, 404, 422, 502, 504)},
+        responses={200: TransactionSerializer, **problem_responses(401, 404, 422, 502, 503, 504)},
     )
     @action(detail=True, methods=["post"], url_path="fraud-check")
     def fraud_check(self, request: Request, id: str | None = None) -> Response:
@@ -170,7 +173,7 @@ class AccountSummaryView(RouteFirstMixin, APIView):
                 "account_id", OpenApiTypes.STR, OpenApiParameter.PATH, pattern=ACCOUNT_ID_PATTERN
             )
         ],
-        responses={200: AccountSummarySerializer, **problem_responses(401, 422)},
+        responses={200: AccountSummarySerializer, **problem_responses(401, 422, 503)},
     )
     def get(self, request: Request, account_id: str) -> Response:
         if not is_account_id(account_id):
@@ -183,7 +186,7 @@ class AccountSummaryView(RouteFirstMixin, APIView):
     list=extend_schema(
         operation_id="auditLog",
         summary="One row per request to /transactions* and /accounts*, whatever its outcome.",
-        responses={200: AuditEntrySerializer(many=True), **problem_responses(401, 403, 422)},
+        responses={200: AuditEntrySerializer(many=True), **problem_responses(401, 403, 422, 503)},
     )
 )
 class AuditLogViewSet(RouteFirstMixin, mixins.ListModelMixin, viewsets.GenericViewSet[AuditEntry]):

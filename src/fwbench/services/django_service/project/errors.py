@@ -8,20 +8,24 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from http import HTTPStatus
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, JsonResponse
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from fwbench.contract import MAX_BODY_BYTES
+from fwbench.contract import DATABASE_UNAVAILABLE, MAX_BODY_BYTES
 from fwbench.services.django_service.downstream import DownstreamError, DownstreamTimeout
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
+
+logger = logging.getLogger(__name__)
 
 
 def problem_body(
@@ -99,10 +103,17 @@ def field_errors(detail: Any, field: str = "") -> Iterator[dict[str, str]]:
 def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF's exception handler, answering problem+json. Validation errors answer 422 (DRF says
     400) with their fields; errors the views leave to us are mapped first: an oversized body
-    (Django's RequestDataTooBig) to 413 and downstream failures to 504/502. Returns None for
-    anything else, which DRF re-raises and Django's ``handler500`` answers."""
+    (Django's RequestDataTooBig) to 413, downstream failures to 504/502, and a database that
+    cannot serve the request now to 503 (server down or connection lost, the pool's wait for
+    a connection timed out, a SQLite file read-only or full: OperationalError or
+    InterfaceError). Returns None for anything else, which DRF re-raises and Django's
+    ``handler500`` answers."""
     if isinstance(exc, RequestDataTooBig):
         exc = PayloadTooLarge()
+    elif isinstance(exc, (OperationalError, InterfaceError)):
+        # The driver's error goes to the log, not to the caller.
+        logger.warning("database unavailable: %s: %s", type(exc).__name__, exc)
+        exc = ServiceUnavailable(DATABASE_UNAVAILABLE)
     elif isinstance(exc, DownstreamTimeout):
         exc = GatewayTimeout(str(exc))
     elif isinstance(exc, DownstreamError):

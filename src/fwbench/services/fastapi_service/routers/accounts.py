@@ -26,7 +26,7 @@ router = APIRouter(
     "/{account_id}/summary",
     operation_id="accountSummary",
     summary="Counts and per-currency totals of an account, computed in SQL.",
-    responses=problem_responses(401, 422),
+    responses=problem_responses(401, 422, 503),
 )
 async def account_summary(
     session: SessionDep,

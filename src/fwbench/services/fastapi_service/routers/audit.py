@@ -25,7 +25,7 @@ router = APIRouter(
     "/audit-log",
     operation_id="auditLog",
     summary="One row per request to /transactions* and /accounts*, whatever its outcome.",
-    responses=problem_responses(401, 403, 422),
+    responses=problem_responses(401, 403, 422, 503),
 )
 async def audit_log(
     session: SessionDep,

@@ -7,7 +7,7 @@ import json
 from http import HTTPStatus
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, HTTPException, Path, Query, Response, Security
+from fastapi import APIRouter, Header, HTTPException, Path, Query, Request, Response, Security
 from pydantic import WithJsonSchema
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -18,6 +18,7 @@ from fwbench.contract import DECLINE_THRESHOLD
 from .. import models
 from ..database import SessionDep
 from ..downstream import DownstreamDep, fetch_score
+from ..middleware import audit_in_transaction
 from ..problems import problem_responses
 from ..schemas import ACCOUNT_ID_PATTERN, Transaction, TransactionCreate, TransactionPage
 from ..security import API_BEARER, AuthenticatedRoute
@@ -81,10 +82,11 @@ async def load_transaction(session: AsyncSession, transaction_id: str) -> models
     response_model=Transaction,
     operation_id="createTransaction",
     summary="Create a transaction (idempotent with Idempotency-Key).",
-    responses=_CREATED | problem_responses(400, 401, 409, 413, 422),
+    responses=_CREATED | problem_responses(400, 401, 409, 413, 422, 503),
 )
 async def create_transaction(
     payload: TransactionCreate,
+    request: Request,
     response: Response,
     session: SessionDep,
     idempotency_key: IdempotencyKey = None,
@@ -102,9 +104,13 @@ async def create_transaction(
         request_hash=fingerprint,
     )
     session.add(transaction)
+    # The row, its idempotency key and its audit row commit together or not at all.
+    audit = audit_in_transaction(request, session, HTTPStatus.CREATED)
     try:
         await session.commit()
     except IntegrityError:
+        if audit is not None:
+            audit.in_transaction = False  # nothing was written: the middleware audits it
         if idempotency_key is None:
             raise
         # The unique key is taken: a repeat (possibly concurrent) of an earlier request.
@@ -131,7 +137,7 @@ async def create_transaction(
     "",
     operation_id="listTransactions",
     summary="List transactions with keyset pagination, ordered by id.",
-    responses=problem_responses(401, 422),
+    responses=problem_responses(401, 422, 503),
 )
 async def list_transactions(
     session: SessionDep,
@@ -158,7 +164,7 @@ async def list_transactions(
     "/{id}",
     response_model=Transaction,
     operation_id="getTransaction",
-    responses=problem_responses(401, 404, 422),
+    responses=problem_responses(401, 404, 422, 503),
 )
 async def get_transaction(session: SessionDep, id: TransactionId) -> models.Transaction:
     return await load_transaction(session, id)
@@ -169,7 +175,7 @@ async def get_transaction(session: SessionDep, id: TransactionId) -> models.Tran
     response_model=Transaction,
     operation_id="fraudCheck",
     summary="Score the transaction with the downstream service and approve or decline it.",
-    responses=problem_responses(401, 404, 422, 502, 504),
+    responses=problem_responses(401, 404, 422, 502, 503, 504),
 )
 async def fraud_check(
     session: SessionDep, downstream: DownstreamDep, id: TransactionId

@@ -18,7 +18,7 @@ bp = APIBlueprint("audit_log", __name__, tag="Audit")
 @bp.auth_required(admin_auth, roles=["admin"])
 @bp.input(PageQuery, location="query", arg_name="query")
 @bp.output(AuditPage, description="A page of audit entries ordered by id.")
-@bp.doc(operation_id="auditLog", responses=openapi.errors(401, 403, 422))
+@bp.doc(operation_id="auditLog", responses=openapi.errors(401, 403, 422, 503))
 def audit_log(query: PageQueryData) -> Page[AuditLog]:
     """One row per request to /transactions* and /accounts*, whatever its outcome."""
     after = min(query.get("after", 0), MAX_ID)

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from fwbench.contract import DECLINE_THRESHOLD
 
-from .. import downstream, models, openapi
+from .. import audit, downstream, models, openapi
 from ..auth import api_auth
 from ..extensions import db
 from ..pagination import Page, keyset_page
@@ -56,7 +56,7 @@ bp = APIBlueprint("transactions", __name__, tag="Transactions")
     description="Created (or the original transaction, for a repeated Idempotency-Key).",
     headers=LocationHeader,
 )
-@bp.doc(operation_id="createTransaction", responses=openapi.errors(400, 401, 409, 413, 422))
+@bp.doc(operation_id="createTransaction", responses=openapi.errors(400, 401, 409, 413, 422, 503))
 def create_transaction(
     headers: IdempotencyHeadersData, payload: TransactionCreateData
 ) -> tuple[models.Transaction, dict[str, str]]:
@@ -66,11 +66,15 @@ def create_transaction(
     transaction = models.Transaction(**payload, idempotency_key=key, request_hash=fingerprint)
     db.session.add(transaction)
     try:
+        # The row, its idempotency key and its audit row commit together or not at all
+        # (adding the audit row flushes the transaction's INSERT, so it may fail here too).
+        audit.add_to_session(201)
         db.session.commit()
     except IntegrityError:
         # The unique idempotency_key decides between concurrent repeats: one insert wins,
         # the others land here and answer with the winner's row.
         db.session.rollback()
+        audit.release()  # nothing was written: the teardown audits this request
         original = _by_idempotency_key(key) if key is not None else None
         if original is None:
             raise
@@ -87,7 +91,7 @@ def create_transaction(
     TransactionPage,
     description="A page of transactions; `next` is the cursor for the following page.",
 )
-@bp.doc(operation_id="listTransactions", responses=openapi.errors(401, 422))
+@bp.doc(operation_id="listTransactions", responses=openapi.errors(401, 422, 503))
 def list_transactions(query: TransactionListQueryData) -> Page[models.Transaction]:
     """List transactions with keyset pagination, ordered by id."""
     statement = select(models.Transaction).where(
@@ -102,7 +106,7 @@ def list_transactions(query: TransactionListQueryData) -> Page[models.Transactio
 @bp.auth_required(api_auth)
 @bp.input(TransactionPath, location="path", arg_name="path", error_status_code=404)
 @bp.output(Transaction, description="The transaction.")
-@bp.doc(operation_id="getTransaction", responses=openapi.errors(401, 404, 422))
+@bp.doc(operation_id="getTransaction", responses=openapi.errors(401, 404, 422, 503))
 def get_transaction(id: str, path: TransactionPathData) -> models.Transaction:
     """Get one transaction."""
     return _get_or_404(path["id"])
@@ -112,7 +116,7 @@ def get_transaction(id: str, path: TransactionPathData) -> models.Transaction:
 @bp.auth_required(api_auth)
 @bp.input(TransactionPath, location="path", arg_name="path", error_status_code=404)
 @bp.output(Transaction, description="The scored transaction.")
-@bp.doc(operation_id="fraudCheck", responses=openapi.errors(401, 404, 422, 502, 504))
+@bp.doc(operation_id="fraudCheck", responses=openapi.errors(401, 404, 422, 502, 503, 504))
 def fraud_check(id: str, path: TransactionPathData) -> models.Transaction:
     """Score the transaction with the downstream service and approve or decline it.
 
@@ -146,7 +150,7 @@ def fraud_check(id: str, path: TransactionPathData) -> models.Transaction:
     AccountSummary,
     description="The summary (zero counts and empty totals for an unknown account).",
 )
-@bp.doc(operation_id="accountSummary", responses=openapi.errors(401, 422))
+@bp.doc(operation_id="accountSummary", responses=openapi.errors(401, 422, 503))
 def account_summary(account_id: str, path: AccountPathData) -> dict[str, object]:
     """Counts and per-currency totals of an account, computed in SQL."""
     txn = models.Transaction
