@@ -128,8 +128,17 @@ def _run_until_wrk(
     """A short ``fwbench run`` of one framework, once wrk runs (calibrating the load side
     or measuring); its descendants then."""
     run = _fwbench([*RUN_ARGS, "--output", str(tmp_path / "run.json")], tmp_path)
-    _wait_until(lambda: _has_wrk(run), START_LIMIT_S, "fwbench run to start wrk")
-    tree = _descendants(run)
+    trees: list[list[psutil.Process]] = []
+
+    def wrk_in_tree() -> bool:
+        # The tree is taken in the same look that sees wrk: a short calibration wrk can
+        # end between two looks.
+        assert run.poll() is None, run.stderr.read() if run.stderr else ""
+        trees.append(_descendants(run))
+        return any(p.name() == "wrk" for p in trees[-1] if p.is_running())
+
+    _wait_until(wrk_in_tree, START_LIMIT_S, "fwbench run to start wrk")
+    tree = trees[-1]
     reaper.extend(tree)
     return run, tree
 
