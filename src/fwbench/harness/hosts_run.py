@@ -19,7 +19,6 @@ on any exit, and by the hosts' guards if fwbench dies.
 from __future__ import annotations
 
 import contextlib
-import uuid
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -235,7 +234,6 @@ class HostsRun:
         assert service.config is not None, "a framework service has its configuration"
 
         def load(seconds: int) -> LoadSample:
-            args = (service.env["API_TOKEN"], uuid.uuid4().hex[:12])
             spec = LoadSpec(
                 url=service.url,
                 path=path,
@@ -244,7 +242,7 @@ class HostsRun:
                 duration_s=seconds,
                 threads=config.wrk_threads,
                 timeout_s=config.timeout_s,
-                script_args=args if scenario.script != "get" else (),
+                script_args=scenario.script_args(service.env["API_TOKEN"]),
             )
             return run_generators(spec, generators)
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import uuid
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -248,8 +247,6 @@ class Run:
         path = scenario.url_path(config.downstream_latency_ms)
 
         def load(seconds: int) -> LoadSample:
-            # A fresh nonce per wrk run keeps the transactions mix's idempotency keys unique.
-            args = (service.env["API_TOKEN"], uuid.uuid4().hex[:12])
             return run_load(
                 LoadSpec(
                     url=url,
@@ -260,7 +257,7 @@ class Run:
                     threads=config.wrk_threads,
                     timeout_s=config.timeout_s,
                     cpus=self.placement.load_cpus,
-                    script_args=args if scenario.script != "get" else (),
+                    script_args=scenario.script_args(service.env["API_TOKEN"]),
                 )
             )
 

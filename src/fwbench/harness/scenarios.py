@@ -7,6 +7,7 @@ drives the contract's domain endpoints with a Lua mix (``lua/transactions.lua``)
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from typing import Final
 
@@ -43,6 +44,13 @@ class Scenario:
         if self.name == "io":
             return f"{self.path}?ms={downstream_latency_ms}"
         return self.path or "/"
+
+    def script_args(self, api_token: str) -> tuple[str, ...]:
+        """The arguments its Lua script takes: none for a plain GET; else the API token and
+        a fresh nonce, which keeps the transactions mix's idempotency keys unique per run."""
+        if self.script == "get":
+            return ()
+        return (api_token, uuid.uuid4().hex[:12])
 
 
 def _get(name: str, path: str, description: str, *, downstream: bool = False) -> Scenario:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import statistics
 import time
-import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Final
@@ -223,8 +222,7 @@ def _run(
     scenario, latency, connections, role, why = load
     spec = SCENARIOS[scenario]
     path = f"{io_route(setup.routes)}?ms={latency}" if scenario == "io" else spec.url_path(0)
-    # A fresh nonce per run keeps the transactions mix's idempotency keys unique.
-    args = (service.env["API_TOKEN"], uuid.uuid4().hex[:12]) if spec.script != "get" else ()
+    args = spec.script_args(service.env["API_TOKEN"])
     cpus = context.placement.service_cpus
     before, busy_before = _tree_cpu_s(service), _cpus_busy_s(cpus)
     started = time.monotonic()
