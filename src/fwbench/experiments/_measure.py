@@ -180,6 +180,15 @@ def slots(config: ServerConfig, route: str) -> float:
 # --- memory -------------------------------------------------------------------------------
 
 
+#: How far one configuration's loaded PSS moves between runs, as a fraction of it. One
+#: run's samples barely spread (Django on gunicorn sync, 3 workers: 200-200 MB), yet
+#: between runs on one machine the same figure measured 197 to 201 MB (four claims runs,
+#: 2026-11-28/29) and 182 to 184 MB (five `fwbench run` starts, 2026-11-30). A threshold
+#: a figure clears by less than that range is one the next run may land on the other
+#: side of, so each figure is given the whole range (2%) either side.
+PSS_BETWEEN_RUNS: Final = 0.02
+
+
 @dataclass(frozen=True)
 class MemoryFigures:
     """A service's memory, in MB (10^6 bytes): the whole tree's PSS (its real footprint,
@@ -198,9 +207,15 @@ class MemoryFigures:
 
     @property
     def total_pss(self) -> Measured:
-        """The whole tree's PSS: steady median, ranging up to the peak when known."""
+        """The whole tree's PSS: steady median, ranging up to the peak when known, and at
+        least :data:`PSS_BETWEEN_RUNS` either side of the median."""
         peak = self.total_pss_mb if self.total_pss_peak_mb is None else self.total_pss_peak_mb
-        return Measured(self.total_pss_mb, self.total_pss_mb, max(peak, self.total_pss_mb))
+        floor = self.total_pss_mb * PSS_BETWEEN_RUNS
+        return Measured(
+            self.total_pss_mb,
+            self.total_pss_mb - floor,
+            max(peak, self.total_pss_mb + floor),
+        )
 
 
 def memory_figures(profile: MemoryProfile) -> MemoryFigures:

@@ -216,11 +216,17 @@ def near_figure_rule(
 
 
 def at_least_figure_rule(
-    claim: str, measured: Mapping[str, Measured], claimed: float, what: str, unit: str
+    claim: str,
+    measured: Mapping[str, Measured],
+    claimed: float,
+    what: str,
+    unit: str,
+    settle: str = MORE_REPEATS,
 ) -> Verdict:
     """Judge a cost figure ("300MB overhead"): holds where the measured cost is at least
     the claimed one, less the :data:`ROUND_FIGURE_FACTOR` tolerance (a larger cost still
-    bears the warning out)."""
+    bears the warning out). ``settle`` says what would decide a figure whose range
+    straddles the edge (default: more repeats)."""
     low = claimed / ROUND_FIGURE_FACTOR
     rule = (
         f"supported if the {what} is at least the claimed {_fmt(claimed)} {unit} within a "
@@ -233,7 +239,7 @@ def at_least_figure_rule(
         f"{name}: {value.text(unit)} {_word(holds[name], '>=', '<')} {_fmt(low)}"
         for name, value in measured.items()
     ]
-    return across(claim, rule, holds, findings)
+    return across(claim, rule, holds, findings, settle=settle)
 
 
 # --- 3. thread pools and Little's law -----------------------------------------------------
