@@ -3,6 +3,7 @@ renders in a real headless Chromium without console errors."""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -13,8 +14,15 @@ from click.testing import CliRunner
 
 from fwbench.cli import cli
 from fwbench.experiments.model import Outcome, Table, Verdict
+from fwbench.harness.fairness import Fairness
 from fwbench.harness.results import Results
-from fwbench.report import render_html, render_markdown, write_report
+from fwbench.report import (
+    render_fairness_html,
+    render_fairness_markdown,
+    render_html,
+    render_markdown,
+    write_report,
+)
 from fwbench.report.model import build_report
 from tests.advice.builders import SETUPS, build_results, claims_section
 
@@ -186,3 +194,52 @@ def test_report_renders_in_headless_chromium(results_path: Path, tmp_path: Path)
     assert _console_lines(shot.stderr) == []
     assert screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert screenshot.stat().st_size > 50_000  # a rendered page, not a blank one
+
+
+# --------------------------------------------------------------------------- fairness
+
+#: A recorded `fwbench fairness` document (Flask on gunicorn sync, json and db).
+FAIRNESS = Path(__file__).parents[1] / "harness" / "data" / "fairness-flask.json"
+
+
+def test_fairness_markdown_is_the_recorded_one() -> None:
+    """Every cost, its reading and the machine, rendered exactly (regenerate the expected
+    file with render_fairness_markdown when the page changes on purpose)."""
+    text = render_fairness_markdown(Fairness.read(FAIRNESS), FAIRNESS)
+    expected = Path(__file__).with_name("expected") / "fairness-flask.md"
+    assert text == expected.read_text(encoding="utf-8")
+
+
+def test_fairness_html_marks_claimed_costs_and_is_self_contained() -> None:
+    html = render_fairness_html(Fairness.read(FAIRNESS), FAIRNESS)
+    # The two costs that clear the spread are bold; the others say they are noise.
+    assert re.findall(r"<strong>(-?[\d.]+%)</strong>", html) == ["-35.0%", "-30.0%"]
+    assert html.count("within noise</span>") == 8
+    assert "2 of 10 costs clear the spread of the repeats" in html
+    assert not re.search(r"<(script|link|img|iframe)\b", html)
+
+
+def test_cli_reports_a_fairness_document(tmp_path: Path) -> None:
+    html = tmp_path / "fairness.html"
+    result = CliRunner().invoke(cli, ["report", str(FAIRNESS), "--html", str(html)])
+    assert result.exit_code == 0, result.output
+    assert "What the contract's extras cost" in html.read_text(encoding="utf-8")
+
+
+def test_a_broken_fairness_document_is_one_sentence(tmp_path: Path) -> None:
+    broken = tmp_path / "fairness.json"
+    data = json.loads(FAIRNESS.read_text(encoding="utf-8"))
+    data["variants"] = ["metrics"]
+    broken.write_text(json.dumps(data), encoding="utf-8")
+    result = CliRunner().invoke(cli, ["report", str(broken)])
+    assert result.exit_code == 1
+    assert "pass a file written by `fwbench fairness`" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_fairness_report_renders_in_headless_chromium(tmp_path: Path) -> None:
+    page = tmp_path / "fairness.html"
+    write_report(FAIRNESS, html=page)
+    dom = _chromium(page, tmp_path / "profile", "--dump-dom")
+    assert _console_lines(dom.stderr) == []
+    assert dom.stdout.count("<tr>") == 3 + 1 + len(Fairness.read(FAIRNESS).machine.packages)

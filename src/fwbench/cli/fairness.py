@@ -17,6 +17,7 @@ from fwbench.cli._options import (
     output_option,
     ports_option,
     repeats_option,
+    report_option,
     servers_option,
     warmup_option,
     workers_option,
@@ -35,6 +36,7 @@ from fwbench.harness.fairness import (
 from fwbench.harness.machine import default_placement, describe_machine
 from fwbench.harness.process import exit_on_sigterm
 from fwbench.harness.runconfig import default_output, preflight
+from fwbench.report import write_report
 
 
 @click.command()
@@ -69,6 +71,7 @@ from fwbench.harness.runconfig import default_output, preflight
 @database_option("embedded SQLite")
 @output_option("fairness")
 @ports_option
+@report_option
 def fairness(
     frameworks: tuple[str, ...],
     servers: str,
@@ -82,6 +85,7 @@ def fairness(
     database: str | None,
     output: Path | None,
     ports: range | None,
+    report: Path | None,
 ) -> None:
     """Measure what each of the contract's extras (request id, metrics, audit, body-size
     check) costs each framework on the TechEmpower endpoints.
@@ -137,3 +141,6 @@ def fairness(
         raise click.ClickException(f"{error} (what was measured is kept in {output})") from None
     print_fairness(console, document)
     console.print(f"Measured in {format_duration(time.monotonic() - started)}; results: {output}")
+    if report is not None:
+        for written in write_report(output, html=report):
+            console.print(f"Report written to {written}")

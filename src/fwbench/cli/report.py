@@ -43,7 +43,9 @@ def report(results: Path | None, html_path: Path | None, markdown_path: Path | N
 
     The HTML page is a single self-contained file that works offline: the article's table
     beside the measured one, throughput vs concurrency, latency percentiles, memory, cold
-    start, the claims with their verdicts, the machine and the commands to reproduce.
+    start, the claims with their verdicts, the machine and the commands to reproduce. Given
+    a `fwbench fairness` document instead, it shows what each of the contract's extras
+    costs each framework.
     """
     source = results or _newest_results()
     if html_path is None and markdown_path is None:

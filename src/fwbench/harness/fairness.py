@@ -27,12 +27,13 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Annotated, Final
+from typing import Annotated, Final, Literal
 
 from pydantic import AfterValidator, Field, ValidationError, model_validator
 from pydantic.dataclasses import dataclass
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from fwbench import __version__
 from fwbench.contract import EXTRAS, EXTRAS_OFF_FLAG
@@ -171,6 +172,10 @@ class Fairness:
             raise ValueError("two points measure the same variant, pair and scenario")
         return self
 
+    def pairs(self) -> tuple[tuple[str, str], ...]:
+        """The (framework, server) pairs measured, in measurement order."""
+        return tuple(dict.fromkeys(p.point.key[:2] for p in self.points))
+
     def point(self, pair: tuple[str, str], scenario: str, variant: str) -> Point | None:
         """The point of ``variant`` of ``pair`` on ``scenario``, if it was measured."""
         return next(
@@ -199,12 +204,27 @@ class Fairness:
             ResultsFormatError: unreadable, not JSON, or not a valid fairness document.
         """
         data = read_json(path, ResultsFormatError, "a file written by `fwbench fairness`")
+        return cls.parse(data, path.name)
+
+    @classmethod
+    def parse(cls, data: object, where: str = "fairness") -> Fairness:
+        """Validate a fairness document's JSON values (``where`` names it in errors).
+
+        Raises:
+            ResultsFormatError: not a valid fairness document.
+        """
         try:
             return load(cls, data)
         except ValidationError as error:
             raise ResultsFormatError(
-                problem(error, path.name), "pass a file written by `fwbench fairness`"
+                problem(error, where), "pass a file written by `fwbench fairness`"
             ) from None
+
+    @staticmethod
+    def describes(data: object) -> bool:
+        """Whether JSON values read from a file claim to be a fairness document (a
+        ``format`` and ``variants``, which a results file has not)."""
+        return isinstance(data, dict) and "variants" in data and "format" in data
 
 
 # --------------------------------------------------------------------------- options
@@ -509,17 +529,19 @@ def chance_of_clearing(repeats: int) -> float:
     return 2 / math.comb(2 * repeats, repeats)
 
 
-def _pairs(document: Fairness) -> tuple[tuple[str, str], ...]:
-    return tuple(dict.fromkeys(p.point.key[:2] for p in document.points))
+#: How a cell of a fairness table reads: a claimed cost, one within noise, one resting on
+#: an invalid point, or nothing (the point is missing). The console and the report each
+#: style them their own way from this one reading.
+CellKind = Literal["claimed", "noise", "invalid", "plain"]
 
 
-def _cost_cell(found: Cost | None) -> str:
+def _cost_cell(found: Cost | None) -> tuple[str, CellKind]:
     if found is None:
-        return "-"
+        return "-", "plain"
     text = f"{found.value:.1%}"
     if not found.valid:
-        return f"[yellow]{text} invalid[/]"
-    return f"[bold]{text}[/]" if found.claimed else f"[dim]{text} within noise[/]"
+        return f"{text} invalid", "invalid"
+    return (text, "claimed") if found.claimed else (f"{text} within noise", "noise")
 
 
 def _heading(variant: str) -> str:
@@ -584,26 +606,59 @@ def reading(document: Fairness, pair: tuple[str, str]) -> str:
     )
 
 
-def fairness_table(document: Fairness, pair: tuple[str, str]) -> Table:
-    """The table of ``pair``: per scenario, req/s with all extras on (median and range of
-    the repeats) and the cost of each variant."""
-    config = document.config
-    table = Table()
-    table.add_column("Scenario", no_wrap=True)
-    table.add_column("All on, req/s (min-max)", justify="right")
-    for variant in document.variants[1:]:
-        table.add_column(_heading(variant), justify="right")
-    for scenario in config.scenarios:
+def fairness_cells(
+    document: Fairness, pair: tuple[str, str]
+) -> tuple[tuple[str, ...], list[list[tuple[str, CellKind]]]]:
+    """The table of ``pair`` as text: its column headings, then per scenario measured, req/s
+    with all extras on (median and range of the repeats) and the cost of each variant,
+    every cell with what kind of figure it is."""
+    headings = ("Scenario", "All on, req/s (min-max)", *map(_heading, document.variants[1:]))
+    rows: list[list[tuple[str, CellKind]]] = []
+    for scenario in document.config.scenarios:
         reference = document.point(pair, scenario, ALL_ON)
         if reference is None:
             continue
         t = reference.throughput
         on = f"{t.median:,.0f} ({t.min:,.0f}-{t.max:,.0f})"
-        cells = []
+        row: list[tuple[str, CellKind]] = [
+            (scenario, "plain"),
+            (on, "plain") if reference.valid else (f"{on} invalid", "invalid"),
+        ]
         for variant in document.variants[1:]:
             measured = document.point(pair, scenario, variant)
-            cells.append(_cost_cell(None if measured is None else cost(reference, measured)))
-        table.add_row(scenario, on if reference.valid else f"[yellow]{on} invalid[/]", *cells)
+            row.append(_cost_cell(None if measured is None else cost(reference, measured)))
+        rows.append(row)
+    return headings, rows
+
+
+def legend(config: RunConfig) -> str:
+    """How to read a fairness table measured with ``config``."""
+    return (
+        "cost = 1 - req/s with all on / req/s without the extra, on the medians of "
+        f"{config.repeats} round-robin repeats of {config.duration_s} s at "
+        f"{config.connections[0]} connections; negative: slower without it; within noise: "
+        "the ranges of the repeats overlap (or a single repeat), so no cost is claimed."
+    )
+
+
+#: How the console shows each kind of cell.
+_CONSOLE_STYLE: Final[dict[CellKind, str]] = {
+    "claimed": "bold",
+    "noise": "dim",
+    "invalid": "yellow",
+    "plain": "",
+}
+
+
+def fairness_table(document: Fairness, pair: tuple[str, str]) -> Table:
+    """The console table of ``pair`` (:func:`fairness_cells`, styled)."""
+    headings, rows = fairness_cells(document, pair)
+    table = Table()
+    table.add_column(headings[0], no_wrap=True)
+    for heading in headings[1:]:
+        table.add_column(heading, justify="right")
+    for row in rows:
+        table.add_row(*(Text(text, style=_CONSOLE_STYLE[kind]) for text, kind in row))
     return table
 
 
@@ -614,16 +669,11 @@ def print_fairness(console: Console, document: Fairness) -> None:
             "[bold red]The services and wrk shared a CPU: these figures are not trustworthy.[/]"
         )
     config = document.config
-    for pair in _pairs(document):
+    for pair in document.pairs():
         # Heading and legend as lines of their own: a narrow table would wrap them.
         console.print(f"[bold]{pair[0]}/{pair[1]}: what the contract's extras cost[/]")
         console.print(fairness_table(document, pair))
-        console.print(
-            "cost = 1 - req/s with all on / req/s without the extra, on the medians of "
-            f"{config.repeats} round-robin repeats of {config.duration_s} s at "
-            f"{config.connections[0]} connections; negative: slower without it; within noise: "
-            "the ranges of the repeats overlap (or a single repeat), so no cost is claimed."
-        )
+        console.print(legend(config))
         console.print(f"Reading: {reading(document, pair)}")
 
 

@@ -1,6 +1,7 @@
 """What the report shows, computed once from a results file for both the HTML and the
 Markdown templates: the article's table beside the measured one, the charts, the claims,
-the machine and the commands to reproduce."""
+the machine and the commands to reproduce; or, from a ``fwbench fairness`` document, what
+the contract's extras cost each framework."""
 
 from __future__ import annotations
 
@@ -13,7 +14,15 @@ from pathlib import Path
 from fwbench.experiments.model import Table
 from fwbench.experiments.runner import claims_report
 from fwbench.harness.article import ARTICLE, MB, heaviest_memory, measured_row, scenario_points
-from fwbench.harness.results import Point, Results, ServiceRun
+from fwbench.harness.fairness import (
+    CellKind,
+    Fairness,
+    VariantService,
+    fairness_cells,
+    legend,
+    reading,
+)
+from fwbench.harness.results import Machine, Placement, Point, Results, RunConfig, ServiceRun
 from fwbench.harness.scenarios import SCENARIOS
 from fwbench.harness.servers import FRAMEWORK_NAMES, server_name
 from fwbench.report.svg import (
@@ -351,8 +360,6 @@ def build_report(results: Results, source: Path) -> Report:
     cold, cold_table = _cold_start(results)
     machine = results.machine
     placement = results.placement
-    settings = tuple((k, ", ".join(map(str, v)) if isinstance(v, tuple) else str(v))
-                     for k, v in results.config.conditions().items())  # fmt: skip
     return Report(
         title="fwbench report: Flask vs FastAPI vs Django, measured",
         source=source.name,
@@ -370,19 +377,9 @@ def build_report(results: Results, source: Path) -> Report:
         throughput_tables=tables,
         experiments=_experiments(results),
         warnings=_warnings(results),
-        machine=(
-            ("CPU", machine.cpu_model),
-            ("CPUs", f"{machine.usable_cpus} usable of {machine.logical_cpus}"),
-            ("Memory", f"{machine.memory_bytes / 2**30:.1f} GiB"),
-            ("OS", machine.os),
-            ("Python", machine.python),
-            ("wrk", machine.wrk),
-            ("Host", machine.hostname),
-            ("Service CPUs", ", ".join(map(str, placement.service_cpus))),
-            ("Load CPUs", ", ".join(map(str, placement.load_cpus))),
-        ),
+        machine=_machine_facts(machine, placement),
         packages=tuple(machine.packages.items()),
-        settings=settings,
+        settings=_settings(results.config),
         commands=_commands(results, source),
         servers=tuple(
             (pair_label(s.framework, s.server), shlex.join(s.command), s.advice)
@@ -406,3 +403,103 @@ def _commands(results: Results, source: Path) -> tuple[tuple[str, str], ...]:
         ("Write this report", f"fwbench report {shlex.quote(source.name)} --html report.html")
     )
     return tuple(out)
+
+
+def _machine_facts(machine: Machine, placement: Placement) -> tuple[tuple[str, str], ...]:
+    return (
+        ("CPU", machine.cpu_model),
+        ("CPUs", f"{machine.usable_cpus} usable of {machine.logical_cpus}"),
+        ("Memory", f"{machine.memory_bytes / 2**30:.1f} GiB"),
+        ("OS", machine.os),
+        ("Python", machine.python),
+        ("wrk", machine.wrk),
+        ("Host", machine.hostname),
+        ("Service CPUs", ", ".join(map(str, placement.service_cpus))),
+        ("Load CPUs", ", ".join(map(str, placement.load_cpus))),
+    )
+
+
+def _settings(config: RunConfig) -> tuple[tuple[str, str], ...]:
+    return tuple(
+        (k, ", ".join(map(str, v)) if isinstance(v, tuple) else str(v))
+        for k, v in config.conditions().items()
+    )
+
+
+# --- fwbench fairness -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FairnessPair:
+    """One framework/server pair of a fairness document, as shown: its table (headings,
+    then rows of cells, each with the kind of figure it is) and one sentence reading it."""
+
+    name: str
+    headings: tuple[str, ...]
+    rows: tuple[tuple[tuple[str, CellKind], ...], ...]
+    reading: str
+
+
+@dataclass(frozen=True)
+class FairnessReport:
+    """Everything the fairness templates render."""
+
+    title: str
+    source: str
+    status: str
+    started_at: str
+    finished_at: str
+    variants: tuple[str, ...]
+    legend: str
+    pairs: tuple[FairnessPair, ...]
+    warnings: tuple[str, ...]
+    machine: tuple[tuple[str, str], ...]
+    packages: tuple[tuple[str, str], ...]
+    settings: tuple[tuple[str, str], ...]
+    command: str
+    servers: tuple[tuple[str, str], ...]
+
+
+def build_fairness_report(document: Fairness, source: Path) -> FairnessReport:
+    """The report of a ``fwbench fairness`` document read from ``source``."""
+    pairs = []
+    for pair in document.pairs():
+        headings, rows = fairness_cells(document, pair)
+        pairs.append(
+            FairnessPair(
+                pair_label(*pair),
+                headings,
+                tuple(tuple(row) for row in rows),
+                reading(document, pair),
+            )
+        )
+    warnings = []
+    if not document.placement.trustworthy:
+        warnings.append("The services and wrk shared CPUs: figures are not trustworthy.")
+    if document.status != "complete":
+        warnings.append(
+            f"The run is {document.status}" + (f": {document.error}" if document.error else ".")
+        )
+    return FairnessReport(
+        title="fwbench fairness: what the contract's extras cost",
+        source=source.name,
+        status=document.status,
+        started_at=document.started_at,
+        finished_at=document.finished_at or "still running",
+        variants=document.variants,
+        legend=legend(document.config),
+        pairs=tuple(pairs),
+        warnings=tuple(warnings),
+        machine=_machine_facts(document.machine, document.placement),
+        packages=tuple(document.machine.packages.items()),
+        settings=_settings(document.config),
+        command=shlex.join(document.command),
+        servers=tuple(_variant_server(s) for s in document.services),
+    )
+
+
+def _variant_server(started: VariantService) -> tuple[str, str]:
+    service = started.service
+    return f"{pair_label(service.framework, service.server)}, {started.variant}", shlex.join(
+        service.command
+    )

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from fwbench import __version__
 from fwbench.experiments.model import Table
-from fwbench.harness.results import Results
-from fwbench.report.model import Report, build_report
+from fwbench.harness.documents import read_json
+from fwbench.harness.fairness import Fairness
+from fwbench.harness.results import Results, ResultsFormatError
+from fwbench.report.model import FairnessReport, Report, build_fairness_report, build_report
 
 _SYMBOLS = {"supported": "\u2713", "contradicted": "\u2717", "depends on configuration": "\u25d0"}
 _CLASSES = {"supported": "supported", "contradicted": "contradicted"}
@@ -61,13 +64,12 @@ def _environment() -> Environment:
     return env
 
 
-def _machine_line(report: Report) -> str:
+def _machine_line(report: Report | FairnessReport) -> str:
     facts = dict(report.machine)
     return f"{facts['CPU']}, {facts['CPUs']} CPUs, {facts['Memory']}, {facts['Python']}"
 
 
-def _render(template: str, results: Results, source: Path) -> str:
-    report = build_report(results, source)
+def _render(template: str, report: Report | FairnessReport) -> str:
     return (
         _environment()
         .get_template(template)
@@ -82,7 +84,7 @@ def render_html(results: Results, source: Path) -> str:
         results: the parsed results file.
         source: the file it was read from (named in the page and its commands).
     """
-    return _render("report.html.j2", results, source)
+    return _render("report.html.j2", build_report(results, source))
 
 
 def render_markdown(results: Results, source: Path) -> str:
@@ -92,17 +94,52 @@ def render_markdown(results: Results, source: Path) -> str:
         results: the parsed results file.
         source: the file it was read from.
     """
-    return _render("report.md.j2", results, source)
+    return _render("report.md.j2", build_report(results, source))
+
+
+def render_fairness_html(document: Fairness, source: Path) -> str:
+    """The self-contained HTML report of a ``fwbench fairness`` document.
+
+    Args:
+        document: the parsed fairness document.
+        source: the file it was read from (named in the page).
+    """
+    return _render("fairness.html.j2", build_fairness_report(document, source))
+
+
+def render_fairness_markdown(document: Fairness, source: Path) -> str:
+    """The Markdown report of a ``fwbench fairness`` document.
+
+    Args:
+        document: the parsed fairness document.
+        source: the file it was read from.
+    """
+    return _render("fairness.md.j2", build_fairness_report(document, source))
+
+
+def _renderers(path: Path) -> tuple[Callable[[], str], Callable[[], str]]:
+    """The HTML and Markdown renderings of the document in ``path``: a results file or a
+    fairness document, told apart by their fields."""
+    data = read_json(path, ResultsFormatError, "a file written by `fwbench run` or `fairness`")
+    if Fairness.describes(data):
+        document = Fairness.parse(data, path.name)
+        return (
+            lambda: render_fairness_html(document, path),
+            lambda: render_fairness_markdown(document, path),
+        )
+    results = Results.parse(data, path.name)
+    return lambda: render_html(results, path), lambda: render_markdown(results, path)
 
 
 def write_report(
     results_path: Path, html: Path | None = None, markdown: Path | None = None
 ) -> list[Path]:
-    """Write the report of a results file; what ``fwbench report``, ``fwbench run
-    --report`` and ``fwbench claims --report`` call.
+    """Write the report of a results file or of a ``fwbench fairness`` document; what
+    ``fwbench report`` and the ``--report`` flags of ``run``, ``claims`` and ``fairness``
+    call.
 
     Args:
-        results_path: the results file to report on.
+        results_path: the results file (or fairness document) to report on.
         html: where to write the HTML page (default None: no HTML).
         markdown: where to write the Markdown report (default None: no Markdown).
 
@@ -110,13 +147,14 @@ def write_report(
         The files written, HTML first.
 
     Raises:
-        ResultsFormatError: ``results_path`` is not a readable results file.
+        ResultsFormatError: ``results_path`` is neither a readable results file nor a
+            fairness document.
     """
-    results = Results.read(results_path)
+    html_of, markdown_of = _renderers(results_path)
     written = []
-    for target, render in ((html, render_html), (markdown, render_markdown)):
+    for target, render in ((html, html_of), (markdown, markdown_of)):
         if target is not None:
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(render(results, results_path), encoding="utf-8")
+            target.write_text(render(), encoding="utf-8")
             written.append(target)
     return written
