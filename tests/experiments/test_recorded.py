@@ -208,3 +208,21 @@ def test_memory_verdict_needs_more_than_the_between_runs_variation(
     between runs: only a figure clear of the edge by more than that gets a verdict."""
     (verdict,) = memory.Memory().verdicts(_django_gunicorn_at(steady_mb))
     assert verdict.outcome is outcome
+
+
+def test_a_memory_ratio_on_its_band_edge_is_inconclusive_in_the_article_table() -> None:
+    """Two runs measured Flask/FastAPI memory at 2.03 and 1.99 (the band of the article's
+    1.33 ends at 2.0): with what PSS moves between runs, both are undecided, not one
+    "off" and one "within its spread"."""
+    evidence = _evidence(article_table.ArticleTable())
+    memory_mb = {"fastapi": 86.0, "flask": 86.0 * 2.03, "django": 86.0 * 2.32}
+    entries = tuple(
+        replace(entry, memory_mb=memory_mb[entry.framework], memory_peak_mb=None)
+        if entry.configuration == article_table.CANONICAL
+        else entry
+        for entry in evidence.entries
+    )
+    verdicts = article_table.ArticleTable().verdicts(replace(evidence, entries=entries))
+    (memory_ratios,) = [v for v in verdicts if v.claim.startswith("Memory") and "ratios" in v.claim]
+    canonical = next(f for f in memory_ratios.findings if f.startswith("canonical servers"))
+    assert "Flask/FastAPI 2.03 (1.97-2.09) vs article 1.33 (within its spread" in canonical

@@ -207,15 +207,16 @@ class MemoryFigures:
 
     @property
     def total_pss(self) -> Measured:
-        """The whole tree's PSS: steady median, ranging up to the peak when known, and at
-        least :data:`PSS_BETWEEN_RUNS` either side of the median."""
-        peak = self.total_pss_mb if self.total_pss_peak_mb is None else self.total_pss_peak_mb
-        floor = self.total_pss_mb * PSS_BETWEEN_RUNS
-        return Measured(
-            self.total_pss_mb,
-            self.total_pss_mb - floor,
-            max(peak, self.total_pss_mb + floor),
-        )
+        """The whole tree's PSS as a measured figure (:func:`pss_figure`)."""
+        return pss_figure(self.total_pss_mb, self.total_pss_peak_mb)
+
+
+def pss_figure(steady_mb: float, peak_mb: float | None) -> Measured:
+    """A service's PSS as a figure a threshold must clear: its steady median, ranging
+    :data:`PSS_BETWEEN_RUNS` either side of it, and up to its peak sample when known."""
+    floor = steady_mb * PSS_BETWEEN_RUNS
+    peak = steady_mb if peak_mb is None else peak_mb
+    return Measured(steady_mb, steady_mb - floor, max(peak, steady_mb + floor))
 
 
 def memory_figures(profile: MemoryProfile) -> MemoryFigures:

@@ -17,8 +17,10 @@ from typing import Final
 from fwbench.experiments._measure import (
     IO_CONNECTIONS,
     IO_LATENCY_MS,
+    PSS_BETWEEN_RUNS,
     IoSetup,
     io_session,
+    pss_figure,
     sessions_budget,
 )
 from fwbench.experiments.cold_start import SPAWN_ESTIMATE_S, cold_start_run, spawns_for
@@ -86,9 +88,11 @@ class TableEntry:
         return self.rps_repeats or (self.rps,)
 
     def memory_range(self) -> tuple[float, ...]:
-        """The memory figure as repeats: the steady median and, when known, the peak."""
-        peak = self.memory_peak_mb
-        return (self.memory_mb,) if peak is None else (self.memory_mb, peak)
+        """The memory figure as repeats: the low end, the steady median and the high end of
+        :func:`~fwbench.experiments._measure.pss_figure` (what it moves between runs, and
+        the peak when known)."""
+        figure = pss_figure(self.memory_mb, self.memory_peak_mb)
+        return (figure.low, figure.value, figure.high)
 
     def cold_start_range(self) -> tuple[float, ...]:
         """The cold start as repeats (the median alone when they were not kept; empty when
@@ -228,7 +232,9 @@ class ArticleTable(Experiment[ArticleTableEvidence]):
                 tuple(rows),
                 f"req/s: 2xx responses of GET /io?ms={evidence.latency_ms} at "
                 f"{evidence.connections} connections; memory: whole-service PSS under that "
-                "load (MB = 10^6 bytes); cold start: median spawn to first 2xx domain request.",
+                f"load (MB = 10^6 bytes; judged as ranging {PSS_BETWEEN_RUNS:.0%} either side, "
+                "what it moves between runs); cold start: median spawn to first 2xx domain "
+                "request.",
             ),
             *failures_table(evidence.failures),
         )
