@@ -26,7 +26,7 @@ from fwbench.experiments._measure import (
 from fwbench.experiments.cold_start import SPAWN_ESTIMATE_S, cold_start_run, spawns_for
 from fwbench.experiments.context import Context
 from fwbench.experiments.model import Experiment, Plan, Table, Verdict, failures_table, noting
-from fwbench.experiments.verdicts import table_ranking_rule, table_ratio_rule
+from fwbench.experiments.verdicts import TIE_MARGIN, table_ranking_rule, table_ratio_rule
 from fwbench.harness.article import ARTICLE
 from fwbench.harness.errors import FwbenchError
 from fwbench.harness.probes import IMPORT_SAMPLES
@@ -240,21 +240,19 @@ class ArticleTable(Experiment[ArticleTableEvidence]):
         )
 
     def verdicts(self, evidence: ArticleTableEvidence) -> tuple[Verdict, ...]:
+        # Throughput and cold start drift between runs by more than their repeats spread,
+        # so their medians need TIE_MARGIN to be told apart; a memory figure already ranges
+        # what PSS moves between runs (pss_figure), so no margin is added on top.
         columns = (
-            (RPS_CLAIM, column(evidence, TableEntry.rps_range), ARTICLE_RPS, "throughput", True),
-            (MB_CLAIM, column(evidence, TableEntry.memory_range), ARTICLE_MB, "memory", False),
-            (
-                MS_CLAIM,
-                column(evidence, TableEntry.cold_start_range),
-                ARTICLE_MS,
-                "cold start",
-                False,
-            ),
+            (RPS_CLAIM, TableEntry.rps_range, ARTICLE_RPS, "throughput", True, TIE_MARGIN),
+            (MB_CLAIM, TableEntry.memory_range, ARTICLE_MB, "memory", False, 0.0),
+            (MS_CLAIM, TableEntry.cold_start_range, ARTICLE_MS, "cold start", False, TIE_MARGIN),
         )
         verdicts = []
-        for claim, measured, article, what, higher_first in columns:
+        for claim, values, article, what, higher_first, margin in columns:
+            measured = column(evidence, values)
             verdicts += [
-                table_ranking_rule(claim + RANKING, measured, article, what, higher_first),
+                table_ranking_rule(claim + RANKING, measured, article, what, higher_first, margin),
                 table_ratio_rule(claim + RATIOS, measured, article, what),
             ]
         return tuple(noting(verdict, evidence.failures) for verdict in verdicts)

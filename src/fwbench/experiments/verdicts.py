@@ -691,14 +691,15 @@ SINGLE_VALUE_SPREAD = UNSTABLE_CV
 TIE_MARGIN = UNSTABLE_CV
 
 
-def distinguishable(a: Sequence[float], b: Sequence[float]) -> bool:
+def distinguishable(a: Sequence[float], b: Sequence[float], margin: float = TIE_MARGIN) -> bool:
     """Whether two figures' repeats differ, as ``fwbench compare`` decides: Mann-Whitney
     U when there are enough repeats for it to reach significance, else ranges that do
-    not overlap; and their medians at least :data:`TIE_MARGIN` apart. A single value
-    has no range of its own: it is given :data:`SINGLE_VALUE_SPREAD` either way, so two
-    lone figures 3% apart are a tie."""
+    not overlap; and their medians at least ``margin`` apart (default
+    :data:`TIE_MARGIN`; 0 for a figure whose range already spans what it moves between
+    runs). A single value has no range of its own: it is given
+    :data:`SINGLE_VALUE_SPREAD` either way, so two lone figures 3% apart are a tie."""
     low, high = sorted((statistics.median(a), statistics.median(b)))
-    if high < low * (1 + TIE_MARGIN):
+    if high < low * (1 + margin):
         return False
 
     def widened(values: Sequence[float]) -> tuple[float, ...]:
@@ -712,15 +713,18 @@ def distinguishable(a: Sequence[float], b: Sequence[float]) -> bool:
     return max(wide_a) < min(wide_b) or max(wide_b) < min(wide_a)
 
 
-def ranking(values: Mapping[str, Sequence[float]], higher_first: bool) -> list[list[str]]:
+def ranking(
+    values: Mapping[str, Sequence[float]], higher_first: bool, margin: float = TIE_MARGIN
+) -> list[list[str]]:
     """The frameworks in order of their medians (``higher_first`` or lowest first), with
-    neighbours whose repeats are not :func:`distinguishable` grouped as a tie."""
+    neighbours whose repeats are not :func:`distinguishable` (with ``margin``) grouped as
+    a tie."""
     order = sorted(values, key=lambda name: statistics.median(values[name]))
     if higher_first:
         order.reverse()
     groups: list[list[str]] = []
     for name in order:
-        if groups and not distinguishable(values[groups[-1][-1]], values[name]):
+        if groups and not distinguishable(values[groups[-1][-1]], values[name], margin):
             groups[-1].append(name)
         else:
             groups.append([name])
@@ -753,25 +757,31 @@ def _ranking_text(groups: Sequence[Sequence[str]], sign: str) -> str:
 
 
 def table_ranking_rule(
-    claim: str, measured: Column, article: Mapping[str, float], what: str, higher_first: bool
+    claim: str,
+    measured: Column,
+    article: Mapping[str, float],
+    what: str,
+    higher_first: bool,
+    margin: float = TIE_MARGIN,
 ) -> Verdict:
     """Judge the ranking of one column of the article's table.
 
     ``measured`` maps a configuration to each framework's repeats; ``article`` the
     article's figure per framework. In a configuration the ranking holds when every pair
-    of frameworks the article orders is measured in that order and distinguishable; it
-    does not hold when a pair is distinguishable the other way; a tie (repeats not
-    distinguishable) leaves it undecided.
+    of frameworks the article orders is measured in that order and distinguishable (with
+    medians ``margin`` apart, default :data:`TIE_MARGIN`); it does not hold when a pair is
+    distinguishable the other way; a tie (repeats not distinguishable) leaves it
+    undecided.
     """
     sign = ">" if higher_first else "<"
     expected = [[name] for name in sorted(article, key=article.__getitem__, reverse=higher_first)]
+    close = f" or whose medians are within {margin:.0%} of each other" if margin else ""
     rule = (
         f"in each configuration, the frameworks' {what} ranks as the article's "
         f"({_ranking_text(expected, sign)}) if every pair comes in the article's order; two "
         f"figures whose repeats are not distinguishable (Mann-Whitney U at p < 0.05 as "
         f"fwbench compare decides, overlapping ranges with fewer repeats, a lone figure "
-        f"taken as +-{SINGLE_VALUE_SPREAD:.0%}) or whose medians are within "
-        f"{TIE_MARGIN:.0%} of each other are a tie, which leaves the ranking "
+        f"taken as +-{SINGLE_VALUE_SPREAD:.0%}){close} are a tie, which leaves the ranking "
         f"undecided. Supported if it holds in every configuration measured; contradicted "
         f"if in none; depends on configuration otherwise; inconclusive if a tie decides it"
     )
@@ -781,7 +791,7 @@ def table_ranking_rule(
         pairs: list[bool | None] = []
         for i, first in enumerate(names):
             for second in names[i + 1 :]:
-                if not distinguishable(values[first], values[second]):
+                if not distinguishable(values[first], values[second], margin):
                     pairs.append(None)
                     continue
                 higher = statistics.median(values[first]) > statistics.median(values[second])
@@ -789,7 +799,7 @@ def table_ranking_rule(
         held = _every(pairs)
         said = "as the article" if held else "unlike the article"
         said = said if held is not None else "a tie leaves the order undecided"
-        return held, f"{_ranking_text(ranking(values, higher_first), sign)} ({said})"
+        return held, f"{_ranking_text(ranking(values, higher_first, margin), sign)} ({said})"
 
     return _judge_column(claim, rule, measured, article, what, test)
 
