@@ -301,8 +301,10 @@ def test_a_worker_killed_mid_load_is_replaced_and_no_write_is_lost_or_doubled(
         load.stop()
     statuses = load.statuses()
     # A request the dying worker held ends with a closed connection (None), never a
-    # half-written answer; every answer was 201 or a problem (checked as it came).
-    assert set(statuses) <= {201, 500, None}, statuses
+    # half-written answer; every other request succeeds: the kernel releases the dead
+    # worker's SQLite lock and its sockets, so nothing is left for another worker to trip
+    # over (no 500, and no 503 from a lock that never comes free).
+    assert set(statuses) <= {201, None}, statuses
     assert len(_workers(service)) == len(before)
     counts = assert_nothing_lost(load)
     _log("worker-sigkill", framework, "sqlite", statuses, **counts)
