@@ -82,6 +82,7 @@ def reaper() -> Iterator[list[psutil.Process]]:
     [
         pytest.param(["flask", "--workers", "2"], id="flask-gunicorn"),
         pytest.param(["fastapi", "--workers", "2"], id="fastapi-uvicorn"),
+        pytest.param(["django", "--workers", "2"], id="django-gunicorn"),
         pytest.param(["downstream"], id="downstream"),
     ],
 )

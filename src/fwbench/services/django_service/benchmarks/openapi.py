@@ -16,9 +16,11 @@ def _get(
     description: str,
     content: dict[str, Any],
     parameters: tuple[dict[str, Any], ...] = (),
+    database: bool = False,
 ) -> dict[str, Any]:
     """A GET path item answering 200 with ``content`` (media type -> schema); ``parameters``
-    are its parameter objects (default none)."""
+    are its parameter objects (default none); ``database`` (default False) says that it reads
+    the database, so it answers the contract's 503 problem when the database cannot serve."""
     return {
         "get": {
             "operationId": operation_id,
@@ -28,13 +30,20 @@ def _get(
                 "200": {
                     "description": description,
                     "content": {media: {"schema": schema} for media, schema in content.items()},
-                }
+                },
+                **({"503": _DATABASE_DOWN} if database else {}),
             },
         }
     }
 
 
 _WORLD: Final = {"$ref": "#/components/schemas/World"}
+#: The Problem schema drf-spectacular generates from ProblemSerializer (the payments
+#: operations use it for their errors, so it is always among the components).
+_DATABASE_DOWN: Final = {
+    "description": "Service Unavailable",
+    "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+}
 _QUERIES: Final = {
     "name": "queries",
     "in": "query",
@@ -61,6 +70,7 @@ BENCHMARK_PATHS: Final[dict[str, Any]] = {
         "TechEmpower test type 2, one random world row.",
         "A world row.",
         {"application/json": _WORLD},
+        database=True,
     ),
     "/queries": _get(
         "tfbQueries",
@@ -68,6 +78,7 @@ BENCHMARK_PATHS: Final[dict[str, Any]] = {
         "World rows.",
         {"application/json": {"type": "array", "items": _WORLD}},
         (_QUERIES,),
+        database=True,
     ),
     "/updates": _get(
         "tfbUpdates",
@@ -75,12 +86,14 @@ BENCHMARK_PATHS: Final[dict[str, Any]] = {
         "The updated world rows, as stored.",
         {"application/json": {"type": "array", "items": _WORLD}},
         (_QUERIES,),
+        database=True,
     ),
     "/fortunes": _get(
         "tfbFortunes",
         "TechEmpower test type 4, fortunes rendered by the framework's template engine.",
         "An HTML table.",
         {"text/html": {"type": "string"}},
+        database=True,
     ),
 }
 

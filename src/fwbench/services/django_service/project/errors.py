@@ -100,19 +100,35 @@ def field_errors(detail: Any, field: str = "") -> Iterator[dict[str, str]]:
         yield {"field": field or "body", "message": str(detail)}
 
 
+def database_unavailable(exc: Exception) -> bool:
+    """Whether ``exc`` says that the database cannot serve the request now (server down or
+    connection lost, the pool's wait for a connection timed out, a SQLite file read-only or
+    full: OperationalError or InterfaceError), so a retry may succeed; logged if so (the
+    driver's error goes to the log, not to the caller)."""
+    if not isinstance(exc, (OperationalError, InterfaceError)):
+        return False
+    logger.warning("database unavailable: %s: %s", type(exc).__name__, exc)
+    return True
+
+
+def database_unavailable_response(request: HttpRequest, exc: Exception) -> JsonResponse | None:
+    """The contract's 503 problem if ``exc`` says the database cannot serve (see
+    :func:`database_unavailable`), else None. A ``process_exception`` hook: views outside DRF
+    (the benchmark endpoints) would otherwise reach ``handler500``; ``request`` is unused."""
+    if not database_unavailable(exc):
+        return None
+    return problem_response(HTTPStatus.SERVICE_UNAVAILABLE, DATABASE_UNAVAILABLE)
+
+
 def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF's exception handler, answering problem+json. Validation errors answer 422 (DRF says
     400) with their fields; errors the views leave to us are mapped first: an oversized body
     (Django's RequestDataTooBig) to 413, downstream failures to 504/502, and a database that
-    cannot serve the request now to 503 (server down or connection lost, the pool's wait for
-    a connection timed out, a SQLite file read-only or full: OperationalError or
-    InterfaceError). Returns None for anything else, which DRF re-raises and Django's
-    ``handler500`` answers."""
+    cannot serve the request now to 503 (:func:`database_unavailable`). Returns None for
+    anything else, which DRF re-raises and Django's ``handler500`` answers."""
     if isinstance(exc, RequestDataTooBig):
         exc = PayloadTooLarge()
-    elif isinstance(exc, (OperationalError, InterfaceError)):
-        # The driver's error goes to the log, not to the caller.
-        logger.warning("database unavailable: %s: %s", type(exc).__name__, exc)
+    elif database_unavailable(exc):
         exc = ServiceUnavailable(DATABASE_UNAVAILABLE)
     elif isinstance(exc, DownstreamTimeout):
         exc = GatewayTimeout(str(exc))

@@ -24,7 +24,11 @@ from django.http.response import HttpResponseBase
 from django.utils.decorators import sync_and_async_middleware
 from django.utils.module_loading import import_string
 
-from fwbench.services.django_service.project.errors import PROBLEM_CONTENT_TYPE, problem_body
+from fwbench.services.django_service.project.errors import (
+    PROBLEM_CONTENT_TYPE,
+    database_unavailable_response,
+    problem_body,
+)
 
 SyncGetResponse = Callable[[HttpRequest], HttpResponseBase]
 AsyncGetResponse = Callable[[HttpRequest], Awaitable[HttpResponseBase]]
@@ -99,13 +103,19 @@ def _as_problem(response: HttpResponseBase) -> HttpResponseBase:
 @sync_and_async_middleware
 def problem_details_middleware(get_response: GetResponse) -> Middleware:
     """Turn error responses that Django builds without a hook (405 from ``require_safe`` or
-    ``View``) into problem documents, so that no error is ever an HTML page."""
+    ``View``) into problem documents, so that no error is ever an HTML page; and answer a
+    database that cannot serve with the contract's 503 problem in every view outside DRF
+    (the benchmark endpoints), through the ``process_exception`` hook, which Django calls
+    only when a view raises, so it costs the other requests nothing."""
     if iscoroutinefunction(get_response):
         get_response_async = cast(AsyncGetResponse, get_response)
 
         async def middleware_async(request: HttpRequest) -> HttpResponseBase:
             return _as_problem(await get_response_async(request))
 
+        # Django finds the hook as an attribute of the middleware it built (its
+        # load_middleware asks hasattr), a function here as well as an instance.
+        middleware_async.process_exception = database_unavailable_response  # type: ignore[attr-defined]
         return middleware_async
 
     get_response_sync = cast(SyncGetResponse, get_response)
@@ -113,6 +123,7 @@ def problem_details_middleware(get_response: GetResponse) -> Middleware:
     def middleware(request: HttpRequest) -> HttpResponseBase:
         return _as_problem(get_response_sync(request))
 
+    middleware.process_exception = database_unavailable_response  # type: ignore[attr-defined]
     return middleware
 
 

@@ -43,6 +43,10 @@ async def query_count(request: Request) -> int:
 #: Number of rows a ``/queries`` or ``/updates`` request asks for.
 QueryCount = Annotated[int, Depends(query_count)]
 
+#: The endpoints that read the database answer the contract's 503 problem when it cannot
+#: serve (the app-wide handler of :mod:`..problems` maps the error; documented here).
+_DATABASE_DOWN = problem_responses(503)
+
 #: ``queries`` documented by hand, since :func:`query_count` reads it from the request.
 _QUERIES_PARAMETER = {
     "parameters": [
@@ -91,6 +95,7 @@ async def plaintext() -> Response:
     response_model=World,
     operation_id="tfbDb",
     summary="TechEmpower test type 2, one random world row.",
+    responses=_DATABASE_DOWN,
 )
 async def single_query(session: SessionDep) -> models.World:
     return await _random_world(session)
@@ -101,6 +106,7 @@ async def single_query(session: SessionDep) -> models.World:
     response_model=list[World],
     operation_id="tfbQueries",
     summary="TechEmpower test type 3, N random world rows with one query each.",
+    responses=_DATABASE_DOWN,
     openapi_extra=_QUERIES_PARAMETER,
 )
 async def multiple_queries(session: SessionDep, count: QueryCount) -> list[models.World]:
@@ -112,6 +118,7 @@ async def multiple_queries(session: SessionDep, count: QueryCount) -> list[model
     response_model=list[World],
     operation_id="tfbUpdates",
     summary="TechEmpower test type 5, N random world rows read, renumbered and persisted.",
+    responses=_DATABASE_DOWN,
     openapi_extra=_QUERIES_PARAMETER,
 )
 async def updates(session: SessionDep, count: QueryCount) -> list[models.World]:
@@ -129,6 +136,7 @@ async def updates(session: SessionDep, count: QueryCount) -> list[models.World]:
     response_class=HTMLResponse,
     operation_id="tfbFortunes",
     summary="TechEmpower test type 4, fortunes rendered by the framework's template engine.",
+    responses=_DATABASE_DOWN,
 )
 async def fortunes(request: Request, session: SessionDep) -> HTMLResponse:
     # Only the two columns the page shows, as rows: ORM entities would each be tracked in
