@@ -513,3 +513,29 @@ def test_the_benchmark_routes_are_the_app_routers_own(
     )
     last_own = max(i for i, route in enumerate(routes) if isinstance(route, APIRoute))
     assert last_own < first_included
+
+
+def test_generated_request_ids_are_canonical_fresh_uuid4s() -> None:
+    """What ``str(uuid.uuid4())`` would give: parsed back, the same text, version 4, the
+    RFC variant, and no two alike."""
+    import uuid
+
+    from fwbench.services.fastapi_service.middleware import uuid4_string
+
+    ids = [uuid4_string() for _ in range(20_000)]
+    assert len(set(ids)) == len(ids)
+    for text_id in ids:
+        parsed = uuid.UUID(text_id)
+        assert (str(parsed), parsed.version, parsed.variant) == (text_id, 4, uuid.RFC_4122)
+    # Every random bit varies: over 20,000 ids, each hex digit position but the fixed
+    # version digit takes several values.
+    for position in range(36):
+        seen = {text_id[position] for text_id in ids}
+        if position in (8, 13, 18, 23):
+            assert seen == {"-"}
+        elif position == 14:
+            assert seen == {"4"}
+        elif position == 19:
+            assert seen == set("89ab")
+        else:
+            assert len(seen) == 16
