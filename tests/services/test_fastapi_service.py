@@ -484,3 +484,58 @@ def test_threads_sizes_the_limiter_that_runs_def_routes(
         elapsed = time.monotonic() - started
     assert statuses == [200] * calls
     assert elapsed >= 3 * delay_ms / 1000 * 0.95
+
+
+def test_the_benchmark_routes_are_the_app_routers_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The TechEmpower endpoints sit on the app's router itself, ahead of every included
+    router: behind ``include_router`` each request is matched twice (routers/benchmarks.py),
+    and all of these also ahead of the domain routes, so a hot path is matched first."""
+    from fastapi.routing import APIRoute
+
+    from fwbench.services.fastapi_service.settings import get_settings
+
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'service.sqlite3'}")
+    for name, token in TOKENS.items():
+        monkeypatch.setenv(name, token)
+    get_settings.cache_clear()
+    try:
+        from fwbench.services.fastapi_service.app import create_app
+
+        routes = create_app().router.routes
+    finally:
+        get_settings.cache_clear()
+    own = [route.path for route in routes if isinstance(route, APIRoute)]
+    assert own == ["/json", "/plaintext", "/db", "/queries", "/updates", "/fortunes", "/io"]
+    first_included = next(
+        i for i, route in enumerate(routes) if type(route).__name__ == "_IncludedRouter"
+    )
+    last_own = max(i for i, route in enumerate(routes) if isinstance(route, APIRoute))
+    assert last_own < first_included
+
+
+def test_generated_request_ids_are_canonical_fresh_uuid4s() -> None:
+    """What ``str(uuid.uuid4())`` would give: parsed back, the same text, version 4, the
+    RFC variant, and no two alike."""
+    import uuid
+
+    from fwbench.services.fastapi_service.middleware import uuid4_string
+
+    ids = [uuid4_string() for _ in range(20_000)]
+    assert len(set(ids)) == len(ids)
+    for text_id in ids:
+        parsed = uuid.UUID(text_id)
+        assert (str(parsed), parsed.version, parsed.variant) == (text_id, 4, uuid.RFC_4122)
+    # Every random bit varies: over 20,000 ids, each hex digit position but the fixed
+    # version digit takes several values.
+    for position in range(36):
+        seen = {text_id[position] for text_id in ids}
+        if position in (8, 13, 18, 23):
+            assert seen == {"-"}
+        elif position == 14:
+            assert seen == {"4"}
+        elif position == 19:
+            assert seen == set("89ab")
+        else:
+            assert len(seen) == 16

@@ -14,8 +14,8 @@ import logging
 import re
 from dataclasses import dataclass
 from http import HTTPStatus
+from os import urandom
 from time import perf_counter
-from uuid import uuid4
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.datastructures import MutableHeaders
@@ -39,6 +39,22 @@ _CONTENT_LENGTH = b"content-length"
 _TRANSFER_ENCODING = b"transfer-encoding"
 _AUTHORIZATION = b"authorization"
 _READ_HEADERS = frozenset({_REQUEST_ID, _CONTENT_LENGTH, _TRANSFER_ENCODING, _AUTHORIZATION})
+
+#: Masks that make 128 random bits a UUID version 4 of the RFC 9562 variant: clear the
+#: version nibble and the two variant bits, then set version 0b0100 and variant 0b10.
+_UUID4_CLEAR = ~((0xF000 << 64) | (0xC000 << 48))
+_UUID4_SET = (0x4000 << 64) | (0x8000 << 48)
+
+
+def uuid4_string() -> str:
+    """A fresh random UUID4 in its canonical text form, exactly what ``str(uuid.uuid4())``
+    gives from the same 16 bytes of ``os.urandom``, without a ``uuid.UUID`` on the way:
+    its constructor checks and converts its arguments and ``__str__`` formats again, which
+    made ``str(uuid4())`` about 4 times the cost of this (timeit on the 2-vCPU machine).
+    Every response without a valid incoming ``X-Request-ID`` pays it."""
+    digits = f"{int.from_bytes(urandom(16)) & _UUID4_CLEAR | _UUID4_SET:032x}"
+    return f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"
+
 
 #: HTTP versions in which a request without Content-Length or Transfer-Encoding has no
 #: body (RFC 9112 section 6.3); an HTTP/2 request may carry one all the same.
@@ -158,7 +174,7 @@ class ContractMiddleware:
         request_id = ""
         if self.request_id or audited:  # an audit row names its request all the same
             incoming = headers.get(_REQUEST_ID, b"").decode("latin-1")
-            request_id = incoming if _VALID_REQUEST_ID.fullmatch(incoming) else str(uuid4())
+            request_id = incoming if _VALID_REQUEST_ID.fullmatch(incoming) else uuid4_string()
             scope.setdefault("state", {})["request_id"] = request_id
         pending: PendingAudit | None = None
         if audited:
