@@ -89,7 +89,8 @@ from fwbench.report import write_report
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
     help="A hosts file (TOML, docs/hosts.md): run the service and wrk on those hosts over "
-    "SSH, one wrk per load host at once; cold starts are then skipped.",
+    "SSH, one wrk per load host at once; memory, cold starts and import time are measured "
+    "on the service host.",
 )
 @ports_option
 @report_option
@@ -120,8 +121,6 @@ def run(
     """
     exit_on_sigterm()
     console = make_console()
-    if hosts_file is not None:
-        cold_starts = 0  # not measured across hosts yet (docs/hosts.md)
     try:
         placement = default_placement()
         config = build_config(

@@ -10,8 +10,11 @@ the rest; each load host's wrk is pinned to the lower half of its own CPUs, so s
 hosts that share one machine's CPUs (tests/hosts) never compete with the service.
 
 Each repeat is one wrk per load host, all at once, merged from their histograms
-(:mod:`~.generators`). Not measured across hosts yet: memory, cold start and import time
-(a note in the results says so), and ``generator_bound`` (no per-host calibration).
+(:mod:`~.generators`). The memory of the service's process tree is sampled on the service
+host while each point runs, and cold starts and import time are measured there once a
+pair's points are done (``fwbench probe``, :mod:`~.remote_probes`), pinned off the
+service's CPUs like the local probes. Not measured across hosts yet: ``generator_bound``
+(no per-host calibration; a note in the results says so).
 Every completed point is written at once; everything started on every host is stopped
 on any exit, and by the hosts' guards if fwbench dies.
 """
@@ -26,7 +29,7 @@ from rich.console import Console
 
 from fwbench.harness import sanity
 from fwbench.harness.databases import redacted
-from fwbench.harness.display import point_line
+from fwbench.harness.display import cold_start_line, point_line
 from fwbench.harness.generators import Generator, run_generators
 from fwbench.harness.hostinfo import tcp_rtt_ms
 from fwbench.harness.hosts import HostsFile, ssh_target
@@ -41,6 +44,7 @@ from fwbench.harness.remote import (
     start_remote_downstream,
     start_remote_service,
 )
+from fwbench.harness.remote_probes import RemoteMemorySampler, remote_cold_starts
 from fwbench.harness.results import (
     HostRun,
     LoadSample,
@@ -56,10 +60,7 @@ from fwbench.harness.scenarios import SCENARIOS
 from fwbench.harness.servers import configure
 
 #: The note of every run across hosts: what it does not measure yet.
-NOT_MEASURED = (
-    "across hosts, memory, cold start, import time and the load generators' ceilings "
-    "(generator_bound) are not measured yet"
-)
+NOT_MEASURED = "across hosts, the load generators' ceilings (generator_bound) are not measured yet"
 
 
 class HostsRun:
@@ -89,8 +90,11 @@ class HostsRun:
         self.output = output
         self.command = tuple(command)
         self.console = console
+        self.ports = ports
         self.port = PortRotation(ports)
         self.results: Results | None = None
+        #: The service host's CPUs that are not the service's (set with the topology).
+        self._spare_cpus: tuple[int, ...] = ()
 
     def _save(self, results: Results) -> None:
         self.results = results
@@ -146,6 +150,7 @@ class HostsRun:
         service_target = ssh_target(service_host.url)
         service_facts = service_host.describe()
         placement = default_placement(service_facts.cpus)
+        self._spare_cpus = placement.load_cpus
         records = []
         load_cpus = {}
         for url, remote in remotes.items():
@@ -188,10 +193,11 @@ class HostsRun:
     ) -> None:
         config = self.config
         downstream = None
+        # The service host's CPUs not given to the service: the downstream's, and the
+        # memory probe's (locally, the sampler runs on the load CPUs, off the service's).
+        probe_cpus = self._spare_cpus
         if any(SCENARIOS[name].needs_downstream for name in config.scenarios):
-            downstream_cpus = default_placement(
-                (*placement.service_cpus, *placement.load_cpus)
-            ).load_cpus
+            downstream_cpus = probe_cpus
             self.console.print(f"Starting the downstream on {service_host.url}")
             downstream = stack.enter_context(
                 start_remote_downstream(service_host, self.port(), cpus=downstream_cpus)
@@ -216,9 +222,28 @@ class HostsRun:
                 self._save(self._current.with_service(service.service_run()))
                 for scenario in config.scenarios:
                     for connections in config.connections:
-                        point = self._point(service, downstream, scenario, connections, generators)
+                        point = self._point(
+                            service, downstream, scenario, connections, generators, probe_cpus
+                        )
                         self._save(self._current.with_point(point))
                         self.console.print(point_line(point))
+                if config.cold_starts:
+                    # As on one machine: timed once the measured service is stopped, on
+                    # its CPUs, with its database (kept until the block ends).
+                    service.halt()
+                    self.console.print(
+                        f"Timing {config.cold_starts} cold starts of {framework}/{server} "
+                        f"on {service_host.url}"
+                    )
+                    cold, imported = remote_cold_starts(
+                        service,
+                        config.cold_starts,
+                        workers=config.workers,
+                        downstream_url=downstream.url if downstream else None,
+                        ports=self.ports,
+                    )
+                    self._save(self._current.with_cold_start(cold).with_import_time(imported))
+                    self.console.print(cold_start_line(cold, imported.cumulative.median / 1000))
 
     def _point(
         self,
@@ -227,6 +252,7 @@ class HostsRun:
         scenario_name: str,
         connections: int,
         generators: list[Generator],
+        probe_cpus: tuple[int, ...],
     ) -> Point:
         config = self.config
         scenario = SCENARIOS[scenario_name]
@@ -250,8 +276,12 @@ class HostsRun:
         with contextlib.ExitStack() as faults:
             if downstream is not None:
                 faults.enter_context(score_latency(downstream.url, latency))
+            sampler = faults.enter_context(RemoteMemorySampler(service, cpus=probe_cpus))
             warmup = load(config.warmup_s) if config.warmup_s else None
+            sampler.steady()
             repeats = [load(config.duration_s) for _ in range(config.repeats)]
+        if sampler.error is not None:
+            raise sampler.error
         return Point(
             framework=service.config.framework,
             server=service.config.server,
@@ -261,7 +291,7 @@ class HostsRun:
             expected_statuses=tuple(sorted(scenario.expected_statuses)),
             warmup=warmup,
             repeats=tuple(repeats),
-            memory=None,
+            memory=sampler.profile(),
             sanity=sanity.check_point(
                 scenario,
                 repeats,

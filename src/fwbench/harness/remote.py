@@ -246,7 +246,7 @@ class RemoteProcess:
         self._channel = channel
         self._stdout = b""
         channel.exec_command(command)
-        first = self._read_line(timeout=30)
+        first = self.read_line(timeout=30)
         if not first.startswith(STARTED):
             self.stop()
             raise RemoteError(
@@ -255,7 +255,9 @@ class RemoteProcess:
             )
         self.pid = int(first.removeprefix(STARTED))
 
-    def _read_line(self, timeout: float) -> str:
+    def read_line(self, timeout: float) -> str:
+        """The next line the command prints, without its end; "" when it printed none
+        within ``timeout`` seconds or its output ended."""
         deadline = time.monotonic() + timeout
         while b"\n" not in self._stdout and time.monotonic() < deadline:
             self._channel.settimeout(max(0.1, deadline - time.monotonic()))
@@ -389,6 +391,8 @@ class RemoteService:
         self.workdir = remote.run("mktemp -d /tmp/fwbench-remote-XXXXXXXX").strip()
         self.env: dict[str, str] = {}
         self.argv: tuple[str, ...] = ()
+        #: The base database URL it was started with (``--database``'s form).
+        self.database: str | None = None
         self._process: RemoteProcess | None = None
 
     def launch(self, server_argv: Sequence[str], env: Mapping[str, str], timeout: float) -> None:
@@ -439,10 +443,14 @@ class RemoteService:
         assert self._process is not None, "launch() starts the server"
         return self._process.pid
 
-    def stop(self) -> None:
-        """Stop the server and remove its files on the host; idempotent."""
+    def halt(self) -> None:
+        """Stop the server but keep its files (its database, for cold starts); idempotent."""
         if self._process is not None:
             self._process.stop()
+
+    def stop(self) -> None:
+        """Stop the server and remove its files on the host; idempotent."""
+        self.halt()
         # An unreachable host keeps the directory (under /tmp): nothing more can be done.
         with contextlib.suppress(RemoteError):
             self.remote.run(f"rm -rf {shlex.quote(self.workdir)}")
@@ -494,6 +502,7 @@ def start_remote_service(
     service = RemoteService(remote, name, port, cpus, config)
     try:
         base = database_url or f"sqlite:///{service.workdir}/fwbench.sqlite3"
+        service.database = base
         env = service_env(config, database_url_for(config.framework, base), downstream_url)
         package = FRAMEWORK_FACTS[config.framework].package
         remote.run(
