@@ -79,5 +79,10 @@ def test_run_on_hosts_records_topology_and_merged_samples(tmp_path: Path) -> Non
     (imported,) = results.import_times
     assert imported.framework == "flask" and len(imported.samples_us) == 3
     assert not any("memory" in note for note in results.notes)
+    # No load host is calibrated here (tests/hosts/test_calibrate_hosts.py calibrates).
+    (note,) = results.notes
+    assert load_1 in note and load_2 in note and "fwbench calibrate --hosts" in note
+    assert all(host.calibration is None for host in topology.hosts)
+    assert not any(c.name == "generator_bound" for p in results.points for c in p.sanity)
     assert "flask/gunicorn-sync cold start: first request" in done.stdout
     assert "fwbench run on hosts" in done.stdout

@@ -13,8 +13,10 @@ Each repeat is one wrk per load host, all at once, merged from their histograms
 (:mod:`~.generators`). The memory of the service's process tree is sampled on the service
 host while each point runs, and cold starts and import time are measured there once a
 pair's points are done (``fwbench probe``, :mod:`~.remote_probes`), pinned off the
-service's CPUs like the local probes. Not measured across hosts yet: ``generator_bound``
-(no per-host calibration; a note in the results says so).
+service's CPUs like the local probes. Each load host's wrk runs one thread per load CPU
+of its own and is checked against its own calibration (``fwbench calibrate --hosts``,
+:mod:`~.calibrate_hosts`, recorded in the topology); a load host without one is named
+in the results' notes and its ``generator_bound`` check left out.
 Every completed point is written at once; everything started on every host is stopped
 on any exit, and by the hosts' guards if fwbench dies.
 """
@@ -28,9 +30,10 @@ from pathlib import Path
 from rich.console import Console
 
 from fwbench.harness import sanity
+from fwbench.harness.calibrate_hosts import host_calibration, host_threads
 from fwbench.harness.databases import redacted
 from fwbench.harness.display import cold_start_line, point_line
-from fwbench.harness.generators import Generator, run_generators
+from fwbench.harness.generators import Generator, run_generators, split_connections
 from fwbench.harness.hostinfo import tcp_rtt_ms
 from fwbench.harness.hosts import HostsFile, ssh_target
 from fwbench.harness.load import LoadSpec
@@ -46,6 +49,7 @@ from fwbench.harness.remote import (
 )
 from fwbench.harness.remote_probes import RemoteMemorySampler, remote_cold_starts
 from fwbench.harness.results import (
+    Calibration,
     HostRun,
     LoadSample,
     Placement,
@@ -59,20 +63,28 @@ from fwbench.harness.runner import score_latency
 from fwbench.harness.scenarios import SCENARIOS
 from fwbench.harness.servers import configure
 
-#: The note of every run across hosts: what it does not measure yet.
-NOT_MEASURED = "across hosts, the load generators' ceilings (generator_bound) are not measured yet"
+
+def uncalibrated_note(urls: Sequence[str]) -> str:
+    """The results' note naming the load hosts without a calibration that holds."""
+    return (
+        f"no calibration holds for load host(s) {', '.join(urls)}, so their generator_bound "
+        "check is left out; run `fwbench calibrate --hosts FILE` with this run's --connections"
+    )
 
 
 class HostsRun:
     """One ``fwbench run --hosts FILE``.
 
     Args:
-        config: the resolved options (``wrk_threads`` caps each load host's threads).
+        config: the resolved options (each load host runs wrk with one thread per load
+            CPU of its own).
         hosts: the hosts file.
         output: the results file, rewritten after every point.
         command: the command line, recorded in the results.
         console: where progress lines are printed.
         ports: TCP ports to use on the service host; None: ones free here.
+        state_dir: where the load hosts' calibrations are stored; None: fwbench's state
+            directory.
     """
 
     def __init__(
@@ -84,8 +96,10 @@ class HostsRun:
         command: Sequence[str],
         console: Console,
         ports: range | None = None,
+        state_dir: Path | None = None,
     ) -> None:
         self.config = config
+        self.state_dir = state_dir
         self.hosts = hosts
         self.output = output
         self.command = tuple(command)
@@ -95,6 +109,9 @@ class HostsRun:
         self.results: Results | None = None
         #: The service host's CPUs that are not the service's (set with the topology).
         self._spare_cpus: tuple[int, ...] = ()
+        #: Per load host, in order: wrk threads and the calibration that holds (or None).
+        self._threads: list[int] = []
+        self._calibrations: list[Calibration | None] = []
 
     def _save(self, results: Results) -> None:
         self.results = results
@@ -119,6 +136,11 @@ class HostsRun:
             load_hosts = [remotes[url] for url in self.hosts.load]
             self.console.print("Describing the hosts and measuring round trips")
             placement, load_cpus, topology = self._topology(remotes)
+            missing = [
+                url
+                for url, calibration in zip(self.hosts.load, self._calibrations, strict=True)
+                if calibration is None
+            ]
             self._save(
                 Results.start(
                     self.command,
@@ -126,7 +148,7 @@ class HostsRun:
                     placement,
                     self.config,
                     None,
-                    (NOT_MEASURED,),
+                    (uncalibrated_note(missing),) if missing else (),
                 ).with_topology(topology)
             )
             try:
@@ -153,6 +175,8 @@ class HostsRun:
         self._spare_cpus = placement.load_cpus
         records = []
         load_cpus = {}
+        threads = {}
+        calibrations = {}
         for url, remote in remotes.items():
             roles = [role for role in ("service", "load") if url in getattr(hosts, role)]
             roles += ["balancer"] if url == hosts.balancer else []
@@ -161,8 +185,11 @@ class HostsRun:
             if remote is not service_host:
                 facts = remote.describe([(service_target.host, service_target.port)])
                 to_service = facts.rtt_ms[0]
+            calibration = None
             if "load" in roles:
                 load_cpus[url] = default_placement(facts.cpus).load_cpus
+                threads[url] = host_threads(facts)
+                calibration = calibrations[url] = host_calibration(url, facts, self.state_dir)
             target = ssh_target(url)
             records.append(
                 HostRun(
@@ -171,6 +198,7 @@ class HostsRun:
                     machine=facts.machine,
                     rtt_ms=tcp_rtt_ms(target.host, target.port),
                     rtt_to_service_ms=to_service,
+                    calibration=calibration,
                 )
             )
         topology = Topology(
@@ -181,6 +209,8 @@ class HostsRun:
             database=redacted(hosts.database) if hosts.database else None,
         )
         ordered = [load_cpus[url] for url in hosts.load]
+        self._threads = [threads[url] for url in hosts.load]
+        self._calibrations = [calibrations[url] for url in hosts.load]
         return Placement(placement.service_cpus, ordered[0]), ordered, topology
 
     def _measure(
@@ -203,8 +233,8 @@ class HostsRun:
                 start_remote_downstream(service_host, self.port(), cpus=downstream_cpus)
             )
         generators = [
-            remote_generator(remote, cpus)
-            for remote, cpus in zip(load_hosts, load_cpus, strict=True)
+            remote_generator(remote, cpus, threads)
+            for remote, cpus, threads in zip(load_hosts, load_cpus, self._threads, strict=True)
         ]
         for framework, server in config.pairs:
             server_config = configure(
@@ -298,5 +328,13 @@ class HostsRun:
                 connections,
                 config.downstream_latency_ms,
                 None,
+                [
+                    calibration.level(share) if calibration is not None else None
+                    for calibration, share in zip(
+                        self._calibrations,
+                        split_connections(connections, len(generators)),
+                        strict=True,
+                    )
+                ],
             ),
         )

@@ -352,13 +352,16 @@ class RemoteWrk:
         self._process.stop()
 
 
-def remote_generator(remote: Remote, cpus: tuple[int, ...] | None = None) -> Generator:
-    """A load generator on ``remote``, pinned to ``cpus`` there (None: not pinned)."""
+def remote_generator(
+    remote: Remote, cpus: tuple[int, ...] | None = None, threads: int | None = None
+) -> Generator:
+    """A load generator on ``remote``, pinned to ``cpus`` there (None: not pinned), with
+    ``threads`` wrk threads at most (None: the run's)."""
 
     def start(spec: LoadSpec) -> WrkRun:
         return RemoteWrk(remote, spec)
 
-    return Generator(cpus=cpus, host=remote.url, start=start)
+    return Generator(cpus=cpus, host=remote.url, start=start, threads=threads)
 
 
 class RemoteService:
