@@ -28,6 +28,7 @@ from fwbench.advice.engine import advise as compute_advice
 from fwbench.advice.profile import parse_answer
 from fwbench.advice.sources import find_model
 from fwbench.advice.verify import SECONDS, Verification, verify
+from fwbench.cli._options import unsupported_hosts_option
 from fwbench.harness.errors import FwbenchError
 from fwbench.harness.process import exit_on_sigterm
 from fwbench.model import ModelDocument
@@ -130,6 +131,11 @@ def _with_questions(command: Callable[..., Any]) -> Callable[..., Any]:
     default=None,
     help="Ask every question not given by a flag [default: when stdin is a terminal and "
     "neither --profile nor an answer flag is given].",
+)
+@unsupported_hosts_option(
+    "fwbench advise --verify",
+    "run `fwbench advise --verify` on the service host itself without --hosts, or measure "
+    "the planned configuration across hosts with `fwbench run --hosts FILE`",
 )
 @_with_questions
 def advise(
