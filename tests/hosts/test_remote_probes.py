@@ -24,8 +24,8 @@ from tests.hosts.test_remote import guards
 from tests.processes import snapshot, still_running
 
 #: TCP ports of these tests (the hosts tests' range is 19400-19499).
-SERVICE_PORT = 19460
-COLD_PORTS = range(19461, 19466)
+SERVICE_PORT = 19480
+COLD_PORTS = range(19481, 19486)
 
 
 @pytest.fixture(scope="module")

@@ -44,6 +44,7 @@ from fwbench.harness.remote import (
     RemoteService,
     connect_all,
     remote_generator,
+    start_remote_balancer,
     start_remote_downstream,
     start_remote_service,
 )
@@ -59,7 +60,7 @@ from fwbench.harness.results import (
     Topology,
     end_status,
 )
-from fwbench.harness.runner import score_latency
+from fwbench.harness.runner import replica_cpus, score_latency
 from fwbench.harness.scenarios import SCENARIOS
 from fwbench.harness.servers import configure
 
@@ -111,6 +112,8 @@ class HostsRun:
         self._spare_cpus: tuple[int, ...] = ()
         #: Per load host, in order: wrk threads and the calibration that holds (or None).
         self._threads: list[int] = []
+        #: The usable CPUs of every host.
+        self._cpus: dict[str, tuple[int, ...]] = {}
         self._calibrations: list[Calibration | None] = []
 
     def _save(self, results: Results) -> None:
@@ -152,7 +155,7 @@ class HostsRun:
                 ).with_topology(topology)
             )
             try:
-                self._measure(stack, service_host, load_hosts, placement, load_cpus)
+                self._measure(stack, remotes, service_host, load_hosts, load_cpus)
             except BaseException as error:
                 self._save(self._current.finished(*end_status(error)))
                 raise
@@ -185,6 +188,7 @@ class HostsRun:
             if remote is not service_host:
                 facts = remote.describe([(service_target.host, service_target.port)])
                 to_service = facts.rtt_ms[0]
+            self._cpus[url] = facts.cpus
             calibration = None
             if "load" in roles:
                 load_cpus[url] = default_placement(facts.cpus).load_cpus
@@ -204,7 +208,7 @@ class HostsRun:
         topology = Topology(
             driver=describe_machine().hostname,
             hosts=tuple(records),
-            service=hosts.service[:1],
+            service=hosts.service[: self.config.replicas],
             load=hosts.load,
             database=redacted(hosts.database) if hosts.database else None,
         )
@@ -216,9 +220,9 @@ class HostsRun:
     def _measure(
         self,
         stack: contextlib.ExitStack,
+        remotes: dict[str, Remote],
         service_host: Remote,
         load_hosts: list[Remote],
-        placement: Placement,
         load_cpus: list[tuple[int, ...]],
     ) -> None:
         config = self.config
@@ -237,33 +241,35 @@ class HostsRun:
             for remote, cpus, threads in zip(load_hosts, load_cpus, self._threads, strict=True)
         ]
         for framework, server in config.pairs:
-            server_config = configure(
-                framework, server, len(placement.service_cpus), workers=config.workers
-            )
-            self.console.print(f"Starting {framework}/{server} on {service_host.url}")
-            with start_remote_service(
-                service_host,
-                server_config,
-                self.port(),
-                cpus=placement.service_cpus,
-                database_url=self.hosts.database,
-                downstream_url=downstream.url if downstream else None,
-            ) as service:
-                self._save(self._current.with_service(service.service_run()))
+            with contextlib.ExitStack() as pair:
+                replicas = self._start_replicas(pair, remotes, framework, server, downstream)
+                service = replicas[0]
+                target = service.url
+                if len(replicas) > 1:
+                    target = self._start_balancer(pair, remotes, replicas).url
+                for replica in replicas:
+                    self._save(self._current.with_service(replica.service_run()))
                 for scenario in config.scenarios:
                     for connections in config.connections:
                         point = self._point(
-                            service, downstream, scenario, connections, generators, probe_cpus
+                            service,
+                            target,
+                            downstream,
+                            scenario,
+                            connections,
+                            generators,
+                            probe_cpus,
                         )
                         self._save(self._current.with_point(point))
                         self.console.print(point_line(point))
                 if config.cold_starts:
-                    # As on one machine: timed once the measured service is stopped, on
-                    # its CPUs, with its database (kept until the block ends).
-                    service.halt()
+                    # As on one machine: timed once the measured services are stopped, on
+                    # the first one's CPUs, with its database (kept until the block ends).
+                    for replica in replicas:
+                        replica.halt()
                     self.console.print(
                         f"Timing {config.cold_starts} cold starts of {framework}/{server} "
-                        f"on {service_host.url}"
+                        f"on {service.remote.url}"
                     )
                     cold, imported = remote_cold_starts(
                         service,
@@ -275,9 +281,74 @@ class HostsRun:
                     self._save(self._current.with_cold_start(cold).with_import_time(imported))
                     self.console.print(cold_start_line(cold, imported.cumulative.median / 1000))
 
+    def _start_replicas(
+        self,
+        stack: contextlib.ExitStack,
+        remotes: dict[str, Remote],
+        framework: str,
+        server: str,
+        downstream: RemoteService | None,
+    ) -> list[RemoteService]:
+        """Start ``config.replicas`` instances of a pair, spread over the service hosts in
+        turn; the instances on one host split its service CPUs (:func:`~.runner.replica_cpus`)
+        and share one database, prepared once (``database`` of the hosts file is shared by
+        all)."""
+        config = self.config
+        urls = self.hosts.service
+        chosen = [urls[i % len(urls)] for i in range(config.replicas)]
+        cpus_of: dict[str, list[tuple[int, ...]]] = {
+            url: replica_cpus(default_placement(self._cpus[url]).service_cpus, chosen.count(url))
+            for url in dict.fromkeys(chosen)
+        }
+        replicas: list[RemoteService] = []
+        first: dict[str, RemoteService] = {}
+        for url in chosen:
+            cpus = cpus_of[url].pop(0)
+            remote = remotes[url]
+            where = (
+                f" (replica {len(replicas) + 1} of {config.replicas})" if len(chosen) > 1 else ""
+            )
+            self.console.print(f"Starting {framework}/{server} on {url}{where}")
+            shared = first.get(url)
+            replica = stack.enter_context(
+                start_remote_service(
+                    remote,
+                    configure(framework, server, len(cpus), workers=config.workers),
+                    self.port(),
+                    cpus=cpus,
+                    database_url=shared.database if shared else self.hosts.database,
+                    downstream_url=downstream.url if downstream else None,
+                    bootstrap=shared is None and (self.hosts.database is None or not replicas),
+                )
+            )
+            first.setdefault(url, replica)
+            replicas.append(replica)
+        return replicas
+
+    def _start_balancer(
+        self, stack: contextlib.ExitStack, remotes: dict[str, Remote], replicas: list[RemoteService]
+    ) -> RemoteService:
+        """HAProxy in front of ``replicas`` on the ``balancer`` host (the first service host
+        when absent), pinned to that host's CPUs that are not the service's."""
+        url = self.hosts.balancer or self.hosts.service[0]
+        backends = []
+        for replica in replicas:
+            address, _, port = replica.url.removeprefix("http://").rpartition(":")
+            backends.append((address, int(port)))
+        self.console.print(f"Starting HAProxy on {url} in front of {len(replicas)} replicas")
+        return stack.enter_context(
+            start_remote_balancer(
+                remotes[url],
+                self.port(),
+                backends,
+                cpus=default_placement(self._cpus[url]).load_cpus,
+            )
+        )
+
     def _point(
         self,
         service: RemoteService,
+        target: str,
         downstream: RemoteService | None,
         scenario_name: str,
         connections: int,
@@ -291,7 +362,7 @@ class HostsRun:
 
         def load(seconds: int) -> LoadSample:
             spec = LoadSpec(
-                url=service.url,
+                url=target,
                 path=path,
                 script=scenario.script,
                 connections=connections,
@@ -306,11 +377,17 @@ class HostsRun:
         with contextlib.ExitStack() as faults:
             if downstream is not None:
                 faults.enter_context(score_latency(downstream.url, latency))
-            sampler = faults.enter_context(RemoteMemorySampler(service, cpus=probe_cpus))
+            # With replicas, one instance's tree is not the service's: no memory, as locally.
+            sampler = (
+                faults.enter_context(RemoteMemorySampler(service, cpus=probe_cpus))
+                if target == service.url
+                else None
+            )
             warmup = load(config.warmup_s) if config.warmup_s else None
-            sampler.steady()
+            if sampler is not None:
+                sampler.steady()
             repeats = [load(config.duration_s) for _ in range(config.repeats)]
-        if sampler.error is not None:
+        if sampler is not None and sampler.error is not None:
             raise sampler.error
         return Point(
             framework=service.config.framework,
@@ -321,7 +398,7 @@ class HostsRun:
             expected_statuses=tuple(sorted(scenario.expected_statuses)),
             warmup=warmup,
             repeats=tuple(repeats),
-            memory=sampler.profile(),
+            memory=sampler.profile() if sampler is not None else None,
             sanity=sanity.check_point(
                 scenario,
                 repeats,

@@ -31,6 +31,7 @@ from fabric import Connection
 
 import fwbench
 from fwbench.harness import http
+from fwbench.harness.balancer import haproxy_config
 from fwbench.harness.databases import database_url_for, redacted
 from fwbench.harness.documents import load
 from fwbench.harness.errors import FwbenchError, ServiceStartFailed
@@ -398,16 +399,30 @@ class RemoteService:
         self.database: str | None = None
         self._process: RemoteProcess | None = None
 
-    def launch(self, server_argv: Sequence[str], env: Mapping[str, str], timeout: float) -> None:
-        """Start ``server_argv`` (``python -m SERVER ...``, run with the host's Python)
-        with ``env`` and wait until ``/healthz`` answers.
+    def launch(
+        self,
+        server_argv: Sequence[str],
+        env: Mapping[str, str],
+        timeout: float,
+        *,
+        python: bool = True,
+    ) -> None:
+        """Start ``server_argv`` with ``env`` and wait until ``/healthz`` answers.
+
+        Args:
+            server_argv: the command; by default ``python -m SERVER ...``, whose Python is
+                replaced by the host's.
+            env: variables to set for it.
+            timeout: seconds to wait for ``/healthz``.
+            python: False runs ``server_argv`` as it is (HAProxy).
 
         Raises:
             ServiceStartFailed: it did not answer within ``timeout`` seconds.
         """
         remote = self.remote
         self.env = dict(env)
-        command = ["taskset", "-c", cpu_list(self.cpus), remote.python, *server_argv[1:]]
+        argv = [remote.python, *server_argv[1:]] if python else list(server_argv)
+        command = ["taskset", "-c", cpu_list(self.cpus), *argv]
         self.argv = tuple(command)
         self._process = remote.start(command, self.env, output=f"{self.workdir}/service.log")
         if not self._answers(timeout):
@@ -471,6 +486,7 @@ class RemoteService:
             command=self.argv,
             cpus=self.cpus,
             database=redacted(self.env["DATABASE_URL"]),
+            host=self.remote.url,
         )
 
 
@@ -483,6 +499,7 @@ def start_remote_service(
     database_url: str | None = None,
     downstream_url: str | None = None,
     ready_timeout: float = 60,
+    bootstrap: bool = True,
 ) -> RemoteService:
     """Start a framework service on a service host as ``config`` says: its database
     bootstrapped there, its environment that of a local service
@@ -497,6 +514,8 @@ def start_remote_service(
             service's temporary directory on the host.
         downstream_url: ``DOWNSTREAM_URL`` as the host reaches it; None: the default.
         ready_timeout: seconds to wait for ``/healthz``, default 60.
+        bootstrap: prepare the database first (default True); False for a replica
+            that shares a database an earlier one prepared.
 
     Raises:
         FwbenchError: the bootstrap failed or the service did not answer in time.
@@ -508,10 +527,11 @@ def start_remote_service(
         service.database = base
         env = service_env(config, database_url_for(config.framework, base), downstream_url)
         package = FRAMEWORK_FACTS[config.framework].package
-        remote.run(
-            shlex.join(["env", *(f"{k}={v}" for k, v in env.items())])
-            + f" {shlex.quote(remote.python)} -m {package}.bootstrap"
-        )
+        if bootstrap:
+            remote.run(
+                shlex.join(["env", *(f"{k}={v}" for k, v in env.items())])
+                + f" {shlex.quote(remote.python)} -m {package}.bootstrap"
+            )
         if config.multiprocess:
             metrics = f"{service.workdir}/prometheus"
             remote.run(f"mkdir {shlex.quote(metrics)}")
@@ -539,6 +559,47 @@ def start_remote_downstream(
         downstream.stop()
         raise
     return downstream
+
+
+def start_remote_balancer(
+    remote: Remote,
+    port: int,
+    backends: Sequence[tuple[str, int]],
+    *,
+    cpus: tuple[int, ...],
+    ready_timeout: float = 30,
+) -> RemoteService:
+    """Start HAProxy on a host in front of ``backends``, with the configuration a local
+    ``--replicas`` run uses (:func:`fwbench.harness.balancer.haproxy_config`), and wait
+    until it answers ``/healthz`` through a replica.
+
+    Args:
+        remote: the balancer host.
+        port: TCP port on the host.
+        backends: each replica's ``(address, port)`` as the balancer host reaches it.
+        cpus: CPUs on the host to pin HAProxy to.
+        ready_timeout: seconds to wait for ``/healthz``, default 30.
+
+    Raises:
+        RemoteError: haproxy is not installed on the host.
+        ServiceStartFailed: it did not answer in time.
+    """
+    if remote.run("command -v haproxy || true").strip() == "":
+        raise RemoteError(
+            f"haproxy is not installed on {remote.url}, and --replicas puts the instances "
+            "behind it",
+            "install it there (apt-get install haproxy)",
+        )
+    balancer = RemoteService(remote, "haproxy", port, cpus, None)
+    try:
+        config = f"{balancer.workdir}/haproxy.cfg"
+        text = haproxy_config((remote.address, port), backends)
+        remote.run(f"printf %s {shlex.quote(text)} > {shlex.quote(config)}")
+        balancer.launch(["haproxy", "-db", "-f", config], {}, ready_timeout, python=False)
+    except BaseException:
+        balancer.stop()
+        raise
+    return balancer
 
 
 def connect_all(hosts: HostsFile) -> dict[str, Remote]:

@@ -81,8 +81,9 @@ from fwbench.harness.stats import Summary, summarize
 #:       (``--replicas``). Each is optional with a default meaning "as before", so the
 #:       upgrade only renumbers.
 #:   5 - fwbench 0.1.0: ``topology.hosts[].calibration`` holds a load host's own wrk
-#:       ceiling (``fwbench calibrate --hosts``); optional, null "as before", so the
-#:       upgrade only renumbers.
+#:       ceiling (``fwbench calibrate --hosts``), ``services[].host`` the service host a
+#:       service (or replica) ran on; optional, null "as before", so the upgrade only
+#:       renumbers.
 SCHEMA_VERSION: Final = 5
 
 T = TypeVar("T")
@@ -410,6 +411,9 @@ class ServiceRun:
     """The CPUs it was pinned to."""
     database: str
     """The ``DATABASE_URL`` it used, with any password removed."""
+    host: str | None = None
+    """The service host it ran on (``--hosts``), as the hosts file names it; null: this
+    machine."""
 
 
 # --------------------------------------------------------------------------- points
