@@ -4,20 +4,24 @@ starts and import time measured there, nothing left running, errors in one sente
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import astuple
 
 import psutil
 import pytest
 
+from fwbench.harness.probes import MemoryRecord, ProbeFailed
 from fwbench.harness.remote import Remote, start_remote_service
 from fwbench.harness.remote_probes import (
     RemoteMemorySampler,
     parse_memory_line,
     remote_cold_starts,
 )
+from fwbench.harness.results import MemoryUse
 from fwbench.harness.servers import configure
 from tests.hosts.netns import Hosts, namespace_hosts
 from tests.hosts.test_remote import guards
@@ -104,3 +108,38 @@ def test_a_local_probe_prints_one_sample_per_line_until_the_tree_is_gone() -> No
     assert list(first) == [sleeper.pid]
     assert first[sleeper.pid][0] == "sleep"
     assert still_running(started) == []
+
+
+def test_streamed_samples_give_the_profile_a_local_sampler_computes() -> None:
+    record = MemoryRecord(root=10, interval_s=0.5)
+    mib = 1024 * 1024
+
+    def use(n: int) -> MemoryUse:
+        return MemoryUse(rss=2 * n * mib, uss=n * mib, pss=n * mib + mib // 2)
+
+    def line(worker: int) -> str:
+        processes = {
+            "10": ["gunicorn", *astuple(use(50))],
+            "11": ["gunicorn", *astuple(use(worker))],
+        }
+        return json.dumps({"memory": processes})
+
+    # A warm-up sample with a peak, then two steady ones, read back from JSON lines.
+    for text in (line(90), line(40), line(60)):
+        record.add(parse_memory_line(text))
+        record.steady()
+    profile = record.profile()
+    assert profile is not None
+    assert profile.samples == 3 and profile.interval_s == 0.5
+    master, worker = profile.processes
+    assert (master.pid, master.role, worker.pid, worker.role) == (10, "master", 11, "worker")
+    assert worker.steady == use(50)  # the median of the steady 40 and 60, not the warm-up
+    assert worker.peak == use(90)  # peaks count every sample
+    assert profile.steady.uss == 100 * mib
+
+
+def test_a_line_that_is_no_sample_is_one_sentence() -> None:
+    with pytest.raises(ProbeFailed) as caught:
+        parse_memory_line('{"cold_start": {}}')
+    assert str(caught.value).startswith("the memory probe printed '{\"cold_start\": {}}'")
+    assert "\n" not in str(caught.value)
