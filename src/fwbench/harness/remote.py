@@ -500,6 +500,7 @@ def start_remote_service(
     downstream_url: str | None = None,
     ready_timeout: float = 60,
     bootstrap: bool = True,
+    extra_env: Mapping[str, str] | None = None,
 ) -> RemoteService:
     """Start a framework service on a service host as ``config`` says: its database
     bootstrapped there, its environment that of a local service
@@ -516,6 +517,8 @@ def start_remote_service(
         ready_timeout: seconds to wait for ``/healthz``, default 60.
         bootstrap: prepare the database first (default True); False for a replica
             that shares a database an earlier one prepared.
+        extra_env: more variables for the service, applied last (e.g. ``FWBENCH_LAB``);
+            default none.
 
     Raises:
         FwbenchError: the bootstrap failed or the service did not answer in time.
@@ -526,6 +529,7 @@ def start_remote_service(
         base = database_url or f"sqlite:///{service.workdir}/fwbench.sqlite3"
         service.database = base
         env = service_env(config, database_url_for(config.framework, base), downstream_url)
+        env.update(extra_env or {})
         package = FRAMEWORK_FACTS[config.framework].package
         if bootstrap:
             remote.run(
