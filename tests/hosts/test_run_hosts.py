@@ -84,5 +84,5 @@ def test_run_on_hosts_records_topology_and_merged_samples(tmp_path: Path) -> Non
     assert load_1 in note and load_2 in note and "fwbench calibrate --hosts" in note
     assert all(host.calibration is None for host in topology.hosts)
     assert not any(c.name == "generator_bound" for p in results.points for c in p.sanity)
-    assert "flask/gunicorn-sync cold start: first request" in done.stdout
+    assert "flask/gunicorn-sync cold start: first request" in " ".join(done.stdout.split())
     assert "fwbench run on hosts" in done.stdout
