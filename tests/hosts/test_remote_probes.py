@@ -25,7 +25,6 @@ from fwbench.harness.results import MemoryUse
 from fwbench.harness.servers import configure
 from tests.hosts.netns import Hosts, namespace_hosts
 from tests.hosts.test_remote import guards
-from tests.processes import snapshot, still_running
 
 #: TCP ports of these tests (the hosts tests' range is 19400-19499).
 SERVICE_PORT = 19480
@@ -93,21 +92,29 @@ def test_a_probe_of_no_process_is_one_sentence() -> None:
 
 
 def test_a_local_probe_prints_one_sample_per_line_until_the_tree_is_gone() -> None:
-    sleeper = subprocess.Popen(["sleep", "8"])
-    started = snapshot([psutil.Process(sleeper.pid)])
-    done = subprocess.run(
+    sleeper = subprocess.Popen(["sleep", "120"])
+    probe = subprocess.Popen(
         [sys.executable, "-m", "fwbench.harness.hostprobe", "memory", "--pid", str(sleeper.pid),
          "--interval", "0.2"],
-        capture_output=True, text=True, timeout=60, check=False,
+        stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
-    sleeper.wait()
-    assert done.returncode == 0, done.stderr
-    lines = done.stdout.splitlines()
-    assert len(lines) >= 3
-    first = parse_memory_line(lines[0])
-    assert list(first) == [sleeper.pid]
-    assert first[sleeper.pid][0] == "sleep"
-    assert still_running(started) == []
+    try:
+        assert probe.stdout is not None
+        lines = [probe.stdout.readline() for _ in range(3)]
+        sleeper.kill()
+        sleeper.wait()
+        # The tree is gone: the probe ends by itself.
+        assert probe.wait(timeout=30) == 0
+    finally:
+        for process in (sleeper, probe):
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+    for line in lines:
+        sample = parse_memory_line(line)
+        assert list(sample) == [sleeper.pid]
+        name, use = sample[sleeper.pid]
+        assert name == "sleep" and use.rss >= use.pss > 0
 
 
 def test_streamed_samples_give_the_profile_a_local_sampler_computes() -> None:
