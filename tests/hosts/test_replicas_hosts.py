@@ -104,6 +104,7 @@ def test_run_on_hosts_with_replicas_records_where_each_ran(hosts: Hosts, tmp_pat
     topology = results.topology
     assert topology is not None
     assert topology.service == (first_url, second_url)
+    assert [h.roles for h in topology.hosts] == [("service", "balancer"), ("service",), ("load",)]
     (point,) = results.points
     assert point.valid, point.problems
     assert point.memory is None  # one instance's memory is not the service's

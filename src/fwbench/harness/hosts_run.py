@@ -180,9 +180,11 @@ class HostsRun:
         load_cpus = {}
         threads = {}
         calibrations = {}
+        # With replicas, HAProxy runs on the first service host when no balancer is named.
+        balancer = hosts.balancer or (hosts.service[0] if self.config.replicas > 1 else None)
         for url, remote in remotes.items():
             roles = [role for role in ("service", "load") if url in getattr(hosts, role)]
-            roles += ["balancer"] if url == hosts.balancer else []
+            roles += ["balancer"] if url == balancer else []
             to_service = None
             facts = service_facts
             if remote is not service_host:
