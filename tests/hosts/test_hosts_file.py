@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -65,3 +67,41 @@ def test_the_identity_file_is_relative_to_the_hosts_file(tmp_path: Path) -> None
     assert read_hosts(path).identity_file == str(tmp_path / "key")
     with pytest.raises(HostsFileError, match="cannot read the hosts file"):
         read_hosts(tmp_path / "missing.toml")
+
+
+@pytest.mark.parametrize(
+    ("command", "instead"),
+    [
+        (["claims"], "`fwbench run --hosts FILE`"),
+        (["model", "--quick"], "fit the model on one machine"),
+    ],
+)
+def test_commands_that_cannot_run_across_hosts_say_so_in_one_sentence(
+    tmp_path: Path, command: list[str], instead: str
+) -> None:
+    hosts_file = tmp_path / "hosts.toml"
+    hosts_file.write_text('service = ["ssh://root@10.248.0.2"]\nload = ["ssh://root@10.248.0.3"]\n')
+    done = subprocess.run(
+        [sys.executable, "-m", "fwbench", *command, "--hosts", str(hosts_file)],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 1
+    (line,) = done.stderr.strip().splitlines()
+    assert line.startswith(f"Error: --hosts is not supported by fwbench {command[0]}")
+    assert instead in line
+    assert done.stdout == ""
+
+
+def test_advise_hosts_without_verify_is_one_sentence(tmp_path: Path) -> None:
+    hosts_file = tmp_path / "hosts.toml"
+    hosts_file.write_text('service = ["ssh://root@10.248.0.2"]\nload = ["ssh://root@10.248.0.3"]\n')
+    done = subprocess.run(
+        [sys.executable, "-m", "fwbench", "advise", "--hosts", str(hosts_file), "--no-interactive"],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 1
+    (line,) = done.stderr.strip().splitlines()
+    assert line == (
+        "Error: --hosts says where --verify measures, and --verify is not given; add --verify "
+        "or leave --hosts out"
+    )

@@ -43,7 +43,7 @@ def test_run_on_hosts_records_topology_and_merged_samples(tmp_path: Path) -> Non
             tmp_path, "run", "--hosts", str(hosts_file), "--frameworks", "flask",
             "--scenarios", "json,io", "--connections", "8", "--duration", "2",
             "--warmup", "1", "--repeats", "2", "--downstream-latency", "5",
-            "--ports", PORTS, "--output", str(output),
+            "--cold-starts", "2", "--ports", PORTS, "--output", str(output),
         )  # fmt: skip
         assert done.returncode == 0, done.stderr
         assert guards() == []
@@ -66,6 +66,23 @@ def test_run_on_hosts_records_topology_and_merged_samples(tmp_path: Path) -> Non
             assert [g.connections for g in repeat.generators] == [4, 4]
             assert repeat.requests == sum(g.sample.requests for g in repeat.generators)
     assert results.services[0].command[:3] == ("taskset", "-c", "1")
-    assert results.cold_starts == ()
-    assert any("not measured yet" in note for note in results.notes)
+    # Measured on the service host by `fwbench probe` (flask on gunicorn, one CPU: a
+    # master and its workers).
+    for point in results.points:
+        assert point.memory is not None
+        assert point.memory.samples >= 2
+        roles = [process.role for process in point.memory.processes]
+        assert roles[0] == "master" and set(roles[1:]) == {"worker"}
+        assert point.memory.steady.pss > 0
+    (cold,) = results.cold_starts
+    assert (cold.framework, len(cold.healthz_ms)) == ("flask", 2)
+    (imported,) = results.import_times
+    assert imported.framework == "flask" and len(imported.samples_us) == 3
+    assert not any("memory" in note for note in results.notes)
+    # No load host is calibrated here (tests/hosts/test_calibrate_hosts.py calibrates).
+    (note,) = results.notes
+    assert load_1 in note and load_2 in note and "fwbench calibrate --hosts" in note
+    assert all(host.calibration is None for host in topology.hosts)
+    assert not any(c.name == "generator_bound" for p in results.points for c in p.sanity)
+    assert "flask/gunicorn-sync cold start: first request" in " ".join(done.stdout.split())
     assert "fwbench run on hosts" in done.stdout

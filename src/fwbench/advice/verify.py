@@ -27,8 +27,8 @@ from fwbench.experiments.context import Context
 from fwbench.harness.errors import InvalidOption
 from fwbench.harness.load import LoadError, LoadSpec, parse_wrk_output, run_wrk
 from fwbench.harness.machine import default_placement
-from fwbench.harness.results import Placement
-from fwbench.model import PairModel, Query, predict
+from fwbench.harness.results import LoadSample, Placement
+from fwbench.model import PairModel, Prediction, Query, predict
 
 #: TCP ports of ``--verify``'s service and downstream (away from the other commands').
 PORTS: Final = range(19100, 19200)
@@ -77,11 +77,14 @@ class Verification:
     held: bool
     verdict: str
     load_average: float
+    #: Where it was measured, for the text ("here", or the hosts of ``--hosts``); the
+    #: JSON document does not carry it.
+    where: str = "here"
 
     def lines(self) -> list[str]:
         """The verification as the text output prints it."""
         return [
-            f"Verified here: one instance of {self.configuration} on "
+            f"Verified {self.where}: one instance of {self.configuration} on "
             f"{self.cores} core{'s' if self.cores > 1 else ''}, open-loop load at "
             f"{self.target_rps:,.1f} req/s for {self.duration_s:.0f} s over "
             f"{self.connections} connections (1-minute load average {self.load_average:.2f}).",
@@ -94,7 +97,7 @@ class Verification:
         ]
 
 
-def _path(plan: Plan) -> str:
+def request_path(plan: Plan) -> str:
     """The route the plan's scenario requests (the lab route for FastAPI def routes)."""
     if plan.scenario != "io":
         return "/json"
@@ -109,7 +112,8 @@ def _path(plan: Plan) -> str:
     return f"{route}?ms={latency}"
 
 
-def _paced(output: str) -> tuple[int, float]:
+def paced_report(output: str) -> tuple[int, float]:
+    """The sends that left late and the worst lateness (ms) ``lua/paced.lua`` printed."""
     lines = [line for line in output.splitlines() if line.startswith(_PACED_MARKER)]
     if len(lines) != 1:
         raise LoadError(
@@ -185,27 +189,8 @@ def verify(
             service_cpus=placement.service_cpus[: setup.cores], load_cpus=placement.load_cpus
         )
     cores = len(placement.service_cpus)
-    target = plan.instance_rps * min(cores, setup.cores) / setup.cores
-    here = predict(
-        model,
-        Query(
-            pair=setup.pair,
-            scenario=plan.scenario,
-            workers=setup.workers,
-            threads=setup.threads,
-            cores=min(cores, setup.workers),
-            latency_ms=plan.latency_ms if plan.scenario == "io" else None,
-            rps=target,
-        ),
-    )
-    path = _path(plan)
-    p99_s = here.p99_ms / 1000 if math.isfinite(here.p99_ms) else 1.0
-    connections = int(
-        min(
-            MAX_CONNECTIONS,
-            max(MIN_CONNECTIONS, math.ceil(CONNECTIONS_PER_IN_FLIGHT * target * p99_s)),
-        )
-    )
+    target, here, connections = planned_load(plan, model, cores)
+    path = request_path(plan)
     wrk_threads = min(len(placement.load_cpus), connections)
     with tempfile.TemporaryDirectory(prefix="fwbench-verify-") as state:
         context = Context(
@@ -245,7 +230,69 @@ def verify(
             say(f"measuring: {seconds} s at {target:,.1f} req/s on {connections} connections")
             output = load(seconds)
     sample = parse_wrk_output(output)
-    late, worst = _paced(output)
+    late, worst = paced_report(output)
+    return verification(
+        plan, profile, here, cores, target, connections, sample, (late, worst), load_average
+    )
+
+
+def planned_load(plan: Plan, model: PairModel, cores: int) -> tuple[float, Prediction, int]:
+    """The rate one instance of ``plan`` gets on ``cores`` service cores, what the model
+    predicts there, and the connections that keep one free at each scheduled send.
+
+    Returns:
+        ``(target req/s, prediction, connections)``: the plan's rate per instance scaled
+        to the cores when they are fewer than the plan's.
+    """
+    setup = plan.setup
+    target = plan.instance_rps * min(cores, setup.cores) / setup.cores
+    here = predict(
+        model,
+        Query(
+            pair=setup.pair,
+            scenario=plan.scenario,
+            workers=setup.workers,
+            threads=setup.threads,
+            cores=min(cores, setup.workers),
+            latency_ms=plan.latency_ms if plan.scenario == "io" else None,
+            rps=target,
+        ),
+    )
+    p99_s = here.p99_ms / 1000 if math.isfinite(here.p99_ms) else 1.0
+    connections = int(
+        min(
+            MAX_CONNECTIONS,
+            max(MIN_CONNECTIONS, math.ceil(CONNECTIONS_PER_IN_FLIGHT * target * p99_s)),
+        )
+    )
+    return target, here, connections
+
+
+def verification(
+    plan: Plan,
+    profile: Profile,
+    here: Prediction,
+    cores: int,
+    target: float,
+    connections: int,
+    sample: LoadSample,
+    paced: tuple[int, float],
+    load_average: float,
+) -> Verification:
+    """The verification of a measured paced load, with its verdict.
+
+    Args:
+        plan: the plan verified.
+        profile: the user's answers (the p99 target).
+        here: the model's prediction for the cores measured.
+        cores: service cores of the instance measured.
+        target: the scheduled rate, req/s.
+        connections: wrk's connections.
+        sample: what wrk measured (merged, for several load generators).
+        paced: the sends that left late and the worst lateness in ms (:func:`paced_report`).
+        load_average: the service machine's 1-minute load average before the measurement.
+    """
+    late, worst = paced
     duration = sample.duration_us / 1e6
     ok = sum(n for status, n in sample.statuses.items() if 200 <= status < 300)
     found = Verification(

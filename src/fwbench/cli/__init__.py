@@ -16,6 +16,7 @@ from fwbench.cli.model import model
 from fwbench.cli.report import report
 from fwbench.cli.run import run
 from fwbench.cli.serve import serve
+from fwbench.harness.hostprobe import probe
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -24,7 +25,7 @@ def cli() -> None:
     """Flask vs FastAPI vs Django for microservices, measured on your own machine."""
 
 
-for command in (run, fairness, serve, calibrate, compare, claims, model, advise, report):
+for command in (run, fairness, serve, calibrate, compare, claims, model, advise, report, probe):
     cli.add_command(command)
 
 

@@ -147,3 +147,30 @@ def repeats_option(default: int, how: str) -> Decorator:
         show_default=True,
         help=f"Measured repeats per point ({how}).",
     )
+
+
+def unsupported_hosts_option(command: str, instead: str) -> Decorator:
+    """``--hosts FILE`` on a command that cannot run across hosts yet: given, it stops the
+    command at once with one sentence saying so and what to do instead (docs/hosts.md).
+
+    Args:
+        command: the command as typed, e.g. ``fwbench claims``.
+        instead: what to do instead, e.g. ``run `fwbench run --hosts FILE` ...``.
+    """
+
+    def refuse(ctx: click.Context, param: click.Parameter, value: Path | None) -> None:
+        if value is not None:
+            raise click.ClickException(
+                f"--hosts is not supported by {command} yet (docs/hosts.md); {instead}"
+            )
+
+    return click.option(
+        "--hosts",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        is_eager=True,
+        expose_value=False,
+        callback=refuse,
+        help=f"Not supported by {command} yet (docs/hosts.md): only `fwbench run` and "
+        "`fwbench calibrate` take a hosts file.",
+    )

@@ -28,7 +28,9 @@ from fwbench.advice.engine import advise as compute_advice
 from fwbench.advice.profile import parse_answer
 from fwbench.advice.sources import find_model
 from fwbench.advice.verify import SECONDS, Verification, verify
+from fwbench.advice.verify_hosts import verify_on_hosts
 from fwbench.harness.errors import FwbenchError
+from fwbench.harness.hosts import read_hosts
 from fwbench.harness.process import exit_on_sigterm
 from fwbench.model import ModelDocument
 
@@ -131,6 +133,14 @@ def _with_questions(command: Callable[..., Any]) -> Callable[..., Any]:
     help="Ask every question not given by a flag [default: when stdin is a terminal and "
     "neither --profile nor an answer flag is given].",
 )
+@click.option(
+    "--hosts",
+    "hosts_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="With --verify: a hosts file (docs/hosts.md); the instance runs on the first "
+    "service host and the paced load comes from every load host at once, over SSH.",
+)
 @_with_questions
 def advise(
     profile_path: Path | None,
@@ -140,6 +150,7 @@ def advise(
     verify_seconds: int,
     output_format: str,
     interactive: bool | None,
+    hosts_file: Path | None,
     **answers: Any,
 ) -> None:
     """Recommend a framework and server configuration for your situation.
@@ -149,8 +160,13 @@ def advise(
     FastAPI's async or def routes) for the one that carries your peak on the fewest
     cores within your budgets, shows the arithmetic (instances, memory, p50/p99, cold
     start, with the model's error) and checks the article's numeric claims at your own
-    latency; --verify measures the plan here.
+    latency; --verify measures the plan here (or on the hosts of --hosts).
     """
+    if hosts_file is not None and not verify:
+        raise click.ClickException(
+            "--hosts says where --verify measures, and --verify is not given; add --verify "
+            "or leave --hosts out"
+        )
     given = {name: value for name, value in answers.items() if value is not None}
     if interactive is None:
         interactive = sys.stdin.isatty() and profile_path is None and not given
@@ -166,7 +182,7 @@ def advise(
     except (ProfileError, FwbenchError) as error:
         raise click.ClickException(str(error)) from None
     advice = compute_advice(profile, source.evidence, model.document)
-    checked = _verify(advice, model.document, verify_seconds) if verify else None
+    checked = _verify(advice, model.document, verify_seconds, hosts_file) if verify else None
     if output_format == "json":
         document = to_json(advice, source.notice, model.notice, checked)
         click.echo(json.dumps(document, indent=2, ensure_ascii=False))
@@ -175,8 +191,11 @@ def advise(
         Console(highlight=False).print(renderable(advice, notice, checked))
 
 
-def _verify(advice: Advice, model: ModelDocument | None, seconds: int) -> Verification:
-    """Measure the recommendation's plan here (progress on stderr)."""
+def _verify(
+    advice: Advice, model: ModelDocument | None, seconds: int, hosts_file: Path | None
+) -> Verification:
+    """Measure the recommendation's plan here, or on the hosts of ``hosts_file`` (progress
+    on stderr)."""
     plan = advice.recommendation.plan
     if plan is None or model is None:
         raise click.ClickException(
@@ -186,13 +205,14 @@ def _verify(advice: Advice, model: ModelDocument | None, seconds: int) -> Verifi
     pair = model.pair(plan.setup.pair)
     assert pair is not None  # the plan was searched on this model
     exit_on_sigterm()
+
+    def say(line: str) -> None:
+        click.secho(f"  {line}", fg="bright_black", err=True)
+
     try:
-        return verify(
-            plan,
-            pair,
-            advice.profile,
-            seconds=seconds,
-            say=lambda line: click.secho(f"  {line}", fg="bright_black", err=True),
-        )
+        if hosts_file is not None:
+            hosts = read_hosts(hosts_file)
+            return verify_on_hosts(plan, pair, advice.profile, hosts, seconds=seconds, say=say)
+        return verify(plan, pair, advice.profile, seconds=seconds, say=say)
     except FwbenchError as error:
         raise click.ClickException(str(error)) from None

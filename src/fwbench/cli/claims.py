@@ -12,7 +12,12 @@ from typing import Any
 import click
 from rich.console import Console
 
-from fwbench.cli._options import database_option, output_option, report_option
+from fwbench.cli._options import (
+    database_option,
+    output_option,
+    report_option,
+    unsupported_hosts_option,
+)
 from fwbench.experiments._measure import FULL_SWEEP, IO_LATENCY_MS, QUICK_SWEEP
 from fwbench.experiments.cold_start import FULL_SPAWNS, QUICK_SPAWNS
 from fwbench.experiments.context import Context
@@ -47,6 +52,11 @@ from fwbench.report import write_report
 @database_option("SQLite files in a temporary directory")
 @report_option
 @click.option("--list", "list_only", is_flag=True, help="List the experiments and exit.")
+@unsupported_hosts_option(
+    "fwbench claims",
+    "measure across hosts with `fwbench run --hosts FILE`, or run `fwbench claims` on one "
+    "machine without --hosts",
+)
 def claims(
     quick: bool,
     only: tuple[str, ...],

@@ -15,7 +15,12 @@ import click
 from rich.console import Console
 
 from fwbench.advice.sources import find_model
-from fwbench.cli._options import comma_names, database_option, output_option
+from fwbench.cli._options import (
+    comma_names,
+    database_option,
+    output_option,
+    unsupported_hosts_option,
+)
 from fwbench.experiments.context import Context
 from fwbench.harness.errors import FwbenchError, InvalidOption
 from fwbench.harness.machine import default_placement, describe_machine
@@ -103,6 +108,11 @@ def _machine_line(machine: Machine) -> str:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Fit again from the raw points stored in this model file (no measuring), rewrite "
     "it and print it.",
+)
+@unsupported_hosts_option(
+    "fwbench model",
+    "fit the model on one machine without --hosts (on the service host itself, to model "
+    "that machine)",
 )
 def model(
     quick: bool,

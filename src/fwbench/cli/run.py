@@ -24,7 +24,7 @@ from fwbench.cli._options import (
 )
 from fwbench.harness.calibrate import calibration_path
 from fwbench.harness.display import make_console, print_plan, print_summary
-from fwbench.harness.errors import FwbenchError, InvalidOption
+from fwbench.harness.errors import FwbenchError
 from fwbench.harness.hosts import HostsFile, read_hosts
 from fwbench.harness.hosts_run import HostsRun
 from fwbench.harness.machine import default_placement, describe_machine
@@ -89,7 +89,8 @@ from fwbench.report import write_report
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
     help="A hosts file (TOML, docs/hosts.md): run the service and wrk on those hosts over "
-    "SSH, one wrk per load host at once; cold starts are then skipped.",
+    "SSH, one wrk per load host at once; memory, cold starts and import time are measured "
+    "on the service host.",
 )
 @ports_option
 @report_option
@@ -120,8 +121,6 @@ def run(
     """
     exit_on_sigterm()
     console = make_console()
-    if hosts_file is not None:
-        cold_starts = 0  # not measured across hosts yet (docs/hosts.md)
     try:
         placement = default_placement()
         config = build_config(
@@ -142,11 +141,6 @@ def run(
         output = output if output is not None else default_output("run")
         preflight(config, database, output)
         if hosts_file is not None:
-            if replicas > 1:
-                raise InvalidOption(
-                    "--replicas is not supported with --hosts yet",
-                    "leave one of them out (docs/hosts.md)",
-                )
             _run_on_hosts(config, read_hosts(hosts_file), output, ports, report)
             return
         benchmark = Run(
@@ -197,9 +191,14 @@ def _run_on_hosts(
 ) -> None:
     """``fwbench run --hosts``: measure on the hosts, then print and report as usual."""
     console = make_console()
+    replicas = config.replicas
+    service = ", ".join(hosts.service[:replicas])
+    if replicas > 1:
+        service = f"{replicas} replicas on {service} behind HAProxy on "
+        service += hosts.balancer or hosts.service[0]
     console.print(
-        f"fwbench run on hosts: service on {', '.join(hosts.service[:1])}, wrk on "
-        f"{', '.join(hosts.load)}. Results: {output}"
+        f"fwbench run on hosts: service on {service}, wrk on {', '.join(hosts.load)}. "
+        f"Results: {output}"
     )
     benchmark = HostsRun(
         config, hosts, output, command=["fwbench", *sys.argv[1:]], console=console, ports=ports

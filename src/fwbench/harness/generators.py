@@ -126,11 +126,13 @@ class Generator:
         host: the load host's name as recorded (``ssh://user@host``); None: this machine.
         start: starts wrk for a spec with the histogram reporter on; default: a local
             :class:`~.load.WrkProcess`. :mod:`fwbench.harness.remote` starts it over SSH.
+        threads: wrk threads at most (one per CPU of a load host's own); None: the spec's.
     """
 
     cpus: tuple[int, ...] | None = None
     host: str | None = None
     start: Callable[[LoadSpec], WrkRun] = _start_here
+    threads: int | None = None
 
 
 def split_connections(connections: int, generators: int) -> list[int]:
@@ -185,8 +187,8 @@ def run_generators(spec: LoadSpec, generators: Sequence[Generator]) -> LoadSampl
 
     Args:
         spec: the run; its ``connections`` are shared among the generators
-            (:func:`split_connections`), each keeping ``spec.threads`` threads at most,
-            and its ``cpus`` replaced by each generator's.
+            (:func:`split_connections`), each keeping ``spec.threads`` threads at most
+            (or its own ``threads``), and its ``cpus`` replaced by each generator's.
         generators: where the wrk processes run; one gives that wrk's own sample.
 
     Raises:
@@ -195,7 +197,12 @@ def run_generators(spec: LoadSpec, generators: Sequence[Generator]) -> LoadSampl
     """
     shares = split_connections(spec.connections, len(generators))
     specs = [
-        replace(spec, connections=share, threads=min(spec.threads, share), cpus=generator.cpus)
+        replace(
+            spec,
+            connections=share,
+            threads=min(generator.threads or spec.threads, share),
+            cpus=generator.cpus,
+        )
         for generator, share in zip(generators, shares, strict=True)
     ]
     started: list[WrkRun] = []

@@ -10,8 +10,13 @@ the rest; each load host's wrk is pinned to the lower half of its own CPUs, so s
 hosts that share one machine's CPUs (tests/hosts) never compete with the service.
 
 Each repeat is one wrk per load host, all at once, merged from their histograms
-(:mod:`~.generators`). Not measured across hosts yet: memory, cold start and import time
-(a note in the results says so), and ``generator_bound`` (no per-host calibration).
+(:mod:`~.generators`). The memory of the service's process tree is sampled on the service
+host while each point runs, and cold starts and import time are measured there once a
+pair's points are done (``fwbench probe``, :mod:`~.remote_probes`), pinned off the
+service's CPUs like the local probes. Each load host's wrk runs one thread per load CPU
+of its own and is checked against its own calibration (``fwbench calibrate --hosts``,
+:mod:`~.calibrate_hosts`, recorded in the topology); a load host without one is named
+in the results' notes and its ``generator_bound`` check left out.
 Every completed point is written at once; everything started on every host is stopped
 on any exit, and by the hosts' guards if fwbench dies.
 """
@@ -25,9 +30,10 @@ from pathlib import Path
 from rich.console import Console
 
 from fwbench.harness import sanity
+from fwbench.harness.calibrate_hosts import host_calibration, host_threads
 from fwbench.harness.databases import redacted
-from fwbench.harness.display import point_line
-from fwbench.harness.generators import Generator, run_generators
+from fwbench.harness.display import cold_start_line, point_line
+from fwbench.harness.generators import Generator, run_generators, split_connections
 from fwbench.harness.hostinfo import tcp_rtt_ms
 from fwbench.harness.hosts import HostsFile, ssh_target
 from fwbench.harness.load import LoadSpec
@@ -38,10 +44,13 @@ from fwbench.harness.remote import (
     RemoteService,
     connect_all,
     remote_generator,
+    start_remote_balancer,
     start_remote_downstream,
     start_remote_service,
 )
+from fwbench.harness.remote_probes import RemoteMemorySampler, remote_cold_starts
 from fwbench.harness.results import (
+    Calibration,
     HostRun,
     LoadSample,
     Placement,
@@ -51,27 +60,32 @@ from fwbench.harness.results import (
     Topology,
     end_status,
 )
-from fwbench.harness.runner import score_latency
+from fwbench.harness.runner import replica_cpus, score_latency
 from fwbench.harness.scenarios import SCENARIOS
 from fwbench.harness.servers import configure
 
-#: The note of every run across hosts: what it does not measure yet.
-NOT_MEASURED = (
-    "across hosts, memory, cold start, import time and the load generators' ceilings "
-    "(generator_bound) are not measured yet"
-)
+
+def uncalibrated_note(urls: Sequence[str]) -> str:
+    """The results' note naming the load hosts without a calibration that holds."""
+    return (
+        f"no calibration holds for load host(s) {', '.join(urls)}, so their generator_bound "
+        "check is left out; run `fwbench calibrate --hosts FILE` with this run's --connections"
+    )
 
 
 class HostsRun:
     """One ``fwbench run --hosts FILE``.
 
     Args:
-        config: the resolved options (``wrk_threads`` caps each load host's threads).
+        config: the resolved options (each load host runs wrk with one thread per load
+            CPU of its own).
         hosts: the hosts file.
         output: the results file, rewritten after every point.
         command: the command line, recorded in the results.
         console: where progress lines are printed.
         ports: TCP ports to use on the service host; None: ones free here.
+        state_dir: where the load hosts' calibrations are stored; None: fwbench's state
+            directory.
     """
 
     def __init__(
@@ -83,14 +97,24 @@ class HostsRun:
         command: Sequence[str],
         console: Console,
         ports: range | None = None,
+        state_dir: Path | None = None,
     ) -> None:
         self.config = config
+        self.state_dir = state_dir
         self.hosts = hosts
         self.output = output
         self.command = tuple(command)
         self.console = console
+        self.ports = ports
         self.port = PortRotation(ports)
         self.results: Results | None = None
+        #: The service host's CPUs that are not the service's (set with the topology).
+        self._spare_cpus: tuple[int, ...] = ()
+        #: Per load host, in order: wrk threads and the calibration that holds (or None).
+        self._threads: list[int] = []
+        #: The usable CPUs of every host.
+        self._cpus: dict[str, tuple[int, ...]] = {}
+        self._calibrations: list[Calibration | None] = []
 
     def _save(self, results: Results) -> None:
         self.results = results
@@ -115,6 +139,11 @@ class HostsRun:
             load_hosts = [remotes[url] for url in self.hosts.load]
             self.console.print("Describing the hosts and measuring round trips")
             placement, load_cpus, topology = self._topology(remotes)
+            missing = [
+                url
+                for url, calibration in zip(self.hosts.load, self._calibrations, strict=True)
+                if calibration is None
+            ]
             self._save(
                 Results.start(
                     self.command,
@@ -122,11 +151,11 @@ class HostsRun:
                     placement,
                     self.config,
                     None,
-                    (NOT_MEASURED,),
+                    (uncalibrated_note(missing),) if missing else (),
                 ).with_topology(topology)
             )
             try:
-                self._measure(stack, service_host, load_hosts, placement, load_cpus)
+                self._measure(stack, remotes, service_host, load_hosts, load_cpus)
             except BaseException as error:
                 self._save(self._current.finished(*end_status(error)))
                 raise
@@ -146,18 +175,27 @@ class HostsRun:
         service_target = ssh_target(service_host.url)
         service_facts = service_host.describe()
         placement = default_placement(service_facts.cpus)
+        self._spare_cpus = placement.load_cpus
         records = []
         load_cpus = {}
+        threads = {}
+        calibrations = {}
+        # With replicas, HAProxy runs on the first service host when no balancer is named.
+        balancer = hosts.balancer or (hosts.service[0] if self.config.replicas > 1 else None)
         for url, remote in remotes.items():
             roles = [role for role in ("service", "load") if url in getattr(hosts, role)]
-            roles += ["balancer"] if url == hosts.balancer else []
+            roles += ["balancer"] if url == balancer else []
             to_service = None
             facts = service_facts
             if remote is not service_host:
                 facts = remote.describe([(service_target.host, service_target.port)])
                 to_service = facts.rtt_ms[0]
+            self._cpus[url] = facts.cpus
+            calibration = None
             if "load" in roles:
                 load_cpus[url] = default_placement(facts.cpus).load_cpus
+                threads[url] = host_threads(facts)
+                calibration = calibrations[url] = host_calibration(url, facts, self.state_dir)
             target = ssh_target(url)
             records.append(
                 HostRun(
@@ -166,67 +204,158 @@ class HostsRun:
                     machine=facts.machine,
                     rtt_ms=tcp_rtt_ms(target.host, target.port),
                     rtt_to_service_ms=to_service,
+                    calibration=calibration,
                 )
             )
         topology = Topology(
             driver=describe_machine().hostname,
             hosts=tuple(records),
-            service=hosts.service[:1],
+            service=hosts.service[: self.config.replicas],
             load=hosts.load,
             database=redacted(hosts.database) if hosts.database else None,
         )
         ordered = [load_cpus[url] for url in hosts.load]
+        self._threads = [threads[url] for url in hosts.load]
+        self._calibrations = [calibrations[url] for url in hosts.load]
         return Placement(placement.service_cpus, ordered[0]), ordered, topology
 
     def _measure(
         self,
         stack: contextlib.ExitStack,
+        remotes: dict[str, Remote],
         service_host: Remote,
         load_hosts: list[Remote],
-        placement: Placement,
         load_cpus: list[tuple[int, ...]],
     ) -> None:
         config = self.config
         downstream = None
+        # The service host's CPUs not given to the service: the downstream's, and the
+        # memory probe's (locally, the sampler runs on the load CPUs, off the service's).
+        probe_cpus = self._spare_cpus
         if any(SCENARIOS[name].needs_downstream for name in config.scenarios):
-            downstream_cpus = default_placement(
-                (*placement.service_cpus, *placement.load_cpus)
-            ).load_cpus
+            downstream_cpus = probe_cpus
             self.console.print(f"Starting the downstream on {service_host.url}")
             downstream = stack.enter_context(
                 start_remote_downstream(service_host, self.port(), cpus=downstream_cpus)
             )
         generators = [
-            remote_generator(remote, cpus)
-            for remote, cpus in zip(load_hosts, load_cpus, strict=True)
+            remote_generator(remote, cpus, threads)
+            for remote, cpus, threads in zip(load_hosts, load_cpus, self._threads, strict=True)
         ]
         for framework, server in config.pairs:
-            server_config = configure(
-                framework, server, len(placement.service_cpus), workers=config.workers
-            )
-            self.console.print(f"Starting {framework}/{server} on {service_host.url}")
-            with start_remote_service(
-                service_host,
-                server_config,
-                self.port(),
-                cpus=placement.service_cpus,
-                database_url=self.hosts.database,
-                downstream_url=downstream.url if downstream else None,
-            ) as service:
-                self._save(self._current.with_service(service.service_run()))
+            with contextlib.ExitStack() as pair:
+                replicas = self._start_replicas(pair, remotes, framework, server, downstream)
+                service = replicas[0]
+                target = service.url
+                if len(replicas) > 1:
+                    target = self._start_balancer(pair, remotes, replicas).url
+                for replica in replicas:
+                    self._save(self._current.with_service(replica.service_run()))
                 for scenario in config.scenarios:
                     for connections in config.connections:
-                        point = self._point(service, downstream, scenario, connections, generators)
+                        point = self._point(
+                            service,
+                            target,
+                            downstream,
+                            scenario,
+                            connections,
+                            generators,
+                            probe_cpus,
+                        )
                         self._save(self._current.with_point(point))
                         self.console.print(point_line(point))
+                if config.cold_starts:
+                    # As on one machine: timed once the measured services are stopped, on
+                    # the first one's CPUs, with its database (kept until the block ends).
+                    for replica in replicas:
+                        replica.halt()
+                    self.console.print(
+                        f"Timing {config.cold_starts} cold starts of {framework}/{server} "
+                        f"on {service.remote.url}"
+                    )
+                    cold, imported = remote_cold_starts(
+                        service,
+                        config.cold_starts,
+                        workers=config.workers,
+                        downstream_url=downstream.url if downstream else None,
+                        ports=self.ports,
+                    )
+                    self._save(self._current.with_cold_start(cold).with_import_time(imported))
+                    self.console.print(cold_start_line(cold, imported.cumulative.median / 1000))
+
+    def _start_replicas(
+        self,
+        stack: contextlib.ExitStack,
+        remotes: dict[str, Remote],
+        framework: str,
+        server: str,
+        downstream: RemoteService | None,
+    ) -> list[RemoteService]:
+        """Start ``config.replicas`` instances of a pair, spread over the service hosts in
+        turn; the instances on one host split its service CPUs (:func:`~.runner.replica_cpus`)
+        and share one database, prepared once (``database`` of the hosts file is shared by
+        all)."""
+        config = self.config
+        urls = self.hosts.service
+        chosen = [urls[i % len(urls)] for i in range(config.replicas)]
+        cpus_of: dict[str, list[tuple[int, ...]]] = {
+            url: replica_cpus(default_placement(self._cpus[url]).service_cpus, chosen.count(url))
+            for url in dict.fromkeys(chosen)
+        }
+        replicas: list[RemoteService] = []
+        first: dict[str, RemoteService] = {}
+        for url in chosen:
+            cpus = cpus_of[url].pop(0)
+            remote = remotes[url]
+            where = (
+                f" (replica {len(replicas) + 1} of {config.replicas})" if len(chosen) > 1 else ""
+            )
+            self.console.print(f"Starting {framework}/{server} on {url}{where}")
+            shared = first.get(url)
+            replica = stack.enter_context(
+                start_remote_service(
+                    remote,
+                    configure(framework, server, len(cpus), workers=config.workers),
+                    self.port(),
+                    cpus=cpus,
+                    database_url=shared.database if shared else self.hosts.database,
+                    downstream_url=downstream.url if downstream else None,
+                    bootstrap=shared is None and (self.hosts.database is None or not replicas),
+                )
+            )
+            first.setdefault(url, replica)
+            replicas.append(replica)
+        return replicas
+
+    def _start_balancer(
+        self, stack: contextlib.ExitStack, remotes: dict[str, Remote], replicas: list[RemoteService]
+    ) -> RemoteService:
+        """HAProxy in front of ``replicas`` on the ``balancer`` host (the first service host
+        when absent), pinned to that host's CPUs that are not the service's."""
+        url = self.hosts.balancer or self.hosts.service[0]
+        backends = []
+        for replica in replicas:
+            address, _, port = replica.url.removeprefix("http://").rpartition(":")
+            backends.append((address, int(port)))
+        self.console.print(f"Starting HAProxy on {url} in front of {len(replicas)} replicas")
+        return stack.enter_context(
+            start_remote_balancer(
+                remotes[url],
+                self.port(),
+                backends,
+                cpus=default_placement(self._cpus[url]).load_cpus,
+            )
+        )
 
     def _point(
         self,
         service: RemoteService,
+        target: str,
         downstream: RemoteService | None,
         scenario_name: str,
         connections: int,
         generators: list[Generator],
+        probe_cpus: tuple[int, ...],
     ) -> Point:
         config = self.config
         scenario = SCENARIOS[scenario_name]
@@ -235,7 +364,7 @@ class HostsRun:
 
         def load(seconds: int) -> LoadSample:
             spec = LoadSpec(
-                url=service.url,
+                url=target,
                 path=path,
                 script=scenario.script,
                 connections=connections,
@@ -250,8 +379,18 @@ class HostsRun:
         with contextlib.ExitStack() as faults:
             if downstream is not None:
                 faults.enter_context(score_latency(downstream.url, latency))
+            # With replicas, one instance's tree is not the service's: no memory, as locally.
+            sampler = (
+                faults.enter_context(RemoteMemorySampler(service, cpus=probe_cpus))
+                if target == service.url
+                else None
+            )
             warmup = load(config.warmup_s) if config.warmup_s else None
+            if sampler is not None:
+                sampler.steady()
             repeats = [load(config.duration_s) for _ in range(config.repeats)]
+        if sampler is not None and sampler.error is not None:
+            raise sampler.error
         return Point(
             framework=service.config.framework,
             server=service.config.server,
@@ -261,12 +400,20 @@ class HostsRun:
             expected_statuses=tuple(sorted(scenario.expected_statuses)),
             warmup=warmup,
             repeats=tuple(repeats),
-            memory=None,
+            memory=sampler.profile() if sampler is not None else None,
             sanity=sanity.check_point(
                 scenario,
                 repeats,
                 connections,
                 config.downstream_latency_ms,
                 None,
+                [
+                    calibration.level(share) if calibration is not None else None
+                    for calibration, share in zip(
+                        self._calibrations,
+                        split_connections(connections, len(generators)),
+                        strict=True,
+                    )
+                ],
             ),
         )

@@ -1,8 +1,9 @@
 """Probes beside the load: memory of a service's process tree, cold start, import time.
 
 * :class:`MemorySampler` samples RSS, USS and PSS of every process of a running service
-  (psutil's ``memory_full_info``, read from ``/proc/PID/smaps_rollup`` on Linux) in a
-  background thread while wrk loads it.
+  (:func:`read_tree`: psutil's ``memory_full_info``, read from ``/proc/PID/smaps_rollup``
+  on Linux) in a background thread while wrk loads it; :class:`MemoryRecord` turns the
+  samples into a profile, also for samples streamed from a service host.
 * :func:`measure_cold_starts` spawns a service N times and times its first answers
   (:func:`time_first_answers`).
 * :func:`measure_import_time` runs ``python -X importtime -c "import MODULE"``.
@@ -21,7 +22,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Final, Self
+from typing import Final, Protocol, Self
 
 import psutil
 
@@ -103,10 +104,119 @@ class PeriodicSampler(ABC):
                 return
 
 
+class ProcessTree(Protocol):
+    """What :func:`read_tree` reads: a root process and its descendants
+    (:class:`~.process.ServiceProcess`, or :class:`PidTree` for a process fwbench did not
+    start, such as a service on this host measured by ``fwbench probe memory``)."""
+
+    @property
+    def pid(self) -> int:
+        """The root process's id (a server's master)."""
+        ...
+
+    def processes(self) -> list[psutil.Process]:
+        """The root and all its descendants; empty once it is gone."""
+        ...
+
+
+class PidTree:
+    """The process tree rooted at a process id, as it is at each look.
+
+    Args:
+        pid: the root process's id.
+    """
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+
+    def processes(self) -> list[psutil.Process]:
+        """The root and all its descendants; empty once the root is gone (a zombie is)."""
+        try:
+            root = psutil.Process(self.pid)
+            if root.status() == psutil.STATUS_ZOMBIE:
+                return []
+            return [root, *root.children(recursive=True)]
+        except psutil.NoSuchProcess:
+            return []
+
+
+#: One memory sample: per process id, its name and memory use.
+TreeSample = dict[int, tuple[str, MemoryUse]]
+
+
+def read_tree(tree: ProcessTree) -> TreeSample:
+    """RSS, USS and PSS of every process of ``tree`` now (psutil's ``memory_full_info``,
+    ``/proc/PID/smaps_rollup`` on Linux); a process that exits meanwhile is left out."""
+    processes: TreeSample = {}
+    for process in tree.processes():
+        try:
+            info = process.memory_full_info()
+            name = process.name()
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue  # exited between listing and reading: not part of this sample
+        processes[process.pid] = (name, MemoryUse(rss=info.rss, uss=info.uss, pss=info.pss))
+    return processes
+
+
 @dataclass
 class _Sample:
     steady: bool
-    processes: dict[int, tuple[str, MemoryUse]]
+    processes: TreeSample
+
+
+class MemoryRecord:
+    """Memory samples of one process tree and their profile, wherever they were read:
+    here by :class:`MemorySampler`, on a service host by ``fwbench probe memory``
+    (streamed back by :class:`fwbench.harness.remote.RemoteMemorySampler`).
+
+    Args:
+        root: the root process's id (its master, when it has workers).
+        interval_s: seconds between samples, recorded in the profile.
+    """
+
+    def __init__(self, root: int, interval_s: float) -> None:
+        self.root = root
+        self.interval_s = interval_s
+        self._samples: list[_Sample] = []
+        self._steady = False
+
+    def steady(self) -> None:
+        """Count the following samples as the steady state under load."""
+        self._steady = True
+
+    def add(self, processes: TreeSample) -> None:
+        """Record one sample (:func:`read_tree`); an empty one is ignored."""
+        if processes:
+            self._samples.append(_Sample(self._steady, processes))
+
+    def profile(self) -> MemoryProfile | None:
+        """The memory profile of the samples so far: per process and in total, the median
+        of the steady samples (all of them when none is steady) and the peak of all;
+        None when no process could be read."""
+        samples = list(self._samples)
+        if not samples:
+            return None
+        steady = [s for s in samples if s.steady] or samples
+        pids = sorted({pid for s in samples for pid in s.processes})
+        root = self.root
+        processes = []
+        for pid in sorted(pids, key=lambda pid: (pid != root, pid)):
+            uses = [s.processes[pid][1] for s in steady if pid in s.processes]
+            every = [s.processes[pid][1] for s in samples if pid in s.processes]
+            name = next(s.processes[pid][0] for s in samples if pid in s.processes)
+            role = "worker" if pid != root else "master" if len(pids) > 1 else "single"
+            processes.append(
+                ProcessMemory(pid, role, name, _median(uses or every), _maximum(every))
+            )
+        totals = [_total(s.processes.values()) for s in samples]
+        steady_totals = [_total(s.processes.values()) for s in steady]
+        return MemoryProfile(
+            samples=len(samples),
+            interval_s=self.interval_s,
+            steady=_median(steady_totals),
+            peak=_maximum(totals),
+            processes=tuple(processes),
+        )
 
 
 class MemorySampler(PeriodicSampler):
@@ -121,61 +231,35 @@ class MemorySampler(PeriodicSampler):
         cpus: CPUs the sampling thread runs on (keep it off the service's CPUs);
             None (default): wherever this process may run.
         interval_s: seconds between samples, default :data:`MEMORY_INTERVAL_S`.
+        on_sample: also called with each sample as it is taken (``fwbench probe memory``
+            prints it); default: nothing.
     """
 
     def __init__(
         self,
-        service: ServiceProcess,
+        service: ProcessTree,
         cpus: tuple[int, ...] | None = None,
         interval_s: float = MEMORY_INTERVAL_S,
+        on_sample: Callable[[TreeSample], None] = lambda sample: None,
     ) -> None:
         super().__init__("fwbench-memory", interval_s, cpus)
         self._service = service
-        self._samples: list[_Sample] = []
-        self._steady = False
+        self._record = MemoryRecord(service.pid, interval_s)
+        self._on_sample = on_sample
 
     def steady(self) -> None:
         """Count the following samples as the steady state under load."""
-        self._steady = True
+        self._record.steady()
 
     def sample(self) -> None:
-        processes = {}
-        for process in self._service.processes():
-            try:
-                info = process.memory_full_info()
-                name = process.name()
-            except (psutil.NoSuchProcess, psutil.AccessDenied):
-                continue  # exited between listing and reading: not part of this sample
-            processes[process.pid] = (name, MemoryUse(rss=info.rss, uss=info.uss, pss=info.pss))
+        processes = read_tree(self._service)
+        self._record.add(processes)
         if processes:
-            self._samples.append(_Sample(self._steady, processes))
+            self._on_sample(processes)
 
     def profile(self) -> MemoryProfile | None:
-        """The memory profile of the samples so far; None when no process could be read."""
-        samples = list(self._samples)
-        if not samples:
-            return None
-        steady = [s for s in samples if s.steady] or samples
-        pids = sorted({pid for s in samples for pid in s.processes})
-        root = self._service.pid
-        processes = []
-        for pid in sorted(pids, key=lambda pid: (pid != root, pid)):
-            uses = [s.processes[pid][1] for s in steady if pid in s.processes]
-            every = [s.processes[pid][1] for s in samples if pid in s.processes]
-            name = next(s.processes[pid][0] for s in samples if pid in s.processes)
-            role = "worker" if pid != root else "master" if len(pids) > 1 else "single"
-            processes.append(
-                ProcessMemory(pid, role, name, _median(uses or every), _maximum(every))
-            )
-        totals = [_total(s.processes.values()) for s in samples]
-        steady_totals = [_total(s.processes.values()) for s in steady]
-        return MemoryProfile(
-            samples=len(samples),
-            interval_s=self._interval_s,
-            steady=_median(steady_totals),
-            peak=_maximum(totals),
-            processes=tuple(processes),
-        )
+        """The memory profile of the samples so far (:meth:`MemoryRecord.profile`)."""
+        return self._record.profile()
 
 
 def _total(processes: Iterable[tuple[str, MemoryUse]]) -> MemoryUse:

@@ -31,6 +31,7 @@ from fabric import Connection
 
 import fwbench
 from fwbench.harness import http
+from fwbench.harness.balancer import haproxy_config
 from fwbench.harness.databases import database_url_for, redacted
 from fwbench.harness.documents import load
 from fwbench.harness.errors import FwbenchError, ServiceStartFailed
@@ -246,7 +247,7 @@ class RemoteProcess:
         self._channel = channel
         self._stdout = b""
         channel.exec_command(command)
-        first = self._read_line(timeout=30)
+        first = self.read_line(timeout=30)
         if not first.startswith(STARTED):
             self.stop()
             raise RemoteError(
@@ -255,7 +256,9 @@ class RemoteProcess:
             )
         self.pid = int(first.removeprefix(STARTED))
 
-    def _read_line(self, timeout: float) -> str:
+    def read_line(self, timeout: float) -> str:
+        """The next line the command prints, without its end; "" when it printed none
+        within ``timeout`` seconds or its output ended."""
         deadline = time.monotonic() + timeout
         while b"\n" not in self._stdout and time.monotonic() < deadline:
             self._channel.settimeout(max(0.1, deadline - time.monotonic()))
@@ -350,13 +353,16 @@ class RemoteWrk:
         self._process.stop()
 
 
-def remote_generator(remote: Remote, cpus: tuple[int, ...] | None = None) -> Generator:
-    """A load generator on ``remote``, pinned to ``cpus`` there (None: not pinned)."""
+def remote_generator(
+    remote: Remote, cpus: tuple[int, ...] | None = None, threads: int | None = None
+) -> Generator:
+    """A load generator on ``remote``, pinned to ``cpus`` there (None: not pinned), with
+    ``threads`` wrk threads at most (None: the run's)."""
 
     def start(spec: LoadSpec) -> WrkRun:
         return RemoteWrk(remote, spec)
 
-    return Generator(cpus=cpus, host=remote.url, start=start)
+    return Generator(cpus=cpus, host=remote.url, start=start, threads=threads)
 
 
 class RemoteService:
@@ -389,18 +395,34 @@ class RemoteService:
         self.workdir = remote.run("mktemp -d /tmp/fwbench-remote-XXXXXXXX").strip()
         self.env: dict[str, str] = {}
         self.argv: tuple[str, ...] = ()
+        #: The base database URL it was started with (``--database``'s form).
+        self.database: str | None = None
         self._process: RemoteProcess | None = None
 
-    def launch(self, server_argv: Sequence[str], env: Mapping[str, str], timeout: float) -> None:
-        """Start ``server_argv`` (``python -m SERVER ...``, run with the host's Python)
-        with ``env`` and wait until ``/healthz`` answers.
+    def launch(
+        self,
+        server_argv: Sequence[str],
+        env: Mapping[str, str],
+        timeout: float,
+        *,
+        python: bool = True,
+    ) -> None:
+        """Start ``server_argv`` with ``env`` and wait until ``/healthz`` answers.
+
+        Args:
+            server_argv: the command; by default ``python -m SERVER ...``, whose Python is
+                replaced by the host's.
+            env: variables to set for it.
+            timeout: seconds to wait for ``/healthz``.
+            python: False runs ``server_argv`` as it is (HAProxy).
 
         Raises:
             ServiceStartFailed: it did not answer within ``timeout`` seconds.
         """
         remote = self.remote
         self.env = dict(env)
-        command = ["taskset", "-c", cpu_list(self.cpus), remote.python, *server_argv[1:]]
+        argv = [remote.python, *server_argv[1:]] if python else list(server_argv)
+        command = ["taskset", "-c", cpu_list(self.cpus), *argv]
         self.argv = tuple(command)
         self._process = remote.start(command, self.env, output=f"{self.workdir}/service.log")
         if not self._answers(timeout):
@@ -439,10 +461,14 @@ class RemoteService:
         assert self._process is not None, "launch() starts the server"
         return self._process.pid
 
-    def stop(self) -> None:
-        """Stop the server and remove its files on the host; idempotent."""
+    def halt(self) -> None:
+        """Stop the server but keep its files (its database, for cold starts); idempotent."""
         if self._process is not None:
             self._process.stop()
+
+    def stop(self) -> None:
+        """Stop the server and remove its files on the host; idempotent."""
+        self.halt()
         # An unreachable host keeps the directory (under /tmp): nothing more can be done.
         with contextlib.suppress(RemoteError):
             self.remote.run(f"rm -rf {shlex.quote(self.workdir)}")
@@ -460,6 +486,7 @@ class RemoteService:
             command=self.argv,
             cpus=self.cpus,
             database=redacted(self.env["DATABASE_URL"]),
+            host=self.remote.url,
         )
 
 
@@ -472,6 +499,8 @@ def start_remote_service(
     database_url: str | None = None,
     downstream_url: str | None = None,
     ready_timeout: float = 60,
+    bootstrap: bool = True,
+    extra_env: Mapping[str, str] | None = None,
 ) -> RemoteService:
     """Start a framework service on a service host as ``config`` says: its database
     bootstrapped there, its environment that of a local service
@@ -486,6 +515,10 @@ def start_remote_service(
             service's temporary directory on the host.
         downstream_url: ``DOWNSTREAM_URL`` as the host reaches it; None: the default.
         ready_timeout: seconds to wait for ``/healthz``, default 60.
+        bootstrap: prepare the database first (default True); False for a replica
+            that shares a database an earlier one prepared.
+        extra_env: more variables for the service, applied last (e.g. ``FWBENCH_LAB``);
+            default none.
 
     Raises:
         FwbenchError: the bootstrap failed or the service did not answer in time.
@@ -494,12 +527,15 @@ def start_remote_service(
     service = RemoteService(remote, name, port, cpus, config)
     try:
         base = database_url or f"sqlite:///{service.workdir}/fwbench.sqlite3"
+        service.database = base
         env = service_env(config, database_url_for(config.framework, base), downstream_url)
+        env.update(extra_env or {})
         package = FRAMEWORK_FACTS[config.framework].package
-        remote.run(
-            shlex.join(["env", *(f"{k}={v}" for k, v in env.items())])
-            + f" {shlex.quote(remote.python)} -m {package}.bootstrap"
-        )
+        if bootstrap:
+            remote.run(
+                shlex.join(["env", *(f"{k}={v}" for k, v in env.items())])
+                + f" {shlex.quote(remote.python)} -m {package}.bootstrap"
+            )
         if config.multiprocess:
             metrics = f"{service.workdir}/prometheus"
             remote.run(f"mkdir {shlex.quote(metrics)}")
@@ -527,6 +563,47 @@ def start_remote_downstream(
         downstream.stop()
         raise
     return downstream
+
+
+def start_remote_balancer(
+    remote: Remote,
+    port: int,
+    backends: Sequence[tuple[str, int]],
+    *,
+    cpus: tuple[int, ...],
+    ready_timeout: float = 30,
+) -> RemoteService:
+    """Start HAProxy on a host in front of ``backends``, with the configuration a local
+    ``--replicas`` run uses (:func:`fwbench.harness.balancer.haproxy_config`), and wait
+    until it answers ``/healthz`` through a replica.
+
+    Args:
+        remote: the balancer host.
+        port: TCP port on the host.
+        backends: each replica's ``(address, port)`` as the balancer host reaches it.
+        cpus: CPUs on the host to pin HAProxy to.
+        ready_timeout: seconds to wait for ``/healthz``, default 30.
+
+    Raises:
+        RemoteError: haproxy is not installed on the host.
+        ServiceStartFailed: it did not answer in time.
+    """
+    if remote.run("command -v haproxy || true").strip() == "":
+        raise RemoteError(
+            f"haproxy is not installed on {remote.url}, and --replicas puts the instances "
+            "behind it",
+            "install it there (apt-get install haproxy)",
+        )
+    balancer = RemoteService(remote, "haproxy", port, cpus, None)
+    try:
+        config = f"{balancer.workdir}/haproxy.cfg"
+        text = haproxy_config((remote.address, port), backends)
+        remote.run(f"printf %s {shlex.quote(text)} > {shlex.quote(config)}")
+        balancer.launch(["haproxy", "-db", "-f", config], {}, ready_timeout, python=False)
+    except BaseException:
+        balancer.stop()
+        raise
+    return balancer
 
 
 def connect_all(hosts: HostsFile) -> dict[str, Remote]:

@@ -80,7 +80,11 @@ from fwbench.harness.stats import Summary, summarize
 #:       run across hosts (``--hosts``); ``config.replicas`` the instances behind HAProxy
 #:       (``--replicas``). Each is optional with a default meaning "as before", so the
 #:       upgrade only renumbers.
-SCHEMA_VERSION: Final = 4
+#:   5 - fwbench 0.1.0: ``topology.hosts[].calibration`` holds a load host's own wrk
+#:       ceiling (``fwbench calibrate --hosts``), ``services[].host`` the service host a
+#:       service (or replica) ran on; optional, null "as before", so the upgrade only
+#:       renumbers.
+SCHEMA_VERSION: Final = 5
 
 T = TypeVar("T")
 
@@ -407,6 +411,9 @@ class ServiceRun:
     """The CPUs it was pinned to."""
     database: str
     """The ``DATABASE_URL`` it used, with any password removed."""
+    host: str | None = None
+    """The service host it ran on (``--hosts``), as the hosts file names it; null: this
+    machine."""
 
 
 # --------------------------------------------------------------------------- points
@@ -654,50 +661,6 @@ class Placement(Derived):
         return not set(self.service_cpus) & set(self.load_cpus)
 
 
-#: What a host does in a run across hosts.
-HOST_ROLES: Final = ("service", "load", "balancer")
-
-
-def _host_roles(roles: tuple[str, ...]) -> tuple[str, ...]:
-    if not roles or any(role not in HOST_ROLES for role in roles):
-        raise ValueError(f"roles must be among {HOST_ROLES}, not {list(roles)}")
-    return roles
-
-
-@dataclass(frozen=True, config=RECORD)
-class HostRun:
-    """One host of a run across hosts (``fwbench run --hosts``)."""
-
-    url: Annotated[str, Field(min_length=1)]
-    """The host as the hosts file names it, ``ssh://user@host``."""
-    roles: Annotated[Items[str], AfterValidator(_host_roles)]
-    """What it ran: ``service``, ``load`` and/or ``balancer``."""
-    machine: Machine
-    """Its machine and software, described on the host itself."""
-    rtt_ms: NonNegativeFloat
-    """Median time for the driver to open a TCP connection to the host's SSH port (one
-    network round trip), measured before the run."""
-    rtt_to_service_ms: NonNegativeFloat | None
-    """For a load host, the same measured from the host to the first service host, the
-    path its requests take; null for the service hosts."""
-
-
-@dataclass(frozen=True, config=RECORD)
-class Topology:
-    """Where each part of a run across hosts ran."""
-
-    driver: str
-    """The machine fwbench ran on (its host name); ``machine`` describes it."""
-    hosts: Annotated[Items[HostRun], Field(min_length=1)]
-    """Every host, service hosts first."""
-    service: Items[str]
-    """The service host(s) of every point, as in ``hosts``."""
-    load: Items[str]
-    """The load hosts: one wrk each per repeat, merged (``generators`` of each sample)."""
-    database: str | None
-    """The database server, password removed; null: SQLite on the service host."""
-
-
 # --------------------------------------------------------------------------- calibration
 
 
@@ -793,6 +756,54 @@ class Calibration:
         """
         data = read_json(path, ResultsFormatError, "a file written by `fwbench calibrate`")
         return _validated(cls, data, path.name)
+
+
+#: What a host does in a run across hosts.
+HOST_ROLES: Final = ("service", "load", "balancer")
+
+
+def _host_roles(roles: tuple[str, ...]) -> tuple[str, ...]:
+    if not roles or any(role not in HOST_ROLES for role in roles):
+        raise ValueError(f"roles must be among {HOST_ROLES}, not {list(roles)}")
+    return roles
+
+
+@dataclass(frozen=True, config=RECORD)
+class HostRun:
+    """One host of a run across hosts (``fwbench run --hosts``)."""
+
+    url: Annotated[str, Field(min_length=1)]
+    """The host as the hosts file names it, ``ssh://user@host``."""
+    roles: Annotated[Items[str], AfterValidator(_host_roles)]
+    """What it ran: ``service``, ``load`` and/or ``balancer``."""
+    machine: Machine
+    """Its machine and software, described on the host itself."""
+    rtt_ms: NonNegativeFloat
+    """Median time for the driver to open a TCP connection to the host's SSH port (one
+    network round trip), measured before the run."""
+    rtt_to_service_ms: NonNegativeFloat | None
+    """For a load host, the same measured from the host to the first service host, the
+    path its requests take; null for the service hosts."""
+    calibration: Calibration | None = None
+    """For a load host, its own wrk ceiling (``fwbench calibrate --hosts``), which the
+    ``generator_bound`` check of its generator used; null when it has none that holds
+    (the check is then left out for it) and for the other hosts."""
+
+
+@dataclass(frozen=True, config=RECORD)
+class Topology:
+    """Where each part of a run across hosts ran."""
+
+    driver: str
+    """The machine fwbench ran on (its host name); ``machine`` describes it."""
+    hosts: Annotated[Items[HostRun], Field(min_length=1)]
+    """Every host, service hosts first."""
+    service: Items[str]
+    """The service host(s) of every point, as in ``hosts``."""
+    load: Items[str]
+    """The load hosts: one wrk each per repeat, merged (``generators`` of each sample)."""
+    database: str | None
+    """The database server, password removed; null: SQLite on the service host."""
 
 
 # --------------------------------------------------------------------------- config
@@ -1102,6 +1113,7 @@ UPGRADES: Final[dict[int, Callable[[dict[str, Any]], dict[str, Any]]]] = {
     1: _update_to_2,
     2: lambda data: data,  # schema 3 only added a section
     3: lambda data: data,  # schema 4 only added optional fields
+    4: lambda data: data,  # schema 5 only added an optional field
 }
 
 

@@ -305,9 +305,10 @@ def check_point(
         connections: wrk's connections.
         downstream_latency_ms: the downstream latency of the run.
         level: the calibration at ``connections``; None skips the ceiling checks.
-        generator_levels: for samples merged from several generators, each generator's
-            calibration (:func:`generators_bound`), which replaces ``level`` for the
-            generator's ceiling; default none.
+        generator_levels: for samples of generators placed elsewhere (load hosts),
+            each generator's own calibration at its connections (:func:`generators_bound`
+            for several, :func:`generator_bound` for one), which replaces ``level`` for
+            the generator's ceiling; default none.
     """
     checks = [littles_law(samples, connections), stalls(samples, connections)]
     if scenario.name == "io" and downstream_latency_ms > 0:
@@ -316,6 +317,9 @@ def check_point(
         per_generator = generators_bound(samples, generator_levels)
         if per_generator is not None:
             checks.append(per_generator)
+    elif len(generator_levels) == 1 and generator_levels[0] is not None:
+        # One generator elsewhere (a single load host): its sample is its own.
+        checks.append(generator_bound(samples, generator_levels[0]))
     elif level is not None:
         checks.append(generator_bound(samples, level))
     if level is not None and scenario.needs_downstream:
