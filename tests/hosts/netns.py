@@ -20,7 +20,7 @@ import shutil
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,6 +46,19 @@ class Hosts:
     urls: tuple[str, ...]
     addresses: tuple[str, ...]
     identity_file: str
+
+    def write_hosts_file(self, path: Path, service: Sequence[str], load: Sequence[str]) -> Path:
+        """Write a hosts file at ``path`` naming ``service`` and ``load`` (URLs of these
+        hosts) with their throwaway key; returns ``path``."""
+
+        def listed(urls: Sequence[str]) -> str:
+            return ", ".join(f'"{url}"' for url in urls)
+
+        path.write_text(
+            f"service = [{listed(service)}]\nload = [{listed(load)}]\n"
+            f'identity_file = "{self.identity_file}"\n'
+        )
+        return path
 
 
 def _ip(*args: str, namespace: str | None = None) -> None:

@@ -48,11 +48,7 @@ def test_calibrate_hosts_refuses_an_output_file_in_one_sentence(tmp_path: Path) 
 def test_load_hosts_calibrated_on_themselves_check_their_own_generators(tmp_path: Path) -> None:
     with namespace_hosts(3, tmp_path) as hosts:
         service, load_1, load_2 = hosts.urls
-        hosts_file = tmp_path / "hosts.toml"
-        hosts_file.write_text(
-            f'service = ["{service}"]\nload = ["{load_1}", "{load_2}"]\n'
-            f'identity_file = "{hosts.identity_file}"\n'
-        )
+        hosts_file = hosts.write_hosts_file(tmp_path / "hosts.toml", [service], [load_1, load_2])
         calibrated = fwbench(
             tmp_path, "calibrate", "--hosts", str(hosts_file), "--connections", "8",
             "--duration", "1", "--ports", PORTS,

@@ -83,10 +83,8 @@ def test_replicas_on_two_hosts_behind_haproxy_each_serve_their_share(hosts: Host
 
 def test_run_on_hosts_with_replicas_records_where_each_ran(hosts: Hosts, tmp_path: Path) -> None:
     first_url, second_url, load_url = hosts.urls
-    hosts_file = tmp_path / "hosts.toml"
-    hosts_file.write_text(
-        f'service = ["{first_url}", "{second_url}"]\nload = ["{load_url}"]\n'
-        f'identity_file = "{hosts.identity_file}"\n'
+    hosts_file = hosts.write_hosts_file(
+        tmp_path / "hosts.toml", [first_url, second_url], [load_url]
     )
     output = tmp_path / "run.json"
     done = fwbench(

@@ -33,11 +33,7 @@ def fwbench(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
 def test_run_on_hosts_records_topology_and_merged_samples(tmp_path: Path) -> None:
     with namespace_hosts(3, tmp_path) as hosts:
         service, load_1, load_2 = hosts.urls
-        hosts_file = tmp_path / "hosts.toml"
-        hosts_file.write_text(
-            f'service = ["{service}"]\nload = ["{load_1}", "{load_2}"]\n'
-            f'identity_file = "{hosts.identity_file}"\n'
-        )
+        hosts_file = hosts.write_hosts_file(tmp_path / "hosts.toml", [service], [load_1, load_2])
         output = tmp_path / "run.json"
         done = fwbench(
             tmp_path, "run", "--hosts", str(hosts_file), "--frameworks", "flask",

@@ -31,11 +31,7 @@ def test_a_plan_is_verified_on_a_service_host_with_load_from_two_hosts(tmp_path:
     assert pair is not None
     with namespace_hosts(3, tmp_path) as hosts:
         service, load_1, load_2 = hosts.urls
-        hosts_file = tmp_path / "hosts.toml"
-        hosts_file.write_text(
-            f'service = ["{service}"]\nload = ["{load_1}", "{load_2}"]\n'
-            f'identity_file = "{hosts.identity_file}"\n'
-        )
+        hosts_file = hosts.write_hosts_file(tmp_path / "hosts.toml", [service], [load_1, load_2])
         found = verify_on_hosts(
             plan, pair, profile, read_hosts(hosts_file), seconds=4, warmup_s=1, ports=PORTS
         )
