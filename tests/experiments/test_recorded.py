@@ -15,12 +15,15 @@ from typing import Any
 import pytest
 from rich.console import Console
 
+from fwbench.advice.sources import find_source
 from fwbench.experiments import article_table, io_ratio, memory, thread_pools
 from fwbench.experiments.model import Experiment, Outcome, Plan
-from fwbench.experiments.registry import EXPERIMENTS
+from fwbench.experiments.registry import EXPERIMENTS, judged_by_these_rules, rejudged_sentence
 from fwbench.experiments.render import print_record
-from fwbench.experiments.runner import ExperimentRecord, rejudge
+from fwbench.experiments.runner import ClaimsReport, ExperimentRecord, rejudge
 from fwbench.harness.documents import dump, load
+from fwbench.report.model import build_report
+from tests.advice.builders import build_results
 
 RECORDED = json.loads(
     (Path(__file__).parent / "data" / "quick-evidence.json").read_text(encoding="utf-8")
@@ -251,3 +254,64 @@ def test_memory_ranking_needs_no_margin_on_top_of_the_between_runs_range(
     ]
     granian = next(f for f in memory_ranking.findings if f.startswith("all on granian"))
     assert granian == "all on granian: Flask < FastAPI = Django (unlike the article)"
+
+
+def _recorded_record(
+    experiment: Experiment[Any], outcome: Outcome | None = None
+) -> ExperimentRecord:
+    """The record of ``experiment`` from the recorded run, its stored verdicts given
+    ``outcome`` instead of the rules' (as an older fwbench's rules might have judged)."""
+    verdicts = experiment.verdicts(_evidence(experiment))
+    if outcome is not None:
+        verdicts = tuple(replace(v, outcome=outcome) for v in verdicts)
+    return ExperimentRecord(
+        name=experiment.name,
+        title=experiment.title,
+        claims=experiment.claims,
+        setup=experiment.setup,
+        plan=Plan(1.0, ("recorded",)),
+        duration_s=1.0,
+        evidence=RECORDED[experiment.name],
+        tables=(),
+        verdicts=verdicts,
+        error=None,
+    )
+
+
+def test_stored_verdicts_are_judged_again_by_these_rules() -> None:
+    memory_claim, table = memory.Memory(), article_table.ArticleTable()
+    stale = _recorded_record(memory_claim, Outcome.SUPPORTED)
+    current = _recorded_record(table)
+    failed = replace(_recorded_record(io_ratio.IoRatio(), Outcome.SUPPORTED), evidence=None)
+    unknown = replace(_recorded_record(memory_claim, Outcome.SUPPORTED), name="retired")
+    report = ClaimsReport(True, (stale, current, failed, unknown), 4.0)
+
+    judged, changed = judged_by_these_rules(report)
+
+    assert changed == ("memory",)
+    outcomes = [[v.outcome for v in record.verdicts] for record in judged.experiments]
+    assert outcomes == [
+        [Outcome.INCONCLUSIVE],  # the rules' verdict on the recorded 195 MB, not the stored one
+        EXPECTED["article-table"],
+        [Outcome.SUPPORTED],  # no evidence to judge: the stored verdict stays
+        [Outcome.SUPPORTED],  # no rules of that name here: the stored verdict stays
+    ]
+    assert rejudged_sentence(changed) == (
+        "The claims verdicts are this fwbench's rules applied to the stored numbers; they "
+        "differ from the verdicts stored for memory."
+    )
+
+
+def test_advice_and_report_quote_the_verdicts_of_these_rules(tmp_path: Path) -> None:
+    report = ClaimsReport(True, (_recorded_record(memory.Memory(), Outcome.SUPPORTED),), 1.0)
+    results = build_results().with_section("claims", dump(report))
+    results.write(tmp_path / "claims.json")
+
+    source = find_source(tmp_path / "claims.json")
+    assert source.evidence is not None
+    assert [c.outcome for c in source.evidence.claims] == ["inconclusive here"]
+    assert source.notice.endswith(rejudged_sentence(["memory"]))
+
+    page = build_report(results, tmp_path / "claims.json")
+    assert [v.outcome for e in page.experiments for v in e.verdicts] == ["inconclusive here"]
+    assert rejudged_sentence(["memory"]) in page.warnings

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlsplit
 
+from fwbench.experiments.registry import judged_by_these_rules
 from fwbench.experiments.runner import claims_report
 from fwbench.harness.article import heaviest_memory
 from fwbench.harness.results import Machine, Point, Results, ServiceRun
@@ -113,13 +114,16 @@ class Evidence:
     """Everything ``advise`` knows from measurements.
 
     ``source`` says which file was used (and whether it is the reference shipped with
-    fwbench); ``machine`` describes where it was measured.
+    fwbench); ``machine`` describes where it was measured; ``rejudged`` names the claims
+    experiments whose stored verdicts this fwbench's rules changed (see
+    :func:`claims_from`).
     """
 
     source: str
     machine: str
     setups: tuple[SetupEvidence, ...]
     claims: tuple[ClaimEvidence, ...] = ()
+    rejudged: tuple[str, ...] = ()
 
     def for_framework(self, framework: str) -> tuple[SetupEvidence, ...]:
         """The measured setups of one framework, in results order."""
@@ -205,18 +209,23 @@ def evidence_from_results(results: Results, source: str) -> Evidence:
         if pair not in seen and is_framework(service.framework):
             seen.add(pair)
             setups.append(_setup(results, service))
-    return Evidence(source, describe_machine(results.machine), tuple(setups), claims_from(results))
+    claims, rejudged = claims_from(results)
+    return Evidence(source, describe_machine(results.machine), tuple(setups), claims, rejudged)
 
 
-def claims_from(results: Results) -> tuple[ClaimEvidence, ...]:
-    """The claims verdicts stored by ``fwbench claims`` in the results file."""
+def claims_from(results: Results) -> tuple[tuple[ClaimEvidence, ...], tuple[str, ...]]:
+    """The verdicts of the claims evidence that ``fwbench claims`` stored in the results
+    file, given by this fwbench's rules, and the experiments whose stored verdicts those
+    rules changed (a file written by an older fwbench)."""
     report = claims_report(results)
     if report is None:
-        return ()
-    return tuple(
+        return (), ()
+    report, rejudged = judged_by_these_rules(report)
+    claims = tuple(
         ClaimEvidence(
             record.name, verdict.claim, verdict.outcome.value, verdict.condition, verdict.findings
         )
         for record in report.experiments
         for verdict in record.verdicts
     )
+    return claims, rejudged

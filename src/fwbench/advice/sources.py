@@ -14,6 +14,7 @@ from importlib import resources
 from pathlib import Path
 
 from fwbench.advice.evidence import Evidence, claims_from, describe_machine, evidence_from_results
+from fwbench.experiments.registry import rejudged_sentence
 from fwbench.harness.results import Results, ResultsFormatError
 from fwbench.model import ModelDocument, ModelFileError, load_document
 
@@ -71,15 +72,22 @@ def _with_claims(source: Source, search: Path) -> Source:
             results = Results.read(path)
         except ResultsFormatError:
             continue
-        claims = claims_from(results)
+        claims, rejudged = claims_from(results)
         if claims:
             machine = describe_machine(results.machine)
             where = "the same machine" if machine == source.evidence.machine else machine
             return Source(
-                replace(source.evidence, claims=claims),
+                replace(source.evidence, claims=claims, rejudged=rejudged),
                 f"{source.notice} Claims verdicts: {name}, measured on {where}.",
             )
     return source
+
+
+def _rejudged_notice(source: Source) -> Source:
+    """``source`` with a sentence naming the claims verdicts this fwbench judged again."""
+    if source.evidence is None or not source.evidence.rejudged:
+        return source
+    return replace(source, notice=f"{source.notice} {rejudged_sentence(source.evidence.rejudged)}")
 
 
 def find_source(results: Path | None = None, search: Path = RESULTS_DIR) -> Source:
@@ -93,7 +101,7 @@ def find_source(results: Path | None = None, search: Path = RESULTS_DIR) -> Sour
     Raises:
         ResultsFormatError: ``results`` was given and cannot be read as a results file.
     """
-    return _with_claims(_find_measurements(results, search), search)
+    return _rejudged_notice(_with_claims(_find_measurements(results, search), search))
 
 
 def _find_measurements(results: Path | None, search: Path) -> Source:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fwbench.experiments.model import Table
+from fwbench.experiments.registry import judged_by_these_rules, rejudged_sentence
 from fwbench.experiments.runner import claims_report
 from fwbench.harness.article import ARTICLE, MB, heaviest_memory, measured_row, scenario_points
 from fwbench.harness.fairness import (
@@ -316,6 +317,7 @@ def _experiments(results: Results) -> tuple[Experiment, ...]:
     report = claims_report(results)
     if report is None:
         return ()
+    report, _ = judged_by_these_rules(report)
     return tuple(
         Experiment(
             name=record.name,
@@ -334,6 +336,10 @@ def _experiments(results: Results) -> tuple[Experiment, ...]:
 
 def _warnings(results: Results) -> tuple[str, ...]:
     out = list(results.notes)
+    report = claims_report(results)
+    rejudged = judged_by_these_rules(report)[1] if report is not None else ()
+    if rejudged:
+        out.append(rejudged_sentence(rejudged))
     if not results.placement.trustworthy:
         out.append("The service and the load shared CPUs: figures are not trustworthy.")
     if results.status != "complete":
