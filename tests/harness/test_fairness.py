@@ -188,3 +188,12 @@ def test_busy_port_is_one_sentence_and_recorded(tmp_path: Path) -> None:
     assert f"every port in {busy}-{busy} on 127.0.0.1 is in use" in line
     document = Fairness.read(output)
     assert document.status == "failed" and document.points == ()
+
+
+def test_the_reading_states_a_chance_count_below_one_in_two_digits() -> None:
+    # 10 costs at 5 repeats: 10 x 2 / C(10, 5) = 0.079 expected by chance; "0.1" would
+    # round it up, "0.0" (as a 5-repeat run printed) says none can.
+    document = Fairness.read(RECORDED)
+    five = replace(document, config=replace(document.config, repeats=5))
+    sentence = fairness.reading(five, ("flask", "gunicorn-sync"))
+    assert "(with 5 repeats, 1 in 126 would by chance alone, about 0.079 of 10)" in sentence

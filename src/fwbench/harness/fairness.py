@@ -593,7 +593,7 @@ def reading(document: Fairness, pair: tuple[str, str]) -> str:
     by_chance = len(costs) * chance_of_clearing(repeats)
     chance = (
         f"1 in {round(1 / chance_of_clearing(repeats))} would by chance alone, "
-        f"about {by_chance:.1f} of {len(costs)}"
+        f"about {by_chance:.2g} of {len(costs)}"
     )
     shown = ", ".join(
         f"{_heading(variant)} {c.value:+.1%} on {scenario}" for scenario, variant, c in claimed[:3]
