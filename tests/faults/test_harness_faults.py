@@ -13,7 +13,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Final
 
@@ -21,6 +21,8 @@ import httpx
 import psutil
 import pytest
 
+from fwbench.harness.calibrate import WARMUP_S as CALIBRATION_WARMUP_S
+from fwbench.harness.plan import CALIBRATION_S
 from fwbench.harness.process import free_port
 from fwbench.harness.results import Results
 from tests.processes import Snapshot, snapshot, still_running
@@ -183,15 +185,86 @@ def _has_server(process: subprocess.Popen[str]) -> bool:
     )
 
 
-#: Each phase of each long command, with a condition that says fwbench is in it. The
-#: commands are the shortest that reach the phase: one experiment, one pair, --quick.
-PHASES: Final = {
-    "calibrate": (["calibrate", "--duration", "3"], _has_wrk),
-    "claims-measuring": (["claims", "--quick", "--only", "io-ratio"], _has_wrk),
-    "claims-cold-start": (["claims", "--quick", "--only", "cold-start"], _has_server),
+#: Says whether fwbench (the process, writing its results to the path) is in a phase.
+InPhase = Callable[[subprocess.Popen[str], Path], bool]
+
+
+def _wrk_runs(process: subprocess.Popen[str], output: Path) -> bool:
+    return _has_wrk(process)
+
+
+def _server_runs(process: subprocess.Popen[str], output: Path) -> bool:
+    return _has_server(process)
+
+
+#: ``--warmup`` of the run whose warm-up is interrupted: a wrk that runs this long is the
+#: warm-up, since the load side's calibration runs wrk for 1 s and 5 s and the repeats for
+#: ``--duration``.
+RUN_WARMUP_S: Final = 30
+assert RUN_WARMUP_S not in {CALIBRATION_WARMUP_S, CALIBRATION_S}
+
+
+def _run_warms_up(process: subprocess.Popen[str], output: Path) -> bool:
+    """Whether the wrk of ``fwbench run``'s warm-up runs (seen by its ``--duration``)."""
+    assert process.poll() is None, process.stderr.read() if process.stderr else ""
+    for child in _descendants(process):
+        with contextlib.suppress(psutil.Error):
+            argv = child.cmdline()
+            if child.name() == "wrk" and f"{RUN_WARMUP_S}s" in argv:
+                return argv[argv.index(f"{RUN_WARMUP_S}s") - 1] == "--duration"
+    return False
+
+
+class _RunColdStarts:
+    """Whether ``fwbench run`` of one point has begun its cold starts: its results file
+    holds the point, and a gunicorn runs under it that did not run before the point was
+    written. The measured service's processes all did (they served the whole measurement,
+    which this condition watches every 0.1 s), and the import-time probe that follows the
+    cold starts runs no gunicorn. One instance per test: it remembers what it saw."""
+
+    def __init__(self) -> None:
+        self._before: set[tuple[int, float]] = set()
+
+    def __call__(self, process: subprocess.Popen[str], output: Path) -> bool:
+        assert process.poll() is None, process.stderr.read() if process.stderr else ""
+        measured = False
+        if output.exists():  # written atomically: never half a document
+            measured = bool(json.loads(output.read_text(encoding="utf-8"))["points"])
+        servers = set()
+        for child in _descendants(process):
+            with contextlib.suppress(psutil.Error):
+                if "gunicorn" in " ".join(child.cmdline()):
+                    servers.add((child.pid, child.create_time()))
+        if not measured:
+            self._before |= servers
+            return False
+        return bool(servers - self._before)
+
+
+#: ``fwbench run`` of one point (Flask on gunicorn, json, 64 connections) without the
+#: warm-up, repeats and cold starts the options of each phase add.
+RUN_ONE_POINT: Final = [
+    "run", "--frameworks", "flask", "--scenarios", "json", "--duration", "2", "--repeats", "1",
+]  # fmt: skip
+
+#: Each phase of each long command, with a factory of the condition that says fwbench is
+#: in it. The commands are the shortest that reach the phase: one point, one experiment,
+#: one pair, --quick.
+PHASES: Final[dict[str, tuple[list[str], Callable[[], InPhase]]]] = {
+    "run-warm-up": (
+        [*RUN_ONE_POINT, "--warmup", str(RUN_WARMUP_S), "--cold-starts", "0"],
+        lambda: _run_warms_up,
+    ),
+    "run-cold-start": (
+        [*RUN_ONE_POINT, "--warmup", "0", "--cold-starts", "3"],
+        _RunColdStarts,
+    ),
+    "calibrate": (["calibrate", "--duration", "3"], lambda: _wrk_runs),
+    "claims-measuring": (["claims", "--quick", "--only", "io-ratio"], lambda: _wrk_runs),
+    "claims-cold-start": (["claims", "--quick", "--only", "cold-start"], lambda: _server_runs),
     "model-measuring": (
         ["model", "--quick", "--frameworks", "flask", "--servers", "gunicorn-sync"],
-        _has_wrk,
+        lambda: _wrk_runs,
     ),
 }
 
@@ -201,13 +274,14 @@ PHASES: Final = {
 def test_ctrl_c_or_sigterm_in_each_phase_stops_everything_and_keeps_the_results(
     phase: str, sent: signal.Signals, tmp_path: Path, reaper: list[psutil.Process]
 ) -> None:
-    args, in_phase = PHASES[phase]
+    args, condition = PHASES[phase]
+    in_phase = condition()
     output = tmp_path / "out.json"
     previous = '{"previous": true}\n'
     if phase == "calibrate":
         output.write_text(previous, encoding="utf-8")  # an earlier calibration
     process = _fwbench([*args, "--output", str(output)], tmp_path)
-    _wait_until(lambda: in_phase(process), START_LIMIT_S, f"fwbench {phase}")
+    _wait_until(lambda: in_phase(process, output), START_LIMIT_S, f"fwbench {phase}")
     tree = _descendants(process)
     reaper.extend(tree)
     process.send_signal(sent)
@@ -220,6 +294,11 @@ def test_ctrl_c_or_sigterm_in_each_phase_stops_everything_and_keeps_the_results(
         assert output.read_text(encoding="utf-8") == previous
     elif phase.startswith("claims"):
         assert Results.read(output).status == "interrupted"
+    elif phase.startswith("run"):
+        results = Results.read(output)
+        assert results.status == "interrupted"
+        # The warm-up comes before the point; the cold starts after it, which is kept.
+        assert len(results.points) == (1 if phase == "run-cold-start" else 0)
     else:
         _assert_whole_or_absent(output)
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
