@@ -114,9 +114,18 @@ def test_sigkill_of_fwbench_serve_leaves_no_process(
         httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
 
 
+def _is_load(process: psutil.Process) -> bool:
+    """Whether ``process`` is a wrk loading a server (its argv has ``--duration``), not the
+    ``wrk -v`` with which fwbench describes the machine before it starts anything."""
+    try:
+        return process.name() == "wrk" and "--duration" in process.cmdline()
+    except psutil.Error:  # it ended between two looks
+        return False
+
+
 def _has_wrk(process: subprocess.Popen[str]) -> bool:
     assert process.poll() is None, process.stderr.read() if process.stderr else ""
-    return any(p.name() == "wrk" for p in _descendants(process) if p.is_running())
+    return any(_is_load(p) for p in _descendants(process))
 
 
 RUN_ARGS: Final = [
@@ -138,7 +147,7 @@ def _run_until_wrk(
         # end between two looks.
         assert run.poll() is None, run.stderr.read() if run.stderr else ""
         trees.append(_descendants(run))
-        return any(p.name() == "wrk" for p in trees[-1] if p.is_running())
+        return any(_is_load(p) for p in trees[-1])
 
     _wait_until(wrk_in_tree, START_LIMIT_S, "fwbench run to start wrk")
     tree = trees[-1]
@@ -156,7 +165,7 @@ def test_sigkill_of_fwbench_run_while_wrk_runs_leaves_no_process(
     tmp_path: Path, reaper: list[psutil.Process]
 ) -> None:
     run, tree = _run_until_wrk(tmp_path, reaper)
-    assert "wrk" in {p.name() for p in tree}
+    assert any(_is_load(p) for p in tree)
     run.kill()
     run.wait()
     assert _survivors(snapshot(tree)) == []
@@ -175,14 +184,20 @@ def test_sigterm_of_fwbench_run_while_wrk_runs_stops_everything(
     _assert_whole_or_absent(tmp_path / "run.json")
 
 
+def _is_server(process: psutil.Process) -> bool:
+    """Whether ``process`` is a server: anything but wrk and the watchdogs."""
+    try:
+        return process.name() != "wrk" and not any(
+            "fwbench.harness.watchdog" in part for part in process.cmdline()
+        )
+    except psutil.Error:  # it ended between two looks
+        return False
+
+
 def _has_server(process: subprocess.Popen[str]) -> bool:
-    """Whether a server (anything but wrk and the watchdogs) runs under ``process``."""
+    """Whether a server runs under ``process``."""
     assert process.poll() is None, process.stderr.read() if process.stderr else ""
-    return any(
-        p.name() != "wrk" and "fwbench.harness.watchdog" not in " ".join(p.cmdline())
-        for p in _descendants(process)
-        if p.is_running()
-    )
+    return any(_is_server(p) for p in _descendants(process))
 
 
 #: Says whether fwbench (the process, writing its results to the path) is in a phase.
@@ -210,8 +225,8 @@ def _run_warms_up(process: subprocess.Popen[str], output: Path) -> bool:
     for child in _descendants(process):
         with contextlib.suppress(psutil.Error):
             argv = child.cmdline()
-            if child.name() == "wrk" and f"{RUN_WARMUP_S}s" in argv:
-                return argv[argv.index(f"{RUN_WARMUP_S}s") - 1] == "--duration"
+            if _is_load(child) and argv[argv.index("--duration") + 1] == f"{RUN_WARMUP_S}s":
+                return True
     return False
 
 
