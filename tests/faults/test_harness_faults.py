@@ -10,6 +10,7 @@ import contextlib
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -317,3 +318,46 @@ def test_ctrl_c_or_sigterm_in_each_phase_stops_everything_and_keeps_the_results(
     else:
         _assert_whole_or_absent(output)
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+#: The commands that check their database before they start anything, each as short as in
+#: PHASES (fairness: one framework; the signal comes long before it would measure).
+PREPARING: Final = {
+    "run": [*RUN_ONE_POINT, "--warmup", "0", "--cold-starts", "0"],
+    "claims": ["claims", "--quick", "--only", "io-ratio"],
+    "model": ["model", "--quick", "--frameworks", "flask", "--servers", "gunicorn-sync"],
+    "fairness": ["fairness", "--frameworks", "flask", "--scenarios", "json"],
+}
+
+
+@pytest.mark.parametrize("sent", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+@pytest.mark.parametrize("command", list(PREPARING))
+def test_ctrl_c_or_sigterm_while_fwbench_prepares_exits_130_and_writes_nothing(
+    command: str, sent: signal.Signals, tmp_path: Path, reaper: list[psutil.Process]
+) -> None:
+    """The signal while fwbench prepares (checks its tools, database and output, describes
+    the machine), before it starts anything: seen by a stand-in PostgreSQL, a socket that
+    accepts fwbench's connection and never answers. fwbench says so and exits 130 as in
+    every later phase, not with click's "Aborted!" and 1, nor killed by SIGTERM."""
+    output = tmp_path / "out.json"
+    with socket.create_server(("127.0.0.1", 0)) as database:
+        database.settimeout(START_LIMIT_S)
+        url = f"postgresql://postgres@127.0.0.1:{database.getsockname()[1]}/fwbench"
+        args = [*PREPARING[command], "--database", url, "--output", str(output)]
+        process = _fwbench(args, tmp_path)
+        try:
+            connection, _ = database.accept()  # fwbench checks its database
+            with connection:
+                tree = _descendants(process)
+                reaper.extend(tree)
+                process.send_signal(sent)
+                stdout, stderr = process.communicate(timeout=120)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+    assert process.returncode == 130, stderr
+    assert "Traceback" not in stderr, stderr
+    assert "Interrupted before fwbench started anything" in stdout, stdout
+    assert _survivors(snapshot(tree)) == []
+    assert not output.exists()
