@@ -1,8 +1,11 @@
 """fwbench under its own faults: SIGKILL of ``fwbench serve`` or ``fwbench run`` leaves no
 server, worker, wrk or downstream behind (the watchdog of fwbench.harness.watchdog stops
 them), and Ctrl-C or SIGTERM in each phase of ``run``, ``claims``, ``model`` and
-``calibrate`` stops everything, says so, exits 130 and keeps a valid results file.
-Every process here is real; the tests find fwbench's descendants with psutil."""
+``calibrate`` stops everything, says so, exits 130 and keeps a valid results file; before
+``run``, ``claims``, ``model`` or ``fairness`` has started anything, it says so and exits
+130 too. Every process here is real; the tests find fwbench's descendants with psutil and
+tell the phases apart by what fwbench does (a wrk's argv, the results file, a server it
+starts, its database check), never by waiting a guessed time."""
 
 from __future__ import annotations
 
