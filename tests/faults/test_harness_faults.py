@@ -1,8 +1,11 @@
 """fwbench under its own faults: SIGKILL of ``fwbench serve`` or ``fwbench run`` leaves no
 server, worker, wrk or downstream behind (the watchdog of fwbench.harness.watchdog stops
 them), and Ctrl-C or SIGTERM in each phase of ``run``, ``claims``, ``model`` and
-``calibrate`` stops everything, says so, exits 130 and keeps a valid results file.
-Every process here is real; the tests find fwbench's descendants with psutil."""
+``calibrate`` stops everything, says so, exits 130 and keeps a valid results file; before
+``run``, ``claims``, ``model`` or ``fairness`` has started anything, it says so and exits
+130 too. Every process here is real; the tests find fwbench's descendants with psutil and
+tell the phases apart by what fwbench does (a wrk's argv, the results file, a server it
+starts, its database check), never by waiting a guessed time."""
 
 from __future__ import annotations
 
@@ -10,10 +13,11 @@ import contextlib
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Final
 
@@ -21,6 +25,8 @@ import httpx
 import psutil
 import pytest
 
+from fwbench.harness.calibrate import WARMUP_S as CALIBRATION_WARMUP_S
+from fwbench.harness.plan import CALIBRATION_S
 from fwbench.harness.process import free_port
 from fwbench.harness.results import Results
 from tests.processes import Snapshot, snapshot, still_running
@@ -112,9 +118,18 @@ def test_sigkill_of_fwbench_serve_leaves_no_process(
         httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
 
 
+def _is_load(process: psutil.Process) -> bool:
+    """Whether ``process`` is a wrk loading a server (its argv has ``--duration``), not the
+    ``wrk -v`` with which fwbench describes the machine before it starts anything."""
+    try:
+        return process.name() == "wrk" and "--duration" in process.cmdline()
+    except psutil.Error:  # it ended between two looks
+        return False
+
+
 def _has_wrk(process: subprocess.Popen[str]) -> bool:
     assert process.poll() is None, process.stderr.read() if process.stderr else ""
-    return any(p.name() == "wrk" for p in _descendants(process) if p.is_running())
+    return any(_is_load(p) for p in _descendants(process))
 
 
 RUN_ARGS: Final = [
@@ -136,7 +151,7 @@ def _run_until_wrk(
         # end between two looks.
         assert run.poll() is None, run.stderr.read() if run.stderr else ""
         trees.append(_descendants(run))
-        return any(p.name() == "wrk" for p in trees[-1] if p.is_running())
+        return any(_is_load(p) for p in trees[-1])
 
     _wait_until(wrk_in_tree, START_LIMIT_S, "fwbench run to start wrk")
     tree = trees[-1]
@@ -154,7 +169,7 @@ def test_sigkill_of_fwbench_run_while_wrk_runs_leaves_no_process(
     tmp_path: Path, reaper: list[psutil.Process]
 ) -> None:
     run, tree = _run_until_wrk(tmp_path, reaper)
-    assert "wrk" in {p.name() for p in tree}
+    assert any(_is_load(p) for p in tree)
     run.kill()
     run.wait()
     assert _survivors(snapshot(tree)) == []
@@ -173,25 +188,102 @@ def test_sigterm_of_fwbench_run_while_wrk_runs_stops_everything(
     _assert_whole_or_absent(tmp_path / "run.json")
 
 
+def _is_server(process: psutil.Process) -> bool:
+    """Whether ``process`` is a server: anything but wrk and the watchdogs."""
+    try:
+        return process.name() != "wrk" and not any(
+            "fwbench.harness.watchdog" in part for part in process.cmdline()
+        )
+    except psutil.Error:  # it ended between two looks
+        return False
+
+
 def _has_server(process: subprocess.Popen[str]) -> bool:
-    """Whether a server (anything but wrk and the watchdogs) runs under ``process``."""
+    """Whether a server runs under ``process``."""
     assert process.poll() is None, process.stderr.read() if process.stderr else ""
-    return any(
-        p.name() != "wrk" and "fwbench.harness.watchdog" not in " ".join(p.cmdline())
-        for p in _descendants(process)
-        if p.is_running()
-    )
+    return any(_is_server(p) for p in _descendants(process))
 
 
-#: Each phase of each long command, with a condition that says fwbench is in it. The
-#: commands are the shortest that reach the phase: one experiment, one pair, --quick.
-PHASES: Final = {
-    "calibrate": (["calibrate", "--duration", "3"], _has_wrk),
-    "claims-measuring": (["claims", "--quick", "--only", "io-ratio"], _has_wrk),
-    "claims-cold-start": (["claims", "--quick", "--only", "cold-start"], _has_server),
+#: Says whether fwbench (the process, writing its results to the path) is in a phase.
+InPhase = Callable[[subprocess.Popen[str], Path], bool]
+
+
+def _wrk_runs(process: subprocess.Popen[str], output: Path) -> bool:
+    return _has_wrk(process)
+
+
+def _server_runs(process: subprocess.Popen[str], output: Path) -> bool:
+    return _has_server(process)
+
+
+#: ``--warmup`` of the run whose warm-up is interrupted: a wrk that runs this long is the
+#: warm-up, since the load side's calibration runs wrk for 1 s and 5 s and the repeats for
+#: ``--duration``.
+RUN_WARMUP_S: Final = 30
+assert RUN_WARMUP_S not in {CALIBRATION_WARMUP_S, CALIBRATION_S}
+
+
+def _run_warms_up(process: subprocess.Popen[str], output: Path) -> bool:
+    """Whether the wrk of ``fwbench run``'s warm-up runs (seen by its ``--duration``)."""
+    assert process.poll() is None, process.stderr.read() if process.stderr else ""
+    for child in _descendants(process):
+        with contextlib.suppress(psutil.Error):
+            argv = child.cmdline()
+            if _is_load(child) and argv[argv.index("--duration") + 1] == f"{RUN_WARMUP_S}s":
+                return True
+    return False
+
+
+class _RunColdStarts:
+    """Whether ``fwbench run`` of one point has begun its cold starts: its results file
+    holds the point, and a gunicorn runs under it that did not run before the point was
+    written. The measured service's processes all did (they served the whole measurement,
+    which this condition watches every 0.1 s), and the import-time probe that follows the
+    cold starts runs no gunicorn. One instance per test: it remembers what it saw."""
+
+    def __init__(self) -> None:
+        self._before: set[tuple[int, float]] = set()
+
+    def __call__(self, process: subprocess.Popen[str], output: Path) -> bool:
+        assert process.poll() is None, process.stderr.read() if process.stderr else ""
+        measured = False
+        if output.exists():  # written atomically: never half a document
+            measured = bool(json.loads(output.read_text(encoding="utf-8"))["points"])
+        servers = set()
+        for child in _descendants(process):
+            with contextlib.suppress(psutil.Error):
+                if "gunicorn" in " ".join(child.cmdline()):
+                    servers.add((child.pid, child.create_time()))
+        if not measured:
+            self._before |= servers
+            return False
+        return bool(servers - self._before)
+
+
+#: ``fwbench run`` of one point (Flask on gunicorn, json, 64 connections) without the
+#: warm-up, repeats and cold starts the options of each phase add.
+RUN_ONE_POINT: Final = [
+    "run", "--frameworks", "flask", "--scenarios", "json", "--duration", "2", "--repeats", "1",
+]  # fmt: skip
+
+#: Each phase of each long command, with a factory of the condition that says fwbench is
+#: in it. The commands are the shortest that reach the phase: one point, one experiment,
+#: one pair, --quick.
+PHASES: Final[dict[str, tuple[list[str], Callable[[], InPhase]]]] = {
+    "run-warm-up": (
+        [*RUN_ONE_POINT, "--warmup", str(RUN_WARMUP_S), "--cold-starts", "0"],
+        lambda: _run_warms_up,
+    ),
+    "run-cold-start": (
+        [*RUN_ONE_POINT, "--warmup", "0", "--cold-starts", "3"],
+        _RunColdStarts,
+    ),
+    "calibrate": (["calibrate", "--duration", "3"], lambda: _wrk_runs),
+    "claims-measuring": (["claims", "--quick", "--only", "io-ratio"], lambda: _wrk_runs),
+    "claims-cold-start": (["claims", "--quick", "--only", "cold-start"], lambda: _server_runs),
     "model-measuring": (
         ["model", "--quick", "--frameworks", "flask", "--servers", "gunicorn-sync"],
-        _has_wrk,
+        lambda: _wrk_runs,
     ),
 }
 
@@ -201,13 +293,14 @@ PHASES: Final = {
 def test_ctrl_c_or_sigterm_in_each_phase_stops_everything_and_keeps_the_results(
     phase: str, sent: signal.Signals, tmp_path: Path, reaper: list[psutil.Process]
 ) -> None:
-    args, in_phase = PHASES[phase]
+    args, condition = PHASES[phase]
+    in_phase = condition()
     output = tmp_path / "out.json"
     previous = '{"previous": true}\n'
     if phase == "calibrate":
         output.write_text(previous, encoding="utf-8")  # an earlier calibration
     process = _fwbench([*args, "--output", str(output)], tmp_path)
-    _wait_until(lambda: in_phase(process), START_LIMIT_S, f"fwbench {phase}")
+    _wait_until(lambda: in_phase(process, output), START_LIMIT_S, f"fwbench {phase}")
     tree = _descendants(process)
     reaper.extend(tree)
     process.send_signal(sent)
@@ -220,6 +313,54 @@ def test_ctrl_c_or_sigterm_in_each_phase_stops_everything_and_keeps_the_results(
         assert output.read_text(encoding="utf-8") == previous
     elif phase.startswith("claims"):
         assert Results.read(output).status == "interrupted"
+    elif phase.startswith("run"):
+        results = Results.read(output)
+        assert results.status == "interrupted"
+        # The warm-up comes before the point; the cold starts after it, which is kept.
+        assert len(results.points) == (1 if phase == "run-cold-start" else 0)
     else:
         _assert_whole_or_absent(output)
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+#: The commands that check their database before they start anything, each as short as in
+#: PHASES (fairness: one framework; the signal comes long before it would measure).
+PREPARING: Final = {
+    "run": [*RUN_ONE_POINT, "--warmup", "0", "--cold-starts", "0"],
+    "claims": ["claims", "--quick", "--only", "io-ratio"],
+    "model": ["model", "--quick", "--frameworks", "flask", "--servers", "gunicorn-sync"],
+    "fairness": ["fairness", "--frameworks", "flask", "--scenarios", "json"],
+}
+
+
+@pytest.mark.parametrize("sent", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+@pytest.mark.parametrize("command", list(PREPARING))
+def test_ctrl_c_or_sigterm_while_fwbench_prepares_exits_130_and_writes_nothing(
+    command: str, sent: signal.Signals, tmp_path: Path, reaper: list[psutil.Process]
+) -> None:
+    """The signal while fwbench prepares (checks its tools, database and output, describes
+    the machine), before it starts anything: seen by a stand-in PostgreSQL, a socket that
+    accepts fwbench's connection and never answers. fwbench says so and exits 130 as in
+    every later phase, not with click's "Aborted!" and 1, nor killed by SIGTERM."""
+    output = tmp_path / "out.json"
+    with socket.create_server(("127.0.0.1", 0)) as database:
+        database.settimeout(START_LIMIT_S)
+        url = f"postgresql://postgres@127.0.0.1:{database.getsockname()[1]}/fwbench"
+        args = [*PREPARING[command], "--database", url, "--output", str(output)]
+        process = _fwbench(args, tmp_path)
+        try:
+            connection, _ = database.accept()  # fwbench checks its database
+            with connection:
+                tree = _descendants(process)
+                reaper.extend(tree)
+                process.send_signal(sent)
+                stdout, stderr = process.communicate(timeout=120)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+    assert process.returncode == 130, stderr
+    assert "Traceback" not in stderr, stderr
+    assert "Interrupted before fwbench started anything" in stdout, stdout
+    assert _survivors(snapshot(tree)) == []
+    assert not output.exists()

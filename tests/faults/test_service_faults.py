@@ -280,11 +280,16 @@ def _is_worker(process: psutil.Process) -> bool:
         return False
 
 
+@pytest.mark.parametrize("database", ["sqlite", "postgres"])
 @pytest.mark.parametrize("framework", FRAMEWORKS)
 def test_a_worker_killed_mid_load_is_replaced_and_no_write_is_lost_or_doubled(
-    framework: str, private_pool: ServicePool
+    framework: str, database: str, private_pool: ServicePool
 ) -> None:
-    service = _start(private_pool, framework, "sqlite", "workerkill")
+    """One worker SIGKILLed under the create load, on SQLite and on PostgreSQL (the
+    private cluster, like the outage test: ``private_pool`` creates its databases there).
+    On PostgreSQL the dead worker's connections end with it, and the server rolls back
+    whatever transaction they held."""
+    service = _start(private_pool, framework, database, "workerkill")
     load = CreateLoad(service, private_pool.api_token)
     try:
         load.start()
@@ -302,12 +307,13 @@ def test_a_worker_killed_mid_load_is_replaced_and_no_write_is_lost_or_doubled(
     statuses = load.statuses()
     # A request the dying worker held ends with a closed connection (None), never a
     # half-written answer; every other request succeeds: the kernel releases the dead
-    # worker's SQLite lock and its sockets, so nothing is left for another worker to trip
-    # over (no 500, and no 503 from a lock that never comes free).
+    # worker's SQLite lock and its sockets, and PostgreSQL ends its sessions, so nothing
+    # is left for another worker to trip over (no 500, and no 503 from a lock that never
+    # comes free).
     assert set(statuses) <= {201, None}, statuses
     assert len(_workers(service)) == len(before)
     counts = assert_nothing_lost(load)
-    _log("worker-sigkill", framework, "sqlite", statuses, **counts)
+    _log("worker-sigkill", framework, database, statuses, **counts)
     service.server.stop()
 
 

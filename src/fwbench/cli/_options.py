@@ -3,15 +3,25 @@ and ``calibrate``."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
+from rich.console import Console
 
 from fwbench.harness.servers import FRAMEWORKS
 
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
+
+
+def interrupted_while_preparing(console: Console) -> NoReturn:
+    """End a command that Ctrl-C or SIGTERM stopped while it prepared (checked its tools,
+    its database and its output, described the machine): nothing is started or written
+    yet. It exits 130 like an interruption later on, not with click's "Aborted!" and 1."""
+    console.print("[bold]Interrupted[/] before fwbench started anything; nothing was written.")
+    sys.exit(130)
 
 
 def output_option(command: str) -> Decorator:

@@ -14,6 +14,7 @@ from rich.console import Console
 
 from fwbench.cli._options import (
     database_option,
+    interrupted_while_preparing,
     output_option,
     report_option,
     unsupported_hosts_option,
@@ -109,6 +110,8 @@ def claims(
         results = Results.start(
             ["fwbench", *sys.argv[1:]], describe_machine(), placement, config, None, notes
         )
+    except KeyboardInterrupt:
+        interrupted_while_preparing(console)
     except FwbenchError as error:
         raise click.ClickException(str(error)) from None
     mode = "quick" if quick else "full"

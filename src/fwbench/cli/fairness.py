@@ -14,6 +14,7 @@ from fwbench.cli._options import (
     database_option,
     duration_option,
     frameworks_option,
+    interrupted_while_preparing,
     output_option,
     ports_option,
     repeats_option,
@@ -126,6 +127,8 @@ def fairness(
             ports=ports,
         )
         print_fairness_plan(console, benchmark, output)
+    except KeyboardInterrupt:
+        interrupted_while_preparing(console)
     except FwbenchError as error:
         raise click.ClickException(str(error)) from None
     started = time.monotonic()

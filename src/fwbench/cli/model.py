@@ -18,6 +18,7 @@ from fwbench.advice.sources import find_model
 from fwbench.cli._options import (
     comma_names,
     database_option,
+    interrupted_while_preparing,
     output_option,
     unsupported_hosts_option,
 )
@@ -144,6 +145,8 @@ def model(
             save_document(again, refit, stored)
             print_document(console, again)
             return
+        # From here on a sweep may start processes: SIGTERM stops it like Ctrl-C.
+        exit_on_sigterm()
         chosen = _targets(frameworks, servers, quick)
         plan = QUICK_PLAN if quick else FULL_PLAN
         placement = default_placement()
@@ -162,6 +165,8 @@ def model(
         )
         preflight(config, database, output)
         machine = describe_machine()
+    except KeyboardInterrupt:
+        interrupted_while_preparing(console)
     except FwbenchError as error:
         raise click.ClickException(str(error)) from None
     notes = [
@@ -213,7 +218,6 @@ def model(
         so_far[0] = with_measured(measured)
         save(so_far[0])
 
-    exit_on_sigterm()
     with tempfile.TemporaryDirectory(prefix="fwbench-model-") as state:
         context = Context(
             quick=quick,
