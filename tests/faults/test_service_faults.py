@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import socket
 import sqlite3
 import subprocess
 import time
+import uuid
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -270,6 +272,43 @@ def _workers(service: Service) -> list[psutil.Process]:
     return [p for p in master.children() if _is_worker(p)]
 
 
+def _hold_a_worker(
+    service: Service, token: str, workers: list[psutil.Process]
+) -> tuple[socket.socket, psutil.Process]:
+    """Open a create whose body never finishes arriving, so that one worker is sure to
+    hold a request in flight when it is killed (the create load alone leaves that to
+    chance: Django's workers were between requests in both kills of one run), and return
+    the socket with the worker that reads from it."""
+    held = socket.create_connection(("127.0.0.1", service.server.port), timeout=RECOVERY_S)
+    held.sendall(
+        b"POST /transactions HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        + f"Authorization: Bearer {token}\r\nIdempotency-Key: {uuid.uuid4().hex}\r\n".encode()
+        + b"Content-Type: application/json\r\nContent-Length: 200\r\n\r\n"
+        + b'{"account_id": "held'
+    )
+    client_port = held.getsockname()[1]
+    deadline = time.monotonic() + RECOVERY_S
+    while True:
+        for worker in workers:
+            with contextlib.suppress(psutil.Error):
+                if any(
+                    c.raddr and c.raddr.port == client_port
+                    for c in worker.net_connections(kind="tcp")
+                ):
+                    return held, worker
+        assert time.monotonic() < deadline, "no worker took the held request"
+        time.sleep(0.02)
+
+
+def _rest_of(held: socket.socket) -> bytes:
+    """What the server sends on ``held`` until it closes it (a reset counts as closed)."""
+    received = b""
+    with contextlib.suppress(ConnectionResetError):
+        while chunk := held.recv(4096):
+            received += chunk
+    return received
+
+
 def _is_worker(process: psutil.Process) -> bool:
     """Alive and not uvicorn's multiprocessing resource tracker (a killed worker stays a
     zombie until its master reaps it)."""
@@ -295,8 +334,13 @@ def test_a_worker_killed_mid_load_is_replaced_and_no_write_is_lost_or_doubled(
         load.start()
         load.wait_for({201}, 5, RECOVERY_S)
         before = _workers(service)
-        victim = before[0]
+        held, victim = _hold_a_worker(service, private_pool.api_token, before)
         victim.kill()
+        # The request the killed worker held ends without an answer (a clean failure the
+        # client can retry), never with a half-written or made-up response.
+        held.settimeout(RECOVERY_S)
+        assert _rest_of(held) == b"", "the killed worker's request got an answer"
+        held.close()
         deadline = time.monotonic() + RECOVERY_S
         while not ({p.pid for p in _workers(service)} - {p.pid for p in before}):
             assert time.monotonic() < deadline, "the server did not replace the killed worker"
