@@ -13,7 +13,7 @@ from random import randint, sample
 
 from apiflask import APIBlueprint
 from flask import Response, jsonify, render_template
-from sqlalchemy import Row, bindparam, select, update
+from sqlalchemy import Connection, Row, bindparam, select, update
 
 from fwbench.contract import EXTRA_FORTUNE, MAX_RANDOM_NUMBER, WORLD_ROWS, clamp_queries
 
@@ -78,8 +78,7 @@ def plaintext() -> Response:
 )
 def single_query() -> Response:
     """TechEmpower test type 2, one random world row."""
-    read_only()
-    world = _random_world_row()
+    world = _random_world_row(read_only())
     return jsonify(id=world.id, randomNumber=world.randomnumber)
 
 
@@ -94,8 +93,9 @@ def single_query() -> Response:
 )
 def multiple_queries(query: QueriesQueryData) -> Response:
     """TechEmpower test type 3, N random world rows with one query each."""
-    read_only()
-    worlds = [_random_world_row() for _ in range(clamp_queries(query.get("queries")))]
+    connection = read_only()
+    count = clamp_queries(query.get("queries"))
+    worlds = [_random_world_row(connection) for _ in range(count)]
     return jsonify([{"id": world.id, "randomNumber": world.randomnumber} for world in worlds])
 
 
@@ -158,5 +158,5 @@ def _random_id() -> int:
     return randint(1, WORLD_ROWS)
 
 
-def _random_world_row() -> Row[int, int]:
-    return db.session.execute(_WORLD_ROW, {"id": _random_id()}).one()
+def _random_world_row(connection: Connection) -> Row[int, int]:
+    return connection.execute(_WORLD_ROW, {"id": _random_id()}).one()
