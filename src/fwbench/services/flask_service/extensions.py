@@ -7,7 +7,7 @@ from typing import Any
 from flask import Flask
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.orm import DeclarativeBase
 
 # psycopg 3 under gunicorn's gevent worker needs no patch (psycogreen is for psycopg2 only):
@@ -45,9 +45,9 @@ def init_database(app: Flask, database_url: str) -> None:
             event.listen(db.engine, "connect", _configure_sqlite)
 
 
-def read_only() -> None:
+def read_only() -> Connection:
     """Run the current request's statements on an AUTOCOMMIT connection, for views that
-    only read.
+    only read, and return that connection (the session's own, ``Session.connection()``).
 
     Call it before the view's first statement. A read-only request in a transaction costs
     two more round trips (BEGIN, then the ROLLBACK Flask-SQLAlchemy's teardown sends), and
@@ -56,8 +56,12 @@ def read_only() -> None:
     so a repeated query would be prepared again on every request. SQLAlchemy restores the
     default isolation level when the connection goes back to the pool
     (https://docs.sqlalchemy.org/en/20/orm/session_transaction.html#setting-isolation-for-individual-transactions).
+
+    A view whose statements are Core selects runs them on the returned connection:
+    ``Connection.execute`` skips the steps ``Session.execute`` adds to every statement (the
+    scoped-session lookup, the ORM execution context), which /queries pays once per row.
     """
-    db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    return db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
 
 
 def _engine_options() -> dict[str, Any]:

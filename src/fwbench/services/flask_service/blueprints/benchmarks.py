@@ -9,11 +9,11 @@ Their documented response shapes are declared with ``@bp.doc``.
 from __future__ import annotations
 
 from operator import attrgetter
-from random import randint
+from random import randint, sample
 
 from apiflask import APIBlueprint
 from flask import Response, jsonify, render_template
-from sqlalchemy import Row, bindparam, select
+from sqlalchemy import Connection, Row, bindparam, select, update
 
 from fwbench.contract import EXTRA_FORTUNE, MAX_RANDOM_NUMBER, WORLD_ROWS, clamp_queries
 
@@ -37,8 +37,12 @@ _WORLD_TABLE = World.__table__
 _WORLD_ROW = select(_WORLD_TABLE.c.id, _WORLD_TABLE.c.randomnumber).where(
     _WORLD_TABLE.c.id == bindparam("id")
 )
-#: /updates loads entities: the unit of work persists what the view changes.
-_WORLD = select(World).where(World.id == bindparam("id"))
+#: /updates reads the same rows and writes them back with SQLAlchemy's "ORM bulk UPDATE by
+#: primary key" (``Session.execute(update(World), [{"id": ..., "randomnumber": ...}, ...])``,
+#: https://docs.sqlalchemy.org/en/20/orm/queryguide/dml.html#orm-bulk-update-by-primary-key):
+#: one executemany UPDATE, as the unit of work would flush, without loading an entity per
+#: row into the identity map and diffing it at flush time.
+_UPDATE_WORLDS = update(World)
 _FORTUNES = select(Fortune)
 
 #: The views that read the database answer the contract's 503 problem when it cannot serve
@@ -74,8 +78,7 @@ def plaintext() -> Response:
 )
 def single_query() -> Response:
     """TechEmpower test type 2, one random world row."""
-    read_only()
-    world = _random_world_row()
+    world = _random_world_row(read_only())
     return jsonify(id=world.id, randomNumber=world.randomnumber)
 
 
@@ -90,8 +93,9 @@ def single_query() -> Response:
 )
 def multiple_queries(query: QueriesQueryData) -> Response:
     """TechEmpower test type 3, N random world rows with one query each."""
-    read_only()
-    worlds = [_random_world_row() for _ in range(clamp_queries(query.get("queries")))]
+    connection = read_only()
+    count = clamp_queries(query.get("queries"))
+    worlds = [_random_world_row(connection) for _ in range(count)]
     return jsonify([{"id": world.id, "randomNumber": world.randomnumber} for world in worlds])
 
 
@@ -108,17 +112,14 @@ def multiple_queries(query: QueriesQueryData) -> Response:
 )
 def updates(query: QueriesQueryData) -> Response:
     """TechEmpower test type 5, N random world rows read, renumbered and persisted."""
-    worlds = [
-        db.session.scalars(_WORLD, {"id": _random_id()}).one()
-        for _ in range(clamp_queries(query.get("queries")))
-    ]
-    for world in worlds:
-        world.randomnumber = randint(1, MAX_RANDOM_NUMBER)
-    # One flush: the unit of work batches the UPDATEs (executemany), ordered by primary
-    # key, so concurrent requests lock rows in the same order. A row drawn twice is one
-    # object in the session, so the response shows the value that was stored.
+    # Distinct ids, so every row returned is what is stored afterwards; sorted, so the
+    # UPDATEs lock rows in primary-key order and concurrent requests cannot deadlock.
+    ids = sorted(sample(range(1, WORLD_ROWS + 1), clamp_queries(query.get("queries"))))
+    rows = [db.session.execute(_WORLD_ROW, {"id": world_id}).one() for world_id in ids]
+    worlds = [{"id": row.id, "randomnumber": randint(1, MAX_RANDOM_NUMBER)} for row in rows]
+    db.session.execute(_UPDATE_WORLDS, worlds)
     db.session.commit()
-    return jsonify([{"id": world.id, "randomNumber": world.randomnumber} for world in worlds])
+    return jsonify([{"id": world["id"], "randomNumber": world["randomnumber"]} for world in worlds])
 
 
 @bp.get("/fortunes")
@@ -157,5 +158,5 @@ def _random_id() -> int:
     return randint(1, WORLD_ROWS)
 
 
-def _random_world_row() -> Row[int, int]:
-    return db.session.execute(_WORLD_ROW, {"id": _random_id()}).one()
+def _random_world_row(connection: Connection) -> Row[int, int]:
+    return connection.execute(_WORLD_ROW, {"id": _random_id()}).one()
