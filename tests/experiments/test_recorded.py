@@ -67,6 +67,28 @@ def _evidence(experiment: Experiment[Any]) -> Any:
     return load(experiment.evidence_type, RECORDED[experiment.name])
 
 
+def _recorded_record(
+    experiment: Experiment[Any], outcome: Outcome | None = None
+) -> ExperimentRecord:
+    """The record of ``experiment`` from the recorded run, its stored verdicts given
+    ``outcome`` instead of the rules' (as an older fwbench's rules might have judged)."""
+    verdicts = experiment.verdicts(_evidence(experiment))
+    if outcome is not None:
+        verdicts = tuple(replace(v, outcome=outcome) for v in verdicts)
+    return ExperimentRecord(
+        name=experiment.name,
+        title=experiment.title,
+        claims=experiment.claims,
+        setup=experiment.setup,
+        plan=Plan(1.0, ("recorded",)),
+        duration_s=1.0,
+        evidence=RECORDED[experiment.name],
+        tables=(),
+        verdicts=verdicts,
+        error=None,
+    )
+
+
 @pytest.mark.parametrize("experiment", EXPERIMENTS, ids=lambda e: e.name)
 def test_recorded_evidence_gives_the_recorded_verdicts(experiment: Experiment[Any]) -> None:
     evidence = _evidence(experiment)
@@ -83,18 +105,7 @@ def test_recorded_evidence_prints_claim_tables_and_verdicts(experiment: Experime
     evidence = _evidence(experiment)
     tables = experiment.tables(evidence)
     assert tables and all(len(row) == len(t.columns) for t in tables for row in t.rows)
-    record = ExperimentRecord(
-        name=experiment.name,
-        title=experiment.title,
-        claims=experiment.claims,
-        setup=experiment.setup,
-        plan=Plan(1.0, ("recorded",)),
-        duration_s=1.0,
-        evidence=RECORDED[experiment.name],
-        tables=tables,
-        verdicts=experiment.verdicts(evidence),
-        error=None,
-    )
+    record = replace(_recorded_record(experiment), tables=tables)
     assert rejudge(experiment, record) == record.verdicts
     console = Console(record=True, width=200)
     print_record(console, record)
@@ -254,28 +265,6 @@ def test_memory_ranking_needs_no_margin_on_top_of_the_between_runs_range(
     ]
     granian = next(f for f in memory_ranking.findings if f.startswith("all on granian"))
     assert granian == "all on granian: Flask < FastAPI = Django (unlike the article)"
-
-
-def _recorded_record(
-    experiment: Experiment[Any], outcome: Outcome | None = None
-) -> ExperimentRecord:
-    """The record of ``experiment`` from the recorded run, its stored verdicts given
-    ``outcome`` instead of the rules' (as an older fwbench's rules might have judged)."""
-    verdicts = experiment.verdicts(_evidence(experiment))
-    if outcome is not None:
-        verdicts = tuple(replace(v, outcome=outcome) for v in verdicts)
-    return ExperimentRecord(
-        name=experiment.name,
-        title=experiment.title,
-        claims=experiment.claims,
-        setup=experiment.setup,
-        plan=Plan(1.0, ("recorded",)),
-        duration_s=1.0,
-        evidence=RECORDED[experiment.name],
-        tables=(),
-        verdicts=verdicts,
-        error=None,
-    )
 
 
 def test_stored_verdicts_are_judged_again_by_these_rules() -> None:
