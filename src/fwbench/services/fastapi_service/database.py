@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy import event
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL, ExceptionContext, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -53,6 +54,7 @@ def create_engine(database_url: str, pool_size: int = 10) -> AsyncEngine:
     engine = create_async_engine(url, pool_size=pool_size, max_overflow=0)
     if url.get_backend_name() == "sqlite":
         event.listen(engine.sync_engine, "connect", _configure_sqlite)
+        event.listen(engine.sync_engine, "handle_error", _discard_read_only_sqlite_connection)
     return engine
 
 
@@ -66,6 +68,20 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def _discard_read_only_sqlite_connection(context: ExceptionContext) -> None:
+    """Make the pool discard a connection SQLite opened read-only.
+
+    SQLite opens a file it cannot write (read-only, immutable) read-only, without an error,
+    and such a connection answers SQLITE_READONLY to every write for its whole life, even
+    once the file is writable again: pooled, it would fail requests until the worker
+    restarts. Marking the error a disconnect makes the pool discard that connection, and
+    only it (docs.sqlalchemy.org/en/20/core/events.html, ``DialectEvents.handle_error``)."""
+    code = getattr(context.original_exception, "sqlite_errorcode", None)
+    if code is not None and code & 0xFF == sqlite3.SQLITE_READONLY:
+        context.is_disconnect = True
+        context.invalidate_pool_on_disconnect = False
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

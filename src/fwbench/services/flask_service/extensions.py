@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
 from flask import Flask
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import event
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine import Connection, ExceptionContext, make_url
 from sqlalchemy.orm import DeclarativeBase
 
 # psycopg 3 under gunicorn's gevent worker needs no patch (psycogreen is for psycopg2 only):
@@ -43,6 +44,7 @@ def init_database(app: Flask, database_url: str) -> None:
     if make_url(database_url).get_backend_name() == "sqlite":
         with app.app_context():
             event.listen(db.engine, "connect", _configure_sqlite)
+            event.listen(db.engine, "handle_error", _discard_read_only_sqlite_connection)
 
 
 def read_only() -> Connection:
@@ -84,3 +86,17 @@ def _configure_sqlite(dbapi_connection: Any, _connection_record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
+
+
+def _discard_read_only_sqlite_connection(context: ExceptionContext) -> None:
+    # SQLite opens a file it cannot write (read-only, immutable) read-only, without an
+    # error, and such a connection answers SQLITE_READONLY to every write for its whole
+    # life, even once the file is writable again: pooled, it would fail the requests that
+    # get it until the worker restarts. Marking the error a disconnect makes the pool
+    # discard that connection, and only it (the others work again with the file), so the
+    # next checkout opens a fresh one (docs.sqlalchemy.org/en/20/core/events.html,
+    # DialectEvents.handle_error).
+    code = getattr(context.original_exception, "sqlite_errorcode", None)
+    if code is not None and code & 0xFF == sqlite3.SQLITE_READONLY:
+        context.is_disconnect = True
+        context.invalidate_pool_on_disconnect = False
