@@ -13,7 +13,7 @@ from pathlib import Path
 
 from fwbench.experiments.model import Table
 from fwbench.experiments.registry import judged_by_these_rules, rejudged_sentence
-from fwbench.experiments.runner import claims_report
+from fwbench.experiments.runner import ClaimsReport, claims_report
 from fwbench.harness.article import ARTICLE, MB, heaviest_memory, measured_row, scenario_points
 from fwbench.harness.fairness import (
     CellKind,
@@ -313,11 +313,18 @@ def _cold_start(results: Results) -> tuple[Chart | None, Table | None]:
     return chart, table
 
 
-def _experiments(results: Results) -> tuple[Experiment, ...]:
+def _claims(results: Results) -> tuple[ClaimsReport | None, tuple[str, ...]]:
+    """The results' claims section judged by this fwbench's rules (None when there is
+    none), and the experiments whose stored verdicts that changed."""
     report = claims_report(results)
     if report is None:
+        return None, ()
+    return judged_by_these_rules(report)
+
+
+def _experiments(report: ClaimsReport | None) -> tuple[Experiment, ...]:
+    if report is None:
         return ()
-    report, _ = judged_by_these_rules(report)
     return tuple(
         Experiment(
             name=record.name,
@@ -334,10 +341,8 @@ def _experiments(results: Results) -> tuple[Experiment, ...]:
     )
 
 
-def _warnings(results: Results) -> tuple[str, ...]:
+def _warnings(results: Results, rejudged: tuple[str, ...]) -> tuple[str, ...]:
     out = list(results.notes)
-    report = claims_report(results)
-    rejudged = judged_by_these_rules(report)[1] if report is not None else ()
     if rejudged:
         out.append(rejudged_sentence(rejudged))
     if not results.placement.trustworthy:
@@ -364,6 +369,7 @@ def build_report(results: Results, source: Path) -> Report:
     throughput, tables = _throughput(results)
     memory, memory_table = _memory(results)
     cold, cold_table = _cold_start(results)
+    claims, rejudged = _claims(results)
     machine = results.machine
     placement = results.placement
     return Report(
@@ -381,8 +387,8 @@ def build_report(results: Results, source: Path) -> Report:
         cold_start=cold,
         cold_start_table=cold_table,
         throughput_tables=tables,
-        experiments=_experiments(results),
-        warnings=_warnings(results),
+        experiments=_experiments(claims),
+        warnings=_warnings(results, rejudged),
         machine=_machine_facts(machine, placement),
         packages=tuple(machine.packages.items()),
         settings=_settings(results.config),
