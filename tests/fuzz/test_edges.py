@@ -27,6 +27,19 @@ def test_a_cursor_beyond_every_id_is_an_empty_page(
             assert response.json() == {"items": [], "next": None}
 
 
+@pytest.mark.parametrize("parameter", ["after", "limit"])
+def test_an_empty_page_parameter_is_422(
+    service: Service, pool: ServicePool, parameter: str
+) -> None:
+    """Found on Django: ``/audit-log?after=`` was read as no cursor (200), as ``?ms=`` was."""
+    with httpx.Client(base_url=service.base_url, timeout=30) as client:
+        for path, token in (("/transactions", pool.api_token), ("/audit-log", pool.admin_token)):
+            response = client.get(
+                f"{path}?{parameter}=", headers={"Authorization": f"Bearer {token}"}
+            )
+            assert_problem(response, 422, fields={parameter})
+
+
 @pytest.mark.parametrize("transaction_id", HUGE_IDS)
 def test_an_id_beyond_every_id_is_404(
     service: Service, pool: ServicePool, transaction_id: int

@@ -13,6 +13,7 @@ from django.core.validators import RegexValidator
 from rest_framework import serializers
 
 from fwbench.contract import MAX_AMOUNT
+from fwbench.services.django_service.benchmarks.serializers import QueryIntegerField
 from fwbench.services.django_service.payments.models import AuditEntry, Transaction
 
 ACCOUNT_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
@@ -147,5 +148,5 @@ class AuditEntrySerializer(serializers.ModelSerializer[AuditEntry]):
 class PageQuerySerializer(serializers.Serializer[Any]):
     """The keyset pagination query parameters."""
 
-    limit = serializers.IntegerField(min_value=1, max_value=100, default=50)
-    after = serializers.IntegerField(min_value=0, required=False)
+    limit = QueryIntegerField(min_value=1, max_value=100, default=50)
+    after = QueryIntegerField(min_value=0, required=False)
