@@ -272,10 +272,7 @@ class Sweep:
 #: latencies otherwise.
 #: Three repeats even when quick: with one, a verdict cannot tell a difference from noise.
 #: One concurrency then, the comparisons' (more than anyio's 40 threads), to stay within
-#: the quick run's 10 minutes on 2 cores. Two seconds of warm-up, as the full sweep: after
-#: one, the first of the three quick repeats was the slowest in every quick run of
-#: 2026-11-29 (FastAPI on uvicorn 1,207-1,620 req/s against medians of 1,576-1,715), which
-#: widened the ranges the verdicts compare.
+#: the quick run's 10 minutes on 2 cores. Two seconds of warm-up, as the full sweep's.
 QUICK_SWEEP: Final = Sweep((10, 50), (64,), duration_s=2, repeats=3, warmup_s=2)
 FULL_SWEEP: Final = Sweep((10, 50, 200), (16, 64, 128), duration_s=3, repeats=3, warmup_s=2)
 
@@ -326,6 +323,7 @@ class IoPoint:
 
     latency_ms: int
     load: LoadFigures
+    #: Every repeat's 2xx req/s, sorted (slowest first), not in the order they ran.
     #: Empty in evidence recorded before the repeats were kept (the shipped reference
     #: claims): then only the median is known, and it stands alone.
     repeats_ok_rps: tuple[float, ...] = ()
