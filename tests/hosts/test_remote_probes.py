@@ -1,22 +1,30 @@
 """The probes of a run across hosts, on a stand-in service host (tests/hosts/netns.py):
 the memory of a remote service's process tree sampled there and streamed back, its cold
-starts and import time measured there, nothing left running, errors in one sentence."""
+starts and import time measured there, its CPU-time counters read there on request
+(``model --hosts``), nothing left running even when the driver is killed, errors in one
+sentence."""
 
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
+import textwrap
 import time
 from collections.abc import Iterator
 from dataclasses import astuple
+from pathlib import Path
 
 import psutil
 import pytest
 
-from fwbench.harness.probes import MemoryRecord, ProbeFailed
+from fwbench.harness import http
+from fwbench.harness.cputime import tree_cpu_s
+from fwbench.harness.probes import MemoryRecord, PidTree, ProbeFailed
 from fwbench.harness.remote import Remote, start_remote_service
 from fwbench.harness.remote_probes import (
+    RemoteCpuCounters,
     RemoteMemorySampler,
     parse_memory_line,
     remote_cold_starts,
@@ -25,6 +33,7 @@ from fwbench.harness.results import MemoryUse
 from fwbench.harness.servers import configure
 from tests.hosts.netns import Hosts, namespace_hosts
 from tests.hosts.test_remote import guards
+from tests.processes import snapshot, still_running
 
 #: TCP ports of these tests (the hosts tests' range is 19400-19499).
 SERVICE_PORT = 19480
@@ -77,6 +86,85 @@ def test_cold_starts_and_import_time_are_measured_on_the_service_host(hosts: Hos
     assert len(imported.samples_us) == 3 and min(imported.samples_us) > 0
     assert "flask" in dict(imported.heaviest)
     assert guards() == []
+
+
+def cpu_probes(pid: int) -> list[psutil.Process]:
+    """The ``fwbench probe cpu`` processes reading the tree of ``pid``."""
+    found = []
+    for process in psutil.process_iter(["cmdline"]):
+        cmdline = process.info["cmdline"] or []
+        if "fwbench.harness.hostprobe" in cmdline and cmdline[-4:-2] == ["--pid", str(pid)]:
+            found.append(process)
+    return found
+
+
+def test_cpu_counters_of_the_remote_tree_are_read_on_its_host(hosts: Hosts) -> None:
+    with Remote(hosts.urls[0], hosts.identity_file) as remote:
+        config = configure("flask", "gunicorn-sync", 1, workers=2)
+        with start_remote_service(remote, config, SERVICE_PORT, cpus=(1,)) as service:
+            with RemoteCpuCounters(service, cpus=(0,)) as counters:
+                before = counters.read()
+                for _ in range(300):
+                    assert http.request("GET", f"{service.url}/json", timeout_s=5).ok
+                after = counters.read()
+                # The same tree read here (the namespaces share the process table), after.
+                here = tree_cpu_s(PidTree(service.pid))
+                assert len(cpu_probes(service.pid)) == 1
+            assert cpu_probes(service.pid) == []  # the probe ended with the block
+    assert after.at_s > before.at_s
+    used = after.tree_s - before.tree_s
+    assert used > 0.05  # 300 requests on the service host's tree
+    assert before.tree_s < after.tree_s <= here
+    # The service is pinned to CPU 1: its busy time holds the tree's (clock ticks: 10 ms).
+    assert after.busy_s - before.busy_s >= used - 0.02
+    assert guards() == []
+
+
+CPU_DRIVER = textwrap.dedent(
+    """
+    import sys, time
+    from fwbench.harness.remote import Remote, start_remote_service
+    from fwbench.harness.remote_probes import RemoteCpuCounters
+    from fwbench.harness.servers import configure
+
+    url, key, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    with Remote(url, key) as remote:
+        config = configure("flask", "gunicorn-sync", 1, workers=1)
+        with start_remote_service(remote, config, port, cpus=(1,)) as service:
+            with RemoteCpuCounters(service, cpus=(0,)) as counters:
+                counters.read()
+                print(service.pid, flush=True)
+                time.sleep(120)
+    """
+)
+
+
+def test_the_cpu_probe_ends_with_a_driver_that_is_killed(hosts: Hosts, tmp_path: Path) -> None:
+    script = tmp_path / "driver.py"
+    script.write_text(CPU_DRIVER)
+    driver = subprocess.Popen(
+        [sys.executable, str(script), hosts.urls[0], hosts.identity_file, str(SERVICE_PORT)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert driver.stdout is not None
+        pid = int(driver.stdout.readline())
+        master = psutil.Process(pid)
+        started = snapshot([master, *cpu_probes(pid)])
+        assert len(started) == 2
+        driver.send_signal(signal.SIGKILL)
+        driver.wait(timeout=30)
+        # sshd ends the sessions: the probe reads the end of its input, the guard stops
+        # the service (SIGTERM, then up to GRACE_S of grace).
+        deadline = time.monotonic() + 30
+        while still_running(started) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert still_running(started) == []
+    finally:
+        if driver.poll() is None:
+            driver.kill()
+            driver.wait()
 
 
 def test_a_probe_of_no_process_is_one_sentence() -> None:

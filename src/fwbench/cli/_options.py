@@ -181,6 +181,6 @@ def unsupported_hosts_option(command: str, instead: str) -> Decorator:
         is_eager=True,
         expose_value=False,
         callback=refuse,
-        help=f"Not supported by {command} yet (docs/hosts.md): only `fwbench run` and "
-        "`fwbench calibrate` take a hosts file.",
+        help=f"Not supported by {command} yet (docs/hosts.md): `fwbench run`, `model`, "
+        "`calibrate` and `advise --verify` take a hosts file.",
     )

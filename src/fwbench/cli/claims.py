@@ -55,8 +55,8 @@ from fwbench.report import write_report
 @click.option("--list", "list_only", is_flag=True, help="List the experiments and exit.")
 @unsupported_hosts_option(
     "fwbench claims",
-    "measure across hosts with `fwbench run --hosts FILE`, or run `fwbench claims` on one "
-    "machine without --hosts",
+    "measure across hosts with `fwbench run --hosts FILE` or `fwbench model --hosts FILE`, "
+    "or run `fwbench claims` on one machine without --hosts",
 )
 def claims(
     quick: bool,

@@ -3,10 +3,13 @@ on points it was not fitted on, and store it; or predict one configuration with 
 
 from __future__ import annotations
 
+import contextlib
 import os
+import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,21 +23,27 @@ from fwbench.cli._options import (
     database_option,
     interrupted_while_preparing,
     output_option,
-    unsupported_hosts_option,
 )
 from fwbench.experiments.context import Context
 from fwbench.harness.errors import FwbenchError, InvalidOption
+from fwbench.harness.hosts import HostsFile, read_hosts
+from fwbench.harness.hosts_run import survey_hosts
 from fwbench.harness.machine import default_placement, describe_machine
 from fwbench.harness.process import exit_on_sigterm
-from fwbench.harness.results import Machine, Results
+from fwbench.harness.remote import connect_all
+from fwbench.harness.results import Machine, Placement, Results, RunConfig
 from fwbench.harness.runconfig import build_config, default_output, preflight
 from fwbench.harness.servers import FRAMEWORKS, SERVERS
 from fwbench.model import (
     FULL_PLAN,
     QUICK_PLAN,
     SATURATED_CONNECTIONS,
+    HostsStand,
+    LocalStand,
     Measured,
     ModelDocument,
+    Plan,
+    Stand,
     Target,
     choose,
     fitted,
@@ -110,10 +119,14 @@ def _machine_line(machine: Machine) -> str:
     help="Fit again from the raw points stored in this model file (no measuring), rewrite "
     "it and print it.",
 )
-@unsupported_hosts_option(
-    "fwbench model",
-    "fit the model on one machine without --hosts (on the service host itself, to model "
-    "that machine)",
+@click.option(
+    "--hosts",
+    "hosts_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="A hosts file (TOML, docs/hosts.md): measure the sweep with the service on its first "
+    "service host and wrk on every load host at once; CPU time, memory, cold starts and "
+    "import time are read on the service host.",
 )
 def model(
     quick: bool,
@@ -124,12 +137,15 @@ def model(
     query: str | None,
     model_file: Path | None,
     refit: Path | None,
+    hosts_file: Path | None,
 ) -> None:
     """Fit a performance model of every framework/server pair (slots, CPU cost per
     request, memory, latency growth, start-up) from a bounded sweep, validate it on
     points it was not fitted on, and store it with its raw points."""
     console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
     try:
+        if hosts_file is not None:
+            _check_hosts_options(query, refit, database)
         if query is not None:
             _predict(console, query, model_file)
             return
@@ -149,100 +165,257 @@ def model(
         exit_on_sigterm()
         chosen = _targets(frameworks, servers, quick)
         plan = QUICK_PLAN if quick else FULL_PLAN
-        placement = default_placement()
         output = output if output is not None else default_output("model")
-        config = build_config(
-            frameworks=tuple(dict.fromkeys(t.framework for t in chosen)),
-            servers=",".join(dict.fromkeys(t.server for t in chosen)),
-            scenarios=plan.scenarios,
-            connections=(SATURATED_CONNECTIONS,),
-            duration_s=plan.duration_s,
-            warmup_s=plan.warmup_s,
-            repeats=1,
-            database=database,
-            cold_starts=plan.spawns,
-            placement=placement,
-        )
+        hosts = read_hosts(hosts_file) if hosts_file is not None else None
+        # This machine's CPUs; across hosts, the service host's replace them once
+        # connected (_sweep_on_hosts).
+        placement = default_placement()
+        config = _config(chosen, plan, database, placement)
         preflight(config, database, output)
-        machine = describe_machine()
     except KeyboardInterrupt:
         interrupted_while_preparing(console)
     except FwbenchError as error:
         raise click.ClickException(str(error)) from None
+    sweep = _Sweep(console, chosen, plan, quick, output)
+    if hosts is not None:
+        _sweep_on_hosts(sweep, hosts, database)
+    else:
+        _sweep_here(sweep, config, placement, database)
+
+
+def _check_hosts_options(query: str | None, refit: Path | None, database: str | None) -> None:
+    """Refuse the options that ``--hosts`` does not go with, in one sentence."""
+    if query is not None or refit is not None:
+        raise InvalidOption(
+            f"--hosts says where the sweep measures, and {'--predict' if query else '--refit'} "
+            "measures nothing",
+            "leave --hosts out",
+        )
+    if database is not None:
+        raise InvalidOption(
+            "--database does not go with --hosts: the service host uses the database the "
+            "hosts file names",
+            "put it in the hosts file's `database` key (docs/hosts.md)",
+        )
+
+
+def _config(
+    chosen: Sequence[Target], plan: Plan, database: str | None, placement: Placement
+) -> RunConfig:
+    """The run options a model's results file records."""
+    return build_config(
+        frameworks=tuple(dict.fromkeys(t.framework for t in chosen)),
+        servers=",".join(dict.fromkeys(t.server for t in chosen)),
+        scenarios=plan.scenarios,
+        connections=(SATURATED_CONNECTIONS,),
+        duration_s=plan.duration_s,
+        warmup_s=plan.warmup_s,
+        repeats=1,
+        database=database,
+        cold_starts=plan.spawns,
+        placement=placement,
+    )
+
+
+class _Sweep:
+    """One measured ``fwbench model``: its document, saved after every pair.
+
+    Args:
+        console: where progress goes.
+        chosen: the pairs to measure.
+        plan: the sweep's plan.
+        quick: ``--quick`` was given.
+        output: the results file.
+    """
+
+    def __init__(
+        self, console: Console, chosen: Sequence[Target], plan: Plan, quick: bool, output: Path
+    ) -> None:
+        self.console = console
+        self.chosen = chosen
+        self.plan = plan
+        self.quick = quick
+        self.output = output
+        self.command = ("fwbench", *sys.argv[1:])
+
+    def say(self, line: str) -> None:
+        """Print one line of progress, dimmed and indented."""
+        self.console.print(f"  {line}", style="dim")
+
+    def measure(
+        self,
+        stand: Stand,
+        results: Results,
+        machine: str,
+        placement: Placement,
+        notes: Sequence[str],
+        late_notes: Callable[[Measured], Sequence[str]] = lambda measured: (),
+    ) -> None:
+        """Measure every pair on ``stand``, saving the document with ``results`` after
+        each, then fit, save and print it; Ctrl-C saves what was measured and exits 130.
+
+        Args:
+            stand: where the sweep measures (inside its ``with`` block).
+            results: the results file started for this sweep.
+            machine: the line describing the machine modelled.
+            placement: the service's and the load's CPUs.
+            notes: the document's notes.
+            late_notes: more notes, from what was measured.
+        """
+        started = time.monotonic()
+        document = ModelDocument(
+            created=datetime.now(UTC).isoformat(timespec="seconds"),
+            command=self.command,
+            machine=machine,
+            quick=self.quick,
+            service_cpus=placement.service_cpus,
+            load_cpus=placement.load_cpus,
+            notes=tuple(notes),
+            points=(),
+            memory=(),
+            startup=(),
+        )
+
+        def with_measured(measured: Measured) -> ModelDocument:
+            return document.model_copy(
+                update={
+                    "points": tuple(measured.points),
+                    "memory": tuple(measured.memory),
+                    "startup": tuple(measured.startup),
+                    "failures": tuple(measured.failures),
+                    "duration_s": time.monotonic() - started,
+                    "notes": (*notes, *late_notes(measured)),
+                }
+            )
+
+        def save(document: ModelDocument, status: str | None = None) -> None:
+            current = replace(results, services=tuple(stand.services))
+            save_document(document, self.output, current.finished(status) if status else current)
+
+        so_far = [document]
+
+        def on_target(target: Target, measured: Measured) -> None:
+            self.say(f"measured {target.label}")
+            so_far[0] = with_measured(measured)
+            save(so_far[0])
+
+        try:
+            measured = measure(stand, self.chosen, self.plan, on_target)
+        except KeyboardInterrupt:
+            save(fitted(so_far[0]), "interrupted")
+            self.console.print(
+                "[bold]Interrupted[/]; every process fwbench started is stopped, and the "
+                f"pairs measured so far are kept in {self.output}."
+            )
+            sys.exit(130)
+        result = fitted(with_measured(measured))
+        save(result, "complete")
+        print_document(self.console, result)
+        self.console.print(f"Done in {result.duration_s / 60:.1f} min. Model: {self.output}")
+        if not result.pairs:
+            raise click.ClickException("no pair could be modelled (see the lines above)")
+
+
+def _sweep_here(
+    sweep: _Sweep, config: RunConfig, placement: Placement, database: str | None
+) -> None:
+    """``fwbench model`` on this machine."""
+    machine = describe_machine()
     notes = [
         f"1-minute load average when the sweep started: {os.getloadavg()[0]:.2f} on "
         f"{os.cpu_count()} CPUs (figures from a shared machine are noisy)"
     ]
     if not placement.trustworthy:
         notes.append("the service and the load share one CPU: the model is not trustworthy")
-    console.print(
-        f"fwbench model{' --quick' if quick else ''}: {len(chosen)} pairs, about "
-        f"{plan.seconds(chosen) / 60:.0f} min; service on CPUs {list(placement.service_cpus)}, "
-        f"load on {list(placement.load_cpus)}; results in {output}"
+    sweep.console.print(
+        f"fwbench model{' --quick' if sweep.quick else ''}: {len(sweep.chosen)} pairs, about "
+        f"{sweep.plan.seconds(sweep.chosen) / 60:.0f} min; service on CPUs "
+        f"{list(placement.service_cpus)}, load on {list(placement.load_cpus)}; results in "
+        f"{sweep.output}"
     )
-    started = time.monotonic()
-    command = ("fwbench", *sys.argv[1:])
-    results = Results.start(command, machine, placement, config, None, notes)
-    document = ModelDocument(
-        created=datetime.now(UTC).isoformat(timespec="seconds"),
-        command=command,
-        machine=_machine_line(machine),
-        quick=quick,
-        service_cpus=placement.service_cpus,
-        load_cpus=placement.load_cpus,
-        notes=tuple(notes),
-        points=(),
-        memory=(),
-        startup=(),
-    )
-
-    def with_measured(measured: Measured) -> ModelDocument:
-        return document.model_copy(
-            update={
-                "points": tuple(measured.points),
-                "memory": tuple(measured.memory),
-                "startup": tuple(measured.startup),
-                "failures": tuple(measured.failures),
-                "duration_s": time.monotonic() - started,
-            }
-        )
-
-    def save(document: ModelDocument, status: str | None = None) -> None:
-        current = replace(results, services=tuple(context.services))
-        save_document(document, output, current.finished(status) if status else current)
-
-    so_far = [document]
-
-    def on_target(target: Target, measured: Measured) -> None:
-        console.print(f"  measured {target.label}", style="dim")
-        so_far[0] = with_measured(measured)
-        save(so_far[0])
-
+    results = Results.start(sweep.command, machine, placement, config, None, notes)
     with tempfile.TemporaryDirectory(prefix="fwbench-model-") as state:
         context = Context(
-            quick=quick,
+            quick=sweep.quick,
             state_dir=Path(state),
             database=database,
             placement=placement,
-            say=lambda line: console.print(f"  {line}", style="dim"),
+            say=sweep.say,
             ports=PORTS,
         )
+        with context:
+            sweep.measure(LocalStand(context), results, _machine_line(machine), placement, notes)
+
+
+def _sweep_on_hosts(sweep: _Sweep, hosts: HostsFile, database: str | None) -> None:
+    """``fwbench model --hosts``: connect, survey the hosts and record the topology, then
+    measure with the service on the first service host and wrk on every load host."""
+    console = sweep.console
+    service_url = hosts.service[0]
+    try:
+        remotes = connect_all(hosts)
+    except KeyboardInterrupt:
+        interrupted_while_preparing(console)
+    except FwbenchError as error:
+        raise click.ClickException(str(error)) from None
+    with contextlib.ExitStack() as stack:
+        for remote in remotes.values():
+            stack.callback(remote.close)
         try:
-            with context:
-                measured = measure(context, chosen, plan, on_target)
+            console.print("Describing the hosts and measuring round trips")
+            layout = survey_hosts(hosts, remotes)
+            load_average = float(remotes[service_url].run("cat /proc/loadavg").split()[0])
         except KeyboardInterrupt:
-            save(fitted(so_far[0]), "interrupted")
-            console.print(
-                "[bold]Interrupted[/]; every process fwbench started is stopped, and the "
-                f"pairs measured so far are kept in {output}."
+            interrupted_while_preparing(console)
+        except FwbenchError as error:
+            raise click.ClickException(str(error)) from None
+        placement = layout.placement
+        service_cpus = len(layout.cpus[service_url])
+        notes = [
+            f"measured across hosts: the service and the downstream on {service_url}, wrk on "
+            f"{', '.join(hosts.load)} at once (latencies merged from their histograms); the "
+            "CPU time, memory, cold starts and import time of the service were read on "
+            f"{service_url} by `fwbench probe`",
+            f"1-minute load average of {service_url} when the sweep started: "
+            f"{load_average:.2f} on {service_cpus} CPUs (figures from a shared machine are noisy)",
+        ]
+        if set(layout.spare_cpus) & set(placement.service_cpus):
+            notes.append(
+                f"{service_url} has one usable CPU, so the downstream and the probes share it "
+                "with the service: the model is not trustworthy"
             )
-            sys.exit(130)
-    result = fitted(with_measured(measured))
-    save(result, "complete")
-    print_document(console, result)
-    console.print(f"Done in {result.duration_s / 60:.1f} min. Model: {output}")
-    if not result.pairs:
-        raise click.ClickException("no pair could be modelled (see the lines above)")
+        console.print(
+            f"fwbench model{' --quick' if sweep.quick else ''} on hosts: "
+            f"{len(sweep.chosen)} pairs, about {sweep.plan.seconds(sweep.chosen) / 60:.0f} min; "
+            f"service on {service_url} CPUs {list(placement.service_cpus)}, wrk on "
+            f"{', '.join(hosts.load)}; results in {sweep.output}"
+        )
+        config = _config(sweep.chosen, sweep.plan, hosts.database, placement)
+        results = Results.start(
+            sweep.command, describe_machine(), placement, config, None, notes
+        ).with_topology(layout.topology)
+        stand = stack.enter_context(HostsStand(hosts, remotes, layout, ports=PORTS, say=sweep.say))
+        machine = f"{service_url}: {_machine_line(layout.service_machine)}"
+        try:
+            sweep.measure(stand, results, machine, placement, notes, _window_note)
+        except FwbenchError as error:
+            raise click.ClickException(str(error)) from None
+
+
+def _window_note(measured: Measured) -> Sequence[str]:
+    """How much longer than wrk's runs the CPU windows across hosts were: each is timed on
+    the service host from before the load hosts' wrk start over SSH (one after the other)
+    to after their reports come back, and the CPU utilisations are the service's CPU time
+    over that window (docs/model.md, "Across hosts")."""
+    excess = [point.window_s - point.duration_s for point in measured.points]
+    if not excess:
+        return ()
+    return (
+        "each point's CPU window (timed on the service host from before the load hosts' wrk "
+        "were started over SSH, one after the other, to after their reports came back) was "
+        f"longer than wrk's run by a median of {statistics.median(excess):.2f} s; what of it "
+        "carried no load lowers the CPU utilisations by at most that share of the window",
+    )
 
 
 def _targets(frameworks: tuple[str, ...], servers: str, quick: bool) -> tuple[Target, ...]:

@@ -13,7 +13,11 @@ comes before the warm-up ends.
   the probe is stopped;
 * ``fwbench probe start --framework F --server S``: cold starts, then import time, one
   line each: ``{"cold_start": {...}}`` and ``{"import_time": {...}}`` as the results file
-  records them.
+  records them;
+* ``fwbench probe cpu --pid PID --cpus C``: for each line read on standard input, one line
+  ``{"cpu": [at_s, tree_s, busy_s]}`` with the CPU-time counters of PID's tree and of the
+  CPUs C (:mod:`fwbench.harness.cputime`), for ``fwbench model --hosts``; it ends at the
+  end of its input.
 """
 
 from __future__ import annotations
@@ -25,9 +29,11 @@ import time
 
 import click
 
+from fwbench.harness.cputime import read_counters
 from fwbench.harness.databases import database_url_for
 from fwbench.harness.documents import dump
 from fwbench.harness.errors import FwbenchError
+from fwbench.harness.guard import STARTED
 from fwbench.harness.probes import (
     MEMORY_INTERVAL_S,
     MemorySampler,
@@ -172,6 +178,35 @@ def start(
         print(json.dumps({"import_time": dump(imported)}), flush=True)
     except FwbenchError as error:
         raise click.ClickException(str(error)) from None
+
+
+@probe.command()
+@click.option("--pid", type=click.IntRange(min=1), required=True, help="The root process.")
+@click.option(
+    "--cpus",
+    required=True,
+    callback=_cpus,
+    help="Comma-separated CPUs the service is pinned to, whose busy time is read.",
+)
+def cpu(pid: int, cpus: tuple[int, ...]) -> None:
+    """Each time a line arrives on standard input, print the CPU time of PID's process
+    tree and the busy time of CPUS as one JSON line {"cpu": [at_s, tree_s, busy_s]}
+    (at_s: this host's monotonic clock); end at the end of the input.
+
+    It first prints the guard's line with its own process id: it starts nothing and ends
+    with its input, so it is its own guard (fwbench runs it over SSH without one, keeping
+    the session's input to ask it)."""
+    exit_on_sigterm()
+    tree = PidTree(pid)
+    if not tree.processes():
+        raise click.ClickException(f"no process {pid} to measure")
+    print(f"{STARTED}{os.getpid()}", flush=True)
+    try:
+        for _ in sys.stdin:
+            reading = read_counters(tree, cpus)
+            print(json.dumps({"cpu": [reading.at_s, reading.tree_s, reading.busy_s]}), flush=True)
+    except (KeyboardInterrupt, BrokenPipeError):
+        sys.exit(0)  # stopped, or nobody reads any more: nothing left to answer
 
 
 if __name__ == "__main__":

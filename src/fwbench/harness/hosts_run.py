@@ -24,7 +24,8 @@ on any exit, and by the hosts' guards if fwbench dies.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from rich.console import Console
@@ -53,6 +54,7 @@ from fwbench.harness.results import (
     Calibration,
     HostRun,
     LoadSample,
+    Machine,
     Placement,
     Point,
     Results,
@@ -70,6 +72,129 @@ def uncalibrated_note(urls: Sequence[str]) -> str:
     return (
         f"no calibration holds for load host(s) {', '.join(urls)}, so their generator_bound "
         "check is left out; run `fwbench calibrate --hosts FILE` with this run's --connections"
+    )
+
+
+@dataclass(frozen=True)
+class HostsLayout:
+    """What fwbench found on the hosts before measuring, and where each part runs: made
+    by :func:`survey_hosts`, shared by ``run --hosts`` and ``model --hosts``.
+
+    Attributes:
+        placement: the service host's service CPUs and the first load host's wrk CPUs
+            (what the results file's ``placement`` records).
+        spare_cpus: the service host's CPUs that are not the service's: the downstream's
+            and the probes'.
+        cpus: the usable CPUs of every host, by URL.
+        load_cpus: per load host, in the hosts file's order, the CPUs its wrk is pinned to.
+        threads: per load host, its wrk threads (one per load CPU of its own).
+        calibrations: per load host, its calibration that holds, or None.
+        service_machine: the service host's machine, described there.
+        topology: what the results file records of the hosts.
+    """
+
+    placement: Placement
+    spare_cpus: tuple[int, ...]
+    cpus: dict[str, tuple[int, ...]]
+    load_cpus: tuple[tuple[int, ...], ...]
+    threads: tuple[int, ...]
+    calibrations: tuple[Calibration | None, ...]
+    service_machine: Machine
+    topology: Topology
+
+    def uncalibrated(self) -> list[str]:
+        """The load hosts without a calibration that holds."""
+        return [
+            url
+            for url, calibration in zip(self.topology.load, self.calibrations, strict=True)
+            if calibration is None
+        ]
+
+    def generators(self, remotes: Mapping[str, Remote]) -> list[Generator]:
+        """One wrk per load host, pinned and threaded as surveyed."""
+        return [
+            remote_generator(remotes[url], cpus, threads)
+            for url, cpus, threads in zip(
+                self.topology.load, self.load_cpus, self.threads, strict=True
+            )
+        ]
+
+
+def survey_hosts(
+    hosts: HostsFile,
+    remotes: Mapping[str, Remote],
+    *,
+    replicas: int = 1,
+    state_dir: Path | None = None,
+) -> HostsLayout:
+    """Describe every host on the host itself, measure the round trips (the driver's to
+    each host, each load host's to the service host), split the CPUs and find each load
+    host's calibration.
+
+    Args:
+        hosts: the hosts file.
+        remotes: a connection to every host of ``hosts`` (:func:`~.remote.connect_all`).
+        replicas: instances of each configuration (HAProxy on the balancer host when
+            more than one); default 1.
+        state_dir: where the load hosts' calibrations are stored; None: fwbench's state
+            directory.
+
+    Raises:
+        RemoteError: a description failed on a host.
+    """
+    service_host = remotes[hosts.service[0]]
+    service_target = ssh_target(service_host.url)
+    service_facts = service_host.describe()
+    placement = default_placement(service_facts.cpus)
+    records = []
+    cpus: dict[str, tuple[int, ...]] = {}
+    load_cpus = {}
+    threads = {}
+    calibrations = {}
+    # With replicas, HAProxy runs on the first service host when no balancer is named.
+    balancer = hosts.balancer or (hosts.service[0] if replicas > 1 else None)
+    for url, remote in remotes.items():
+        roles = [role for role in ("service", "load") if url in getattr(hosts, role)]
+        roles += ["balancer"] if url == balancer else []
+        to_service = None
+        facts = service_facts
+        if remote is not service_host:
+            facts = remote.describe([(service_target.host, service_target.port)])
+            to_service = facts.rtt_ms[0]
+        cpus[url] = facts.cpus
+        calibration = None
+        if "load" in roles:
+            load_cpus[url] = default_placement(facts.cpus).load_cpus
+            threads[url] = host_threads(facts)
+            calibration = calibrations[url] = host_calibration(url, facts, state_dir)
+        target = ssh_target(url)
+        records.append(
+            HostRun(
+                url=url,
+                roles=tuple(roles),
+                machine=facts.machine,
+                rtt_ms=tcp_rtt_ms(target.host, target.port),
+                rtt_to_service_ms=to_service,
+                calibration=calibration,
+            )
+        )
+    topology = Topology(
+        driver=describe_machine().hostname,
+        hosts=tuple(records),
+        service=hosts.service[:replicas],
+        load=hosts.load,
+        database=redacted(hosts.database) if hosts.database else None,
+    )
+    ordered = tuple(load_cpus[url] for url in hosts.load)
+    return HostsLayout(
+        placement=Placement(placement.service_cpus, ordered[0]),
+        spare_cpus=placement.load_cpus,
+        cpus=cpus,
+        load_cpus=ordered,
+        threads=tuple(threads[url] for url in hosts.load),
+        calibrations=tuple(calibrations[url] for url in hosts.load),
+        service_machine=service_facts.machine,
+        topology=topology,
     )
 
 
@@ -108,13 +233,8 @@ class HostsRun:
         self.ports = ports
         self.port = PortRotation(ports)
         self.results: Results | None = None
-        #: The service host's CPUs that are not the service's (set with the topology).
-        self._spare_cpus: tuple[int, ...] = ()
-        #: Per load host, in order: wrk threads and the calibration that holds (or None).
-        self._threads: list[int] = []
-        #: The usable CPUs of every host.
-        self._cpus: dict[str, tuple[int, ...]] = {}
-        self._calibrations: list[Calibration | None] = []
+        #: What was found on the hosts (set once connected).
+        self._layout: HostsLayout | None = None
 
     def _save(self, results: Results) -> None:
         self.results = results
@@ -136,26 +256,23 @@ class HostsRun:
             for remote in remotes.values():
                 stack.callback(remote.close)
             service_host = remotes[self.hosts.service[0]]
-            load_hosts = [remotes[url] for url in self.hosts.load]
             self.console.print("Describing the hosts and measuring round trips")
-            placement, load_cpus, topology = self._topology(remotes)
-            missing = [
-                url
-                for url, calibration in zip(self.hosts.load, self._calibrations, strict=True)
-                if calibration is None
-            ]
+            layout = self._layout = survey_hosts(
+                self.hosts, remotes, replicas=self.config.replicas, state_dir=self.state_dir
+            )
+            missing = layout.uncalibrated()
             self._save(
                 Results.start(
                     self.command,
                     describe_machine(),
-                    placement,
+                    layout.placement,
                     self.config,
                     None,
                     (uncalibrated_note(missing),) if missing else (),
-                ).with_topology(topology)
+                ).with_topology(layout.topology)
             )
             try:
-                self._measure(stack, remotes, service_host, load_hosts, load_cpus)
+                self._measure(stack, remotes, service_host, layout.generators(remotes))
             except BaseException as error:
                 self._save(self._current.finished(*end_status(error)))
                 raise
@@ -167,81 +284,29 @@ class HostsRun:
         assert self.results is not None, "execute() starts the results"
         return self.results
 
-    def _topology(
-        self, remotes: dict[str, Remote]
-    ) -> tuple[Placement, list[tuple[int, ...]], Topology]:
-        hosts = self.hosts
-        service_host = remotes[hosts.service[0]]
-        service_target = ssh_target(service_host.url)
-        service_facts = service_host.describe()
-        placement = default_placement(service_facts.cpus)
-        self._spare_cpus = placement.load_cpus
-        records = []
-        load_cpus = {}
-        threads = {}
-        calibrations = {}
-        # With replicas, HAProxy runs on the first service host when no balancer is named.
-        balancer = hosts.balancer or (hosts.service[0] if self.config.replicas > 1 else None)
-        for url, remote in remotes.items():
-            roles = [role for role in ("service", "load") if url in getattr(hosts, role)]
-            roles += ["balancer"] if url == balancer else []
-            to_service = None
-            facts = service_facts
-            if remote is not service_host:
-                facts = remote.describe([(service_target.host, service_target.port)])
-                to_service = facts.rtt_ms[0]
-            self._cpus[url] = facts.cpus
-            calibration = None
-            if "load" in roles:
-                load_cpus[url] = default_placement(facts.cpus).load_cpus
-                threads[url] = host_threads(facts)
-                calibration = calibrations[url] = host_calibration(url, facts, self.state_dir)
-            target = ssh_target(url)
-            records.append(
-                HostRun(
-                    url=url,
-                    roles=tuple(roles),
-                    machine=facts.machine,
-                    rtt_ms=tcp_rtt_ms(target.host, target.port),
-                    rtt_to_service_ms=to_service,
-                    calibration=calibration,
-                )
-            )
-        topology = Topology(
-            driver=describe_machine().hostname,
-            hosts=tuple(records),
-            service=hosts.service[: self.config.replicas],
-            load=hosts.load,
-            database=redacted(hosts.database) if hosts.database else None,
-        )
-        ordered = [load_cpus[url] for url in hosts.load]
-        self._threads = [threads[url] for url in hosts.load]
-        self._calibrations = [calibrations[url] for url in hosts.load]
-        return Placement(placement.service_cpus, ordered[0]), ordered, topology
+    @property
+    def _surveyed(self) -> HostsLayout:
+        assert self._layout is not None, "execute() surveys the hosts"
+        return self._layout
 
     def _measure(
         self,
         stack: contextlib.ExitStack,
         remotes: dict[str, Remote],
         service_host: Remote,
-        load_hosts: list[Remote],
-        load_cpus: list[tuple[int, ...]],
+        generators: list[Generator],
     ) -> None:
         config = self.config
         downstream = None
         # The service host's CPUs not given to the service: the downstream's, and the
         # memory probe's (locally, the sampler runs on the load CPUs, off the service's).
-        probe_cpus = self._spare_cpus
+        probe_cpus = self._surveyed.spare_cpus
         if any(SCENARIOS[name].needs_downstream for name in config.scenarios):
             downstream_cpus = probe_cpus
             self.console.print(f"Starting the downstream on {service_host.url}")
             downstream = stack.enter_context(
                 start_remote_downstream(service_host, self.port(), cpus=downstream_cpus)
             )
-        generators = [
-            remote_generator(remote, cpus, threads)
-            for remote, cpus, threads in zip(load_hosts, load_cpus, self._threads, strict=True)
-        ]
         for framework, server in config.pairs:
             with contextlib.ExitStack() as pair:
                 replicas = self._start_replicas(pair, remotes, framework, server, downstream)
@@ -299,7 +364,9 @@ class HostsRun:
         urls = self.hosts.service
         chosen = [urls[i % len(urls)] for i in range(config.replicas)]
         cpus_of: dict[str, list[tuple[int, ...]]] = {
-            url: replica_cpus(default_placement(self._cpus[url]).service_cpus, chosen.count(url))
+            url: replica_cpus(
+                default_placement(self._surveyed.cpus[url]).service_cpus, chosen.count(url)
+            )
             for url in dict.fromkeys(chosen)
         }
         replicas: list[RemoteService] = []
@@ -343,7 +410,7 @@ class HostsRun:
                 remotes[url],
                 self.port(),
                 backends,
-                cpus=default_placement(self._cpus[url]).load_cpus,
+                cpus=default_placement(self._surveyed.cpus[url]).load_cpus,
             )
         )
 
@@ -410,7 +477,7 @@ class HostsRun:
                 [
                     calibration.level(share) if calibration is not None else None
                     for calibration, share in zip(
-                        self._calibrations,
+                        self._surveyed.calibrations,
                         split_connections(connections, len(generators)),
                         strict=True,
                     )

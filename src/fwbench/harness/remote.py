@@ -195,7 +195,12 @@ class Remote:
         )
 
     def start(
-        self, argv: Sequence[str], env: Mapping[str, str], *, output: str | None = None
+        self,
+        argv: Sequence[str],
+        env: Mapping[str, str],
+        *,
+        output: str | None = None,
+        guarded: bool = True,
     ) -> RemoteProcess:
         """Start ``argv`` on the host under :mod:`fwbench.harness.guard`; it is stopped by
         :meth:`RemoteProcess.stop`, :meth:`close`, or the end of fwbench.
@@ -204,9 +209,14 @@ class Remote:
             argv: the command.
             env: variables to set for it.
             output: a file on the host for its output; None: the session carries it.
+            guarded: False runs ``argv`` without the guard, for a command that is its own
+                guard: it starts no process, prints the guard's first line with its own
+                process id and ends at the end of its standard input, which it reads
+                (:meth:`RemoteProcess.ask` writes to it; ``fwbench probe cpu``).
         """
-        guard = [self.python, "-m", "fwbench.harness.guard"]
+        guard = [self.python, "-m", "fwbench.harness.guard"] if guarded else []
         if output is not None:
+            assert guarded, "only the guard sends the output to a file"
             guard += ["--output", output]
         variables = [f"{name}={value}" for name, value in env.items()]
         command = shlex.join(["env", *variables, *guard, "--", *argv])
@@ -271,6 +281,22 @@ class RemoteProcess:
             self._stdout += chunk
         line, _, self._stdout = self._stdout.partition(b"\n")
         return line.decode(errors="replace").strip()
+
+    def ask(self, line: str, timeout: float) -> str:
+        """Write ``line`` to the standard input of a command started without the guard
+        (:meth:`Remote.start`) and return the line it answers; "" when it answered none
+        within ``timeout`` seconds or its output ended.
+
+        Raises:
+            RemoteError: the session is gone.
+        """
+        try:
+            self._channel.sendall(f"{line}\n".encode())
+        except (OSError, paramiko.SSHException) as error:
+            raise RemoteError(
+                f"the SSH session to {self.host} was lost ({error})", "check the host and rerun"
+            ) from None
+        return self.read_line(timeout)
 
     def finish(self, timeout: float) -> tuple[int, str, str]:
         """Wait for the command to exit; its status, standard output and error output.
@@ -425,7 +451,7 @@ class RemoteService:
         command = ["taskset", "-c", cpu_list(self.cpus), *argv]
         self.argv = tuple(command)
         self._process = remote.start(command, self.env, output=f"{self.workdir}/service.log")
-        if not self._answers(timeout):
+        if not self.answers(timeout):
             log = remote.run(f"tail -n 3 {self.workdir}/service.log || true").strip()
             raise ServiceStartFailed(
                 f"{self.name} did not answer on {self.url}/healthz within {timeout:.0f} s: "
@@ -433,7 +459,8 @@ class RemoteService:
                 "check the host's set-up and its firewall",
             )
 
-    def _answers(self, timeout: float) -> bool:
+    def answers(self, timeout: float) -> bool:
+        """Whether it answers ``/healthz`` with a 2xx within ``timeout`` seconds."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:

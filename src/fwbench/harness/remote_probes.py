@@ -7,7 +7,10 @@ local run, :mod:`fwbench.harness.probes`) and streamed back as JSON lines over S
   :class:`~.probes.MemoryRecord`, so the profile is computed exactly as a local one;
   samples read after :meth:`RemoteMemorySampler.steady` count as the steady state.
 * :func:`remote_cold_starts` runs ``fwbench probe start`` and reads the cold starts and
-  import time it prints.
+  import time it prints;
+* :class:`RemoteCpuCounters` keeps ``fwbench probe cpu --pid PID`` running beside a
+  remote service and asks it for the CPU-time counters of the service's tree and CPUs
+  (:mod:`~.cputime`) whenever ``fwbench model --hosts`` reads them around a wrk run.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from typing import Final, Self
 
 import paramiko
 
+from fwbench.harness.cputime import CpuReading
 from fwbench.harness.documents import load
 from fwbench.harness.load import cpu_list
 from fwbench.harness.probes import MEMORY_INTERVAL_S, MemoryRecord, ProbeFailed, TreeSample
@@ -34,6 +38,10 @@ _SPAWN_S: Final = 100
 
 #: Seconds the import-time measurement may take (three fresh interpreters).
 _IMPORTS_S: Final = 400
+
+#: Seconds the CPU probe may take to start, and then to answer one question.
+_CPU_START_S: Final = 60
+_CPU_ANSWER_S: Final = 30
 
 
 def _probe_argv(remote: Remote, cpus: tuple[int, ...] | None, *args: str) -> list[str]:
@@ -197,3 +205,62 @@ def remote_cold_starts(
             f"the start probe on {remote.url} printed no cold start and import time ({error})",
             "check that the host runs the same fwbench checkout",
         ) from None
+
+
+class RemoteCpuCounters:
+    """The CPU-time counters of a remote service, read on its host for the length of a
+    ``with`` block: ``fwbench probe cpu`` runs beside it (its own guard: it ends with the
+    SSH session) and answers each :meth:`read` with the counters at that moment, so two
+    readings' ``at_s`` are of the host's clock and subtract.
+
+    Args:
+        service: the running service on its host.
+        cpus: CPUs of the host the probe runs on (keep it off the service's); None: not
+            pinned.
+    """
+
+    def __init__(self, service: RemoteService, cpus: tuple[int, ...] | None = None) -> None:
+        self._remote = service.remote
+        self._argv = _probe_argv(
+            service.remote,
+            cpus,
+            "cpu",
+            "--pid",
+            str(service.pid),
+            "--cpus",
+            ",".join(map(str, service.cpus)),
+        )
+        self._process: RemoteProcess | None = None
+
+    def __enter__(self) -> Self:
+        self._process = self._remote.start(self._argv, {}, guarded=False)
+        self.read(_CPU_START_S)  # the first answer: the probe has imported what it reads with
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if self._process is not None:
+            self._process.stop()
+
+    def read(self, timeout: float = _CPU_ANSWER_S) -> CpuReading:
+        """The counters now, read on the service host.
+
+        Raises:
+            ProbeFailed: the probe did not answer a reading within ``timeout`` seconds.
+            RemoteError: the session is gone.
+        """
+        assert self._process is not None, "started on entering the block"
+        line = self._process.ask("read", timeout)
+        try:
+            at_s, tree_s, busy_s = json.loads(line)["cpu"]
+            return CpuReading(at_s=float(at_s), tree_s=float(tree_s), busy_s=float(busy_s))
+        except (ValueError, KeyError, TypeError) as error:
+            raise ProbeFailed(
+                f"the CPU probe on {self._remote.url} answered {line[:80]!r}, not its "
+                f"counters ({error})",
+                "check that the host runs the same fwbench checkout",
+            ) from None

@@ -7,7 +7,8 @@ The public API (the modules behind it are private):
   :func:`parse_query`) with a :class:`Prediction`; :func:`validate` compares predictions
   with the points kept out of the fit;
 * measuring: :func:`measure` runs a :class:`Plan` (:data:`FULL_PLAN`,
-  :data:`QUICK_PLAN`) over :func:`targets` on real servers;
+  :data:`QUICK_PLAN`) over :func:`targets` on real servers, where a :class:`Stand` says:
+  this machine (:class:`LocalStand`) or the hosts of a hosts file (:class:`HostsStand`);
 * the stored document: :class:`ModelDocument`, :func:`fitted` (fit and validate its raw
   points), :func:`read_model_file`, :func:`load_document`, :func:`save_document` (a results
   file's ``model`` section), :func:`choose` (one pair);
@@ -35,11 +36,21 @@ from fwbench.model._document import (
     StartupPoint,
 )
 from fwbench.model._fit import FitError, fit_pair
+from fwbench.model._hosts import HostsStand
 from fwbench.model._predict import BadQuery, Prediction, Query, parse_query, predict
 from fwbench.model._render import print_document, print_prediction
 from fwbench.model._sweep import FULL as FULL_PLAN
 from fwbench.model._sweep import QUICK as QUICK_PLAN
-from fwbench.model._sweep import SATURATED_CONNECTIONS, Measured, Plan, Target, measure, targets
+from fwbench.model._sweep import (
+    SATURATED_CONNECTIONS,
+    LocalStand,
+    Measured,
+    Plan,
+    Stand,
+    Target,
+    measure,
+    targets,
+)
 from fwbench.model._validate import FLAG_ERROR, TARGET_ERROR, median_error, validate
 
 __all__ = [
@@ -52,6 +63,8 @@ __all__ = [
     "BadQuery",
     "Check",
     "FitError",
+    "HostsStand",
+    "LocalStand",
     "Measured",
     "MemoryPoint",
     "ModelDocument",
@@ -62,6 +75,7 @@ __all__ = [
     "Prediction",
     "Query",
     "Setup",
+    "Stand",
     "StartupPoint",
     "Target",
     "choose",

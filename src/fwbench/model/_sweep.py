@@ -3,39 +3,45 @@ documented rule) at the points the fit needs, points kept out of the fit (anothe
 latency and concurrency), and a second setup (another worker count, and thread count
 where the server has one) for memory and for validation.
 
-Everything runs through the harness: services and the downstream from
+Where it measures is a :class:`Stand`. On this machine (:class:`LocalStand`) everything
+runs through the harness: services and the downstream from
 :class:`~fwbench.experiments.context.Context` (pinned to the service CPUs), wrk through
 :func:`~fwbench.harness.load.run_load`, memory through
 :class:`~fwbench.harness.probes.MemorySampler`, cold starts through the cold-start
-experiment's spawns. CPU time is read from psutil's counters of the service's process
-tree before and after each wrk run.
+experiment's spawns. Across hosts (``fwbench model --hosts``,
+:mod:`fwbench.model._hosts`) the same measurements run on the service host, with wrk on
+every load host at once. CPU time is read from psutil's counters of the service's
+process tree (:mod:`fwbench.harness.cputime`) before and after each wrk run, where the
+service runs.
 """
 
 from __future__ import annotations
 
+import contextlib
 import statistics
-import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Final
-
-import psutil
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, replace
+from typing import Final, Protocol
 
 from fwbench.experiments._measure import (
     ANYIO_THREADS,
     IO_QUICK_SETUPS,
+    MemoryFigures,
     drain,
     memory_figures,
     sample_memory,
 )
 from fwbench.experiments.cold_start import cold_start_run
 from fwbench.experiments.context import Context
+from fwbench.harness.cputime import CpuReading, read_counters
 from fwbench.harness.errors import FwbenchError
 from fwbench.harness.load import LoadSpec, run_load
 from fwbench.harness.probes import MemorySampler
 from fwbench.harness.process import ServiceProcess
+from fwbench.harness.results import LoadSample, MemoryProfile, ServiceRun
 from fwbench.harness.scenarios import SCENARIOS
-from fwbench.harness.servers import all_pairs
+from fwbench.harness.servers import ServerConfig, all_pairs
 from fwbench.model._document import MemoryPoint, Point, Role, Setup, StartupPoint, pair_name
 from fwbench.model._fit import configured_per_worker, io_route
 
@@ -193,57 +199,181 @@ class Measured:
     failures: list[str]
 
 
-def _tree_cpu_s(service: ServiceProcess) -> float:
-    total = 0.0
-    for process in service.processes():
-        try:
-            times = process.cpu_times()
-        except psutil.NoSuchProcess:
-            continue  # a process gone between listing and reading
-        total += times.user + times.system
-    return total
+class Sampler(Protocol):
+    """The memory sampler of a running setup, for the length of a ``with`` block
+    (:class:`~fwbench.harness.probes.MemorySampler` here,
+    :class:`~fwbench.harness.remote_probes.RemoteMemorySampler` on a service host)."""
+
+    def steady(self) -> None:
+        """Count the samples from now on as the steady state under load."""
+        ...
+
+    def profile(self) -> MemoryProfile | None:
+        """The profile of the samples so far; None when there was none."""
+        ...
 
 
-def _cpus_busy_s(cpus: Sequence[int]) -> float:
-    """Seconds ``cpus`` spent on anything but idling since boot (steal included: time
-    the hypervisor gave to other machines)."""
-    every = psutil.cpu_times(percpu=True)
-    total = 0.0
-    for cpu in cpus:
-        times = every[cpu]
-        # guest time is already counted in user time (proc(5)).
-        total += sum(times) - times.idle - times.iowait - times.guest - times.guest_nice
-    return total
+class Running(Protocol):
+    """A setup started where the sweep measures (:class:`Stand`)."""
+
+    @property
+    def config(self) -> ServerConfig:
+        """Its server configuration, as started."""
+        ...
+
+    @property
+    def url(self) -> str:
+        """Where wrk loads it."""
+        ...
+
+    @property
+    def token(self) -> str:
+        """Its API token, for the scenarios that authenticate."""
+        ...
+
+    def counters(self) -> CpuReading:
+        """The CPU-time counters of its process tree and of its CPUs now, read where it
+        runs (:mod:`fwbench.harness.cputime`)."""
+        ...
+
+    def load(self, spec: LoadSpec) -> LoadSample:
+        """Run ``spec`` (its CPUs and threads are the stand's to choose) and return what
+        wrk measured (merged from every load generator)."""
+        ...
+
+    def drain(self) -> None:
+        """Wait until it answers again after a load."""
+        ...
+
+    def idle_memory(self, seconds: float) -> MemoryFigures:
+        """Its memory sampled for ``seconds`` without load."""
+        ...
+
+    def memory(self) -> AbstractContextManager[Sampler]:
+        """Its memory sampled for the length of a ``with`` block, off its CPUs."""
+        ...
 
 
-def _run(
-    context: Context, service: ServiceProcess, setup: Setup, load: Load, seconds: int
-) -> Point:
+class Stand(Protocol):
+    """Where the sweep measures: this machine (:class:`LocalStand`) or the hosts of a
+    hosts file (:class:`fwbench.model._hosts.HostsStand`)."""
+
+    @property
+    def service_cores(self) -> int:
+        """Cores each setup runs on: what server configurations are sized for."""
+        ...
+
+    @property
+    def services(self) -> Sequence[ServiceRun]:
+        """Every service start so far, in order, as the results file records it."""
+        ...
+
+    def say(self, line: str) -> None:
+        """Print one line of progress."""
+        ...
+
+    def setup(
+        self, target: Target, workers: int | None, threads: int | None
+    ) -> AbstractContextManager[Running]:
+        """Start ``target`` with ``workers`` and ``threads`` (None: the server's rule),
+        the lab routes on, for the length of a ``with`` block."""
+        ...
+
+    def startup(self, target: Target, spawns: int) -> StartupPoint:
+        """Time ``spawns`` cold starts of ``target`` (its server's rule) and its import."""
+        ...
+
+
+class _LocalRunning:
+    """A setup started on this machine through the experiments' :class:`Context`."""
+
+    def __init__(self, context: Context, service: ServiceProcess) -> None:
+        self._context = context
+        self._service = service
+        config = service.config
+        assert config is not None  # Context refuses a service without one
+        self.config = config
+        self.url = service.url
+        self.token = service.env["API_TOKEN"]
+
+    def counters(self) -> CpuReading:
+        return read_counters(self._service, self._context.placement.service_cpus)
+
+    def load(self, spec: LoadSpec) -> LoadSample:
+        cpus = self._context.placement.load_cpus
+        return run_load(replace(spec, threads=min(len(cpus), spec.connections), cpus=cpus))
+
+    def drain(self) -> None:
+        drain(self._service)
+
+    def idle_memory(self, seconds: float) -> MemoryFigures:
+        return sample_memory(self._context, self._service, seconds)
+
+    def memory(self) -> AbstractContextManager[Sampler]:
+        return MemorySampler(self._service, cpus=self._context.placement.load_cpus)
+
+
+class LocalStand:
+    """The sweep on this machine: services and the downstream from ``context`` (pinned
+    to its service CPUs), wrk on its load CPUs, cold starts through the cold-start
+    experiment's spawns.
+
+    Args:
+        context: the experiments' context the services start from.
+    """
+
+    def __init__(self, context: Context) -> None:
+        self.context = context
+
+    @property
+    def service_cores(self) -> int:
+        return self.context.service_cores
+
+    @property
+    def services(self) -> Sequence[ServiceRun]:
+        return self.context.services
+
+    def say(self, line: str) -> None:
+        self.context.say(line)
+
+    @contextlib.contextmanager
+    def setup(self, target: Target, workers: int | None, threads: int | None) -> Iterator[Running]:
+        with self.context.service(
+            target.framework, target.server, workers=workers, threads=threads
+        ) as service:
+            yield _LocalRunning(self.context, service)
+
+    def startup(self, target: Target, spawns: int) -> StartupPoint:
+        run = cold_start_run(self.context, target.framework, target.server, False, spawns)
+        return StartupPoint(
+            pair=f"{target.framework}/{target.server}",
+            cold_start_ms=run.first_request,
+            import_ms=statistics.median(run.import_ms),
+        )
+
+
+def _run(running: Running, setup: Setup, load: Load, seconds: int) -> Point:
     scenario, latency, connections, role, why = load
     spec = SCENARIOS[scenario]
     path = f"{io_route(setup.routes)}?ms={latency}" if scenario == "io" else spec.url_path(0)
-    args = spec.script_args(service.env["API_TOKEN"])
-    cpus = context.placement.service_cpus
-    before, busy_before = _tree_cpu_s(service), _cpus_busy_s(cpus)
-    started = time.monotonic()
-    sample = run_load(
+    before = running.counters()
+    sample = running.load(
         LoadSpec(
-            url=service.url,
+            url=running.url,
             path=path,
             script=spec.script,
             connections=connections,
             duration_s=seconds,
-            threads=min(len(context.placement.load_cpus), connections),
+            threads=connections,
             timeout_s=10,
-            cpus=context.placement.load_cpus,
-            script_args=args,
+            script_args=spec.script_args(running.token),
         )
     )
-    cpu_s = _tree_cpu_s(service) - before
-    window = time.monotonic() - started
-    # The service is pinned to these CPUs, so whatever else they did was someone else's.
-    others_s = _cpus_busy_s(cpus) - busy_before - cpu_s
-    drain(service)
+    after = running.counters()
+    cpu_s = after.tree_s - before.tree_s
+    # The service is pinned to its CPUs, so whatever else they did was someone else's.
+    others_s = after.busy_s - before.busy_s - cpu_s
+    running.drain()
     answered = sum(
         n
         for status, n in sample.statuses.items()
@@ -262,7 +392,7 @@ def _run(
         mean_ms=sample.latency_us.mean / 1000,
         p50_ms=sample.latency_us.p50 / 1000,
         p99_ms=sample.latency_us.p99 / 1000,
-        window_s=window,
+        window_s=after.at_s - before.at_s,
         cpu_s=max(0.0, cpu_s),
         others_cpu_s=max(0.0, others_s),
         role=role,
@@ -271,7 +401,7 @@ def _run(
 
 
 def _measure_setup(
-    context: Context,
+    stand: Stand,
     target: Target,
     loads_of: Callable[[Setup], tuple[Load, ...]],
     plan: Plan,
@@ -280,27 +410,24 @@ def _measure_setup(
 ) -> tuple[list[Point], MemoryPoint]:
     """Start one setup, sample its memory at rest, warm it up, run ``loads_of(setup)``
     while sampling its memory under load."""
-    with context.service(
-        target.framework, target.server, workers=workers, threads=threads
-    ) as service:
-        config = service.config
-        assert config is not None  # Context refuses a service without one
+    with stand.setup(target, workers, threads) as running:
+        config = running.config
         setup = Setup(
             framework=target.framework,
             server=target.server,
             routes="def" if target.routes == "def" else "native",
             workers=config.workers,
             threads=config.threads,
-            cores=context.service_cores,
+            cores=stand.service_cores,
         )
         loads = loads_of(setup)
-        context.say(f"{setup.label}: {len(loads)} points of {plan.duration_s} s")
-        idle = sample_memory(context, service, _IDLE_S)
-        with MemorySampler(service, cpus=context.placement.load_cpus) as sampler:
+        stand.say(f"{setup.label}: {len(loads)} points of {plan.duration_s} s")
+        idle = running.idle_memory(_IDLE_S)
+        with running.memory() as sampler:
             # Lazy imports, pools and caches fill on the first requests, not measured.
-            _run(context, service, setup, loads[0], plan.warmup_s)
+            _run(running, setup, loads[0], plan.warmup_s)
             sampler.steady()
-            points = [_run(context, service, setup, load, plan.duration_s) for load in loads]
+            points = [_run(running, setup, load, plan.duration_s) for load in loads]
         profile = sampler.profile()
     loaded = memory_figures(profile) if profile else idle
     return points, MemoryPoint(
@@ -312,17 +439,8 @@ def _measure_setup(
     )
 
 
-def _startup(context: Context, target: Target, plan: Plan) -> StartupPoint:
-    run = cold_start_run(context, target.framework, target.server, False, plan.spawns)
-    return StartupPoint(
-        pair=f"{target.framework}/{target.server}",
-        cold_start_ms=run.first_request,
-        import_ms=statistics.median(run.import_ms),
-    )
-
-
 def measure(
-    context: Context,
+    stand: Stand,
     chosen: Sequence[Target],
     plan: Plan,
     on_target: Callable[[Target, Measured], None] = lambda target, measured: None,
@@ -332,12 +450,13 @@ def measure(
     measured = Measured([], [], [], [])
     for target in chosen:
         try:
-            first, first_memory = _measure_setup(context, target, plan.first_loads, plan)
+            first, first_memory = _measure_setup(stand, target, plan.first_loads, plan)
             workers, threads = second_setup(first_memory.setup)
             second, second_memory = _measure_setup(
-                context, target, plan.second_loads, plan, workers, threads
+                stand, target, plan.second_loads, plan, workers, threads
             )
-            startup = _startup(context, target, plan) if target.routes == "native" else None
+            native = target.routes == "native"
+            startup = stand.startup(target, plan.spawns) if native else None
         except FwbenchError as error:
             measured.failures.append(f"{target.label}: {error.problem}")
         else:
