@@ -404,15 +404,15 @@ def _sweep_on_hosts(sweep: _Sweep, hosts: HostsFile, database: str | None) -> No
 
 def _window_note(measured: Measured) -> Sequence[str]:
     """How much longer than wrk's runs the CPU windows across hosts were: each is timed on
-    the service host from before the load hosts' wrk start over SSH (one after the other)
-    to after their reports come back, and the CPU utilisations are the service's CPU time
+    the service host from before the load hosts' wrk start over SSH (all at once) to
+    after their reports come back, and the CPU utilisations are the service's CPU time
     over that window (docs/model.md, "Across hosts")."""
     excess = [point.window_s - point.duration_s for point in measured.points]
     if not excess:
         return ()
     return (
         "each point's CPU window (timed on the service host from before the load hosts' wrk "
-        "were started over SSH, one after the other, to after their reports came back) was "
+        "were started over SSH to after their reports came back) was "
         f"longer than wrk's run by a median of {statistics.median(excess):.2f} s; what of it "
         "carried no load lowers the CPU utilisations by at most that share of the window",
     )
