@@ -7,7 +7,8 @@ Run on a host as ``python -c SOURCE CHECKOUT`` with a JSON list of the checkout'
 (relative paths) on standard input. It prints::
 
     {"python": {"version": ..., "tag": ..., "platform": ..., "libc": ...},
-     "hashes": {"PATH": "SHA256", ...}, "shipped": [...], "lock": "SHA256" | null,
+     "executable": PATH, "hashes": {"PATH": "SHA256", ...}, "shipped": [...],
+     "lock": "SHA256" | null,
      "wheels": [...], "free_bytes": N, "missing": ["wrk", ...], "error": null}
 
 ``error`` is one sentence when the checkout directory cannot be created or written,
@@ -82,6 +83,7 @@ def state(checkout: str, paths: list[str]) -> dict[str, object]:
     """
     report: dict[str, object] = {
         "python": python_facts(),
+        "executable": sys.executable,
         "hashes": {},
         "shipped": [],
         "lock": None,

@@ -302,13 +302,22 @@ def prepare_host(
             venv = f"installed from the {len(house.files)} wheels built here"
         else:
             venv = f"installed by the host's pip from its index ({misfit})"
-        setup = shlex.join(
-            ["bash", "-c", 'source "$1/scripts/bootstrap.sh"; ensure_venv', "-", checkout]
+        # Under the guard, so that Ctrl-C or the death of fwbench stops pip on the host
+        # too; the guard is run by the host's Python from the shipped src.
+        setup = ["bash", "-c", 'source "$1/scripts/bootstrap.sh"; ensure_venv', "-", checkout]
+        process = remote.start(
+            ["env", "-u", "PYTHONPATH", *setup],
+            {**env, "PYTHONPATH": f"{checkout}/src"},
+            python=state.executable,
         )
-        variables = shlex.join(["env", *(f"{k}={v}" for k, v in env.items())])
-        remote.run(
-            f"{variables} {setup}", timeout=SETUP_TIMEOUT_S, what=f"setting up {checkout}/.venv"
-        )
+        status, stdout, stderr = process.finish(SETUP_TIMEOUT_S)
+        if status != 0:
+            lines = (stderr or stdout).strip().splitlines()
+            raise PrepareError(
+                f"setting up {checkout}/.venv on {remote.url} failed: "
+                + (lines[-1] if lines else f"exit status {status}"),
+                "fix that on the host and rerun `fwbench prepare`",
+            )
     _check_import(remote, checkout)
     needs = (*REQUIRED_TOOLS, *(("haproxy",) if balancer else ()))
     return Prepared(
@@ -330,6 +339,7 @@ class HostState:
 
     Attributes:
         python: the Python that makes (or made) its venv.
+        executable: that Python's path.
         hashes: the hash of each file asked about; None: missing.
         shipped: the files the last prepare shipped.
         lock: the hash of the lock its venv was made with; None: no venv.
@@ -339,6 +349,7 @@ class HostState:
     """
 
     python: PythonFacts
+    executable: str
     hashes: Mapping[str, str | None]
     shipped: tuple[str, ...]
     lock: str | None
@@ -375,6 +386,7 @@ def _host_state(remote: Remote, paths: list[str]) -> HostState:
         )
     return HostState(
         python=PythonFacts(**report["python"]),
+        executable=report["executable"],
         hashes=report["hashes"],
         shipped=tuple(report["shipped"]),
         lock=report["lock"],

@@ -140,7 +140,6 @@ class Remote:
         *,
         timeout: int = _COMMAND_TIMEOUT_S,
         input: str | None = None,
-        what: str | None = None,
     ) -> str:
         """Run a short shell command on the host and return its standard output.
 
@@ -148,12 +147,10 @@ class Remote:
             command: the shell command.
             timeout: seconds it may take.
             input: its standard input; None: none.
-            what: what it does, naming it in an error; None: the command itself.
 
         Raises:
             RemoteError: it failed (the message quotes its last line of error output).
         """
-        name = what or command.split()[0]
         try:
             if input is None:
                 result = self._connection.run(
@@ -164,12 +161,13 @@ class Remote:
                 status, stdout, stderr = self._exchange(command, input.encode(), timeout)
         except Exception as error:  # invoke and paramiko: timeouts and channel failures
             raise RemoteError(
-                f"{name} failed on {self.url}: {error}", "check the host and rerun"
+                f"{command.split()[0]} failed on {self.url}: {error}",
+                "check the host and rerun",
             ) from None
         if status != 0:
             lines = (stderr or stdout).strip().splitlines()
             raise RemoteError(
-                f"{what or f'`{command}`'} failed on {self.url}: {lines[-1] if lines else status}",
+                f"`{command}` failed on {self.url}: {lines[-1] if lines else status}",
                 "check the host's set-up (docs/hosts.md)",
             )
         return str(stdout)
@@ -231,17 +229,25 @@ class Remote:
         )
 
     def start(
-        self, argv: Sequence[str], env: Mapping[str, str], *, output: str | None = None
+        self,
+        argv: Sequence[str],
+        env: Mapping[str, str],
+        *,
+        output: str | None = None,
+        python: str | None = None,
     ) -> RemoteProcess:
         """Start ``argv`` on the host under :mod:`fwbench.harness.guard`; it is stopped by
         :meth:`RemoteProcess.stop`, :meth:`close`, or the end of fwbench.
 
         Args:
             argv: the command.
-            env: variables to set for it.
+            env: variables to set for it (and for the guard).
             output: a file on the host for its output; None: the session carries it.
+            python: the Python that runs the guard; None: the checkout's venv. (The
+                guard needs only the standard library: before the venv exists, the
+                host's Python runs it with ``PYTHONPATH`` at the checkout's ``src``.)
         """
-        guard = [self.python, "-m", "fwbench.harness.guard"]
+        guard = [python or self.python, "-m", "fwbench.harness.guard"]
         if output is not None:
             guard += ["--output", output]
         variables = [f"{name}={value}" for name, value in env.items()]
