@@ -27,9 +27,9 @@ def prepare(hosts_file: Path) -> None:
     every host of a hosts file and run the README's set-up there (scripts/bootstrap.sh:
     a .venv with requirements.lock's versions). When a host's Python matches this
     machine's, the wheels are built here and shipped, so the host needs no index or
-    internet. Only what differs is copied or installed: an up-to-date host takes a
-    second. Debian packages (wrk, taskset, haproxy) stay the host's administrator's:
-    those missing are named."""
+    internet. Only what differs is copied or installed: an up-to-date host costs one
+    command and an import check. Debian packages (wrk, taskset, haproxy) stay the
+    host's administrator's: those missing are named."""
     console = make_console()
     try:
         hosts = read_hosts(hosts_file)
@@ -44,7 +44,7 @@ def prepare(hosts_file: Path) -> None:
     except FwbenchError as error:
         raise click.ClickException(str(error)) from None
     for host in prepared:
-        console.print(f"{host.url}:{host.checkout}: {_summary(host)}", highlight=False)
+        console.print(f"{host.url} {host.checkout}: {_summary(host)}", highlight=False)
     lacking = [host for host in prepared if set(host.missing) & set(REQUIRED_TOOLS)]
     if lacking:
         named = "; ".join(f"{host.url} lacks {', '.join(host.missing)}" for host in lacking)
@@ -56,13 +56,17 @@ def prepare(hosts_file: Path) -> None:
 def _summary(host: Prepared) -> str:
     """One line: what was copied, what happened to the venv, how long it took."""
     copied = (
-        f"copied {host.shipped} files ({host.shipped_bytes / 1e6:.1f} MB)"
+        f"copied {_count(host.shipped, 'file')} ({host.shipped_bytes / 1e6:.1f} MB)"
         if host.shipped
         else "files up to date"
     )
     if host.removed:
-        copied += f", removed {host.removed} no longer in this checkout"
+        copied += f", removed {_count(host.removed, 'file')} no longer in this checkout"
     if host.wheels_shipped:
-        copied += f", shipped {host.wheels_shipped} wheels"
+        copied += f", shipped {_count(host.wheels_shipped, 'wheel')}"
     missing = f"; lacks {', '.join(host.missing)}" if host.missing else ""
     return f"{copied}; venv {host.venv}{missing} ({host.seconds:.1f} s)"
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"

@@ -8,7 +8,7 @@ For each host, in turn (``fwbench prepare --hosts FILE``; docs/hosts.md says why
    checkout tracks in git, the venv's lock, the wheels already there, the free space,
    the host's Python and the Debian tools it lacks;
 2. the files that differ (from the working tree, so uncommitted edits go too) go over
-   as one compressed tar stream (:meth:`Remote.unpack`), and the files an earlier
+   as one tar stream (:meth:`Remote.unpack`), and the files an earlier
    prepare shipped that this checkout no longer has are removed;
 3. unless the host's venv already has this ``requirements.lock``, ``scripts/bootstrap.sh``'s
    ``ensure_venv`` runs there, the README's own set-up. When the host's Python can
@@ -259,7 +259,7 @@ def prepare_host(
     """
     started = time.monotonic()
     checkout = str(remote.checkout)
-    on_step(f"Comparing {remote.url}:{checkout} with this checkout...")
+    on_step(f"Comparing {checkout} on {remote.url} with this checkout...")
     state = _host_state(remote, sorted(files))
     changed = sorted(path for path, digest in files.items() if state.hashes.get(path) != digest)
     stale = sorted(set(state.shipped) - set(files))
@@ -279,12 +279,11 @@ def prepare_host(
             "free some space there or name another checkout in the hosts file",
         )
     if changed or stale or set(state.shipped) != set(files):
-        on_step(f"Copying {len(changed)} files to {remote.url}:{checkout}...")
+        on_step(f"Copying {len(changed)} files to {checkout} on {remote.url}...")
         listing = json.dumps(sorted(files)).encode()
         remote.unpack(
             checkout,
             [*((path, CHECKOUT / path) for path in changed), (SHIPPED, listing)],
-            compress=True,
         )
         _remove(remote, checkout, stale)
     if current:

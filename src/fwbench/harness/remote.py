@@ -23,11 +23,11 @@ import json
 import shlex
 import tarfile
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Final
+from typing import IO, Any, Final, cast
 
 import paramiko
 from fabric import Connection
@@ -182,9 +182,8 @@ class Remote:
             channel.exec_command(command)
             channel.sendall(data)
             channel.shutdown_write()
-            stdout = channel.makefile("rb").read().decode(errors="replace")
-            stderr = channel.makefile_stderr("rb").read().decode(errors="replace")
-            return channel.recv_exit_status(), stdout, stderr
+            stdout = _read_all(channel.recv)
+            return channel.recv_exit_status(), stdout, _read_all(channel.recv_stderr)
         finally:
             channel.close()
 
@@ -261,7 +260,6 @@ class Remote:
         directory: str,
         files: Iterable[tuple[str, Path | bytes]],
         *,
-        compress: bool = False,
         timeout: float = _COMMAND_TIMEOUT_S,
     ) -> None:
         """Write ``files`` under ``directory`` on the host (created when missing) as one
@@ -272,7 +270,6 @@ class Remote:
             directory: the directory on the host.
             files: ``(path relative to directory, local file or content)`` pairs; a local
                 file keeps its mode.
-            compress: gzip the stream (worth it for source files, not for wheels).
             timeout: seconds the transfer may take.
 
         Raises:
@@ -282,11 +279,11 @@ class Remote:
         channel = self._session()
         channel.settimeout(timeout)
         target = shlex.quote(directory)
-        flags = "-xzf" if compress else "-xf"
-        channel.exec_command(f"mkdir -p {target} && tar {flags} - --no-same-owner -C {target}")
-        stream = channel.makefile("wb")
+        channel.exec_command(f"mkdir -p {target} && tar -xf - --no-same-owner -C {target}")
         try:
-            with tarfile.open(fileobj=stream, mode="w|gz" if compress else "w|") as archive:
+            # The stream mode of tarfile only writes: that is all a _Sender does.
+            sender = cast("IO[bytes]", _Sender(channel))
+            with tarfile.open(fileobj=sender, mode="w|") as archive:
                 for name, source in files:
                     if isinstance(source, bytes):
                         info = tarfile.TarInfo(name)
@@ -294,7 +291,6 @@ class Remote:
                         archive.addfile(info, io.BytesIO(source))
                     else:
                         archive.add(source, arcname=name, recursive=False)
-            stream.close()
             channel.shutdown_write()
         except (OSError, paramiko.SSHException):
             pass  # tar stopped reading (it failed): its status and message say why
@@ -305,7 +301,7 @@ class Remote:
                 "check the network to the host and rerun",
             )
         status = channel.recv_exit_status()
-        errors = channel.makefile_stderr("rb").read().decode(errors="replace").strip()
+        errors = _read_all(channel.recv_stderr).strip()
         channel.close()
         if status != 0:
             last = errors.splitlines()[-1] if errors else f"exit status {status}"
@@ -320,6 +316,27 @@ class Remote:
         if transport is None or not transport.is_active():
             raise RemoteError(f"the SSH connection to {self.url} was lost", "rerun")
         return transport.open_session()
+
+
+class _Sender:
+    """A write-only file whose writes are sent on an SSH channel, for :mod:`tarfile`'s
+    streams (paramiko's own channel files flush again when collected, which fails once
+    the channel is closed and prints a traceback)."""
+
+    def __init__(self, channel: paramiko.Channel) -> None:
+        self._channel = channel
+
+    def write(self, data: bytes) -> int:
+        self._channel.sendall(data)
+        return len(data)
+
+
+def _read_all(receive: Callable[[int], bytes]) -> str:
+    """What ``receive`` (a channel's ``recv`` or ``recv_stderr``) yields until its end."""
+    chunks = []
+    while chunk := receive(65536):
+        chunks.append(chunk)
+    return b"".join(chunks).decode(errors="replace")
 
 
 @dataclass(frozen=True)
