@@ -13,6 +13,7 @@ from fwbench.cli.claims import claims
 from fwbench.cli.compare import compare
 from fwbench.cli.fairness import fairness
 from fwbench.cli.model import model
+from fwbench.cli.prepare import prepare
 from fwbench.cli.report import report
 from fwbench.cli.run import run
 from fwbench.cli.serve import serve
@@ -25,7 +26,19 @@ def cli() -> None:
     """Flask vs FastAPI vs Django for microservices, measured on your own machine."""
 
 
-for command in (run, fairness, serve, calibrate, compare, claims, model, advise, report, probe):
+for command in (
+    run,
+    fairness,
+    serve,
+    calibrate,
+    prepare,
+    compare,
+    claims,
+    model,
+    advise,
+    report,
+    probe,
+):
     cli.add_command(command)
 
 

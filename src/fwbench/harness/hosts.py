@@ -109,7 +109,7 @@ class HostsFile:
     null: SSH's defaults (the agent, ``~/.ssh/id_*``, ``~/.ssh/config``)."""
     checkout: str | None = None
     """The fwbench checkout on every host, set up by the README's commands (its
-    ``.venv``); null: the same path as this checkout."""
+    ``.venv``) or ``fwbench prepare``; null: the same path as this checkout."""
 
     @model_validator(mode="after")
     def _distinct(self) -> HostsFile:

@@ -11,20 +11,23 @@ host needs.
 
 A host runs the fwbench checkout set up by the README's commands (``.venv`` with the
 pinned versions, wrk, taskset) at ``HostsFile.checkout``, by default this checkout's
-path; :meth:`Remote.check_ready` says in one sentence what is missing.
+path, which ``fwbench prepare`` (:mod:`fwbench.harness.prepare`) copies and sets up;
+:meth:`Remote.check_ready` says in one sentence what is missing.
 """
 
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import shlex
+import tarfile
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Final
+from typing import IO, Any, Final, cast
 
 import paramiko
 from fabric import Connection
@@ -131,28 +134,58 @@ class Remote:
         """Where ``path``, a file of this checkout, is in the host's checkout."""
         return self.checkout / path.resolve().relative_to(CHECKOUT)
 
-    def run(self, command: str, *, timeout: int = _COMMAND_TIMEOUT_S) -> str:
+    def run(
+        self,
+        command: str,
+        *,
+        timeout: int = _COMMAND_TIMEOUT_S,
+        input: str | None = None,
+    ) -> str:
         """Run a short shell command on the host and return its standard output.
+
+        Args:
+            command: the shell command.
+            timeout: seconds it may take.
+            input: its standard input; None: none.
 
         Raises:
             RemoteError: it failed (the message quotes its last line of error output).
         """
         try:
-            result = self._connection.run(
-                command, hide=True, warn=True, in_stream=False, timeout=timeout
-            )
-        except Exception as error:  # invoke wraps timeouts and channel failures
+            if input is None:
+                result = self._connection.run(
+                    command, hide=True, warn=True, in_stream=False, timeout=timeout
+                )
+                status, stdout, stderr = result.exited, result.stdout, result.stderr
+            else:
+                status, stdout, stderr = self._exchange(command, input.encode(), timeout)
+        except Exception as error:  # invoke and paramiko: timeouts and channel failures
             raise RemoteError(
                 f"{command.split()[0]} failed on {self.url}: {error}",
                 "check the host and rerun",
             ) from None
-        if result.exited != 0:
-            lines = (result.stderr or result.stdout).strip().splitlines()
+        if status != 0:
+            lines = (stderr or stdout).strip().splitlines()
             raise RemoteError(
-                f"`{command}` failed on {self.url}: {lines[-1] if lines else result.exited}",
+                f"`{command}` failed on {self.url}: {lines[-1] if lines else status}",
                 "check the host's set-up (docs/hosts.md)",
             )
-        return str(result.stdout)
+        return str(stdout)
+
+    def _exchange(self, command: str, data: bytes, timeout: float) -> tuple[int, str, str]:
+        """Run ``command`` with ``data`` as its standard input on a channel of its own
+        (invoke's ``in_stream`` feeds a program one byte per 10 ms); its status,
+        standard output and error output."""
+        channel = self._session()
+        try:
+            channel.settimeout(timeout)
+            channel.exec_command(command)
+            channel.sendall(data)
+            channel.shutdown_write()
+            stdout = _read_all(channel.recv)
+            return channel.recv_exit_status(), stdout, _read_all(channel.recv_stderr)
+        finally:
+            channel.close()
 
     def check_ready(self) -> None:
         """Check that the host can run fwbench's services and wrk.
@@ -171,8 +204,8 @@ class Remote:
         if missing:
             raise RemoteError(
                 f"{self.url} is not set up for fwbench: {missing.splitlines()[0]}",
-                f"set up the checkout {self.checkout} there with the README's commands "
-                "(docs/hosts.md)",
+                "run `fwbench prepare --hosts FILE`, or set up the checkout "
+                f"{self.checkout} there with the README's commands (docs/hosts.md)",
             )
 
     def describe(self, rtt_targets: Sequence[tuple[str, int]] = ()) -> HostFacts:
@@ -201,31 +234,115 @@ class Remote:
         *,
         output: str | None = None,
         guarded: bool = True,
+        python: str | None = None,
     ) -> RemoteProcess:
         """Start ``argv`` on the host under :mod:`fwbench.harness.guard`; it is stopped by
         :meth:`RemoteProcess.stop`, :meth:`close`, or the end of fwbench.
 
         Args:
             argv: the command.
-            env: variables to set for it.
+            env: variables to set for it (and for the guard).
             output: a file on the host for its output; None: the session carries it.
             guarded: False runs ``argv`` without the guard, for a command that is its own
                 guard: it starts no process, prints the guard's first line with its own
                 process id and ends at the end of its standard input, which it reads
                 (:meth:`RemoteProcess.ask` writes to it; ``fwbench probe cpu``).
+            python: the Python that runs the guard; None: the checkout's venv. (The
+                guard needs only the standard library: before the venv exists, the
+                host's Python runs it with ``PYTHONPATH`` at the checkout's ``src``.)
         """
-        guard = [self.python, "-m", "fwbench.harness.guard"] if guarded else []
+        guard = [python or self.python, "-m", "fwbench.harness.guard"] if guarded else []
         if output is not None:
             assert guarded, "only the guard sends the output to a file"
             guard += ["--output", output]
         variables = [f"{name}={value}" for name, value in env.items()]
         command = shlex.join(["env", *variables, *guard, "--", *argv])
+        process = RemoteProcess(self.url, self._session(), command)
+        self._processes.append(process)
+        return process
+
+    def unpack(
+        self,
+        directory: str,
+        files: Iterable[tuple[str, Path | bytes]],
+        *,
+        timeout: float = _COMMAND_TIMEOUT_S,
+    ) -> None:
+        """Write ``files`` under ``directory`` on the host (created when missing) as one
+        tar stream over an SSH channel, extracted there by ``tar`` as it arrives: one
+        round trip however many files.
+
+        Args:
+            directory: the directory on the host.
+            files: ``(path relative to directory, local file or content)`` pairs; a local
+                file keeps its mode.
+            timeout: seconds the transfer may take.
+
+        Raises:
+            RemoteError: the transfer or the extraction failed (tar's last line of error
+                output, e.g. ``No space left on device``).
+        """
+        channel = self._session()
+        channel.settimeout(timeout)
+        target = shlex.quote(directory)
+        channel.exec_command(f"mkdir -p {target} && tar -xf - --no-same-owner -C {target}")
+        try:
+            # The stream mode of tarfile only writes: that is all a _Sender does.
+            sender = cast("IO[bytes]", _Sender(channel))
+            with tarfile.open(fileobj=sender, mode="w|") as archive:
+                for name, source in files:
+                    if isinstance(source, bytes):
+                        info = tarfile.TarInfo(name)
+                        info.size, info.mtime, info.mode = len(source), int(time.time()), 0o644
+                        archive.addfile(info, io.BytesIO(source))
+                    else:
+                        archive.add(source, arcname=name, recursive=False)
+            channel.shutdown_write()
+        except (OSError, paramiko.SSHException):
+            pass  # tar stopped reading (it failed): its status and message say why
+        if not channel.status_event.wait(timeout):
+            channel.close()
+            raise RemoteError(
+                f"copying files to {directory} on {self.url} took over {timeout:.0f} s",
+                "check the network to the host and rerun",
+            )
+        status = channel.recv_exit_status()
+        errors = _read_all(channel.recv_stderr).strip()
+        channel.close()
+        if status != 0:
+            last = errors.splitlines()[-1] if errors else f"exit status {status}"
+            raise RemoteError(
+                f"copying files to {directory} on {self.url} failed: {last}",
+                "check the space and permissions there (docs/hosts.md)",
+            )
+
+    def _session(self) -> paramiko.Channel:
+        """A new SSH session channel on the connection."""
         transport = self._connection.client.get_transport()
         if transport is None or not transport.is_active():
             raise RemoteError(f"the SSH connection to {self.url} was lost", "rerun")
-        process = RemoteProcess(self.url, transport.open_session(), command)
-        self._processes.append(process)
-        return process
+        return transport.open_session()
+
+
+class _Sender:
+    """A write-only file whose writes are sent on an SSH channel, for :mod:`tarfile`'s
+    streams (paramiko's own channel files flush again when collected, which fails once
+    the channel is closed and prints a traceback)."""
+
+    def __init__(self, channel: paramiko.Channel) -> None:
+        self._channel = channel
+
+    def write(self, data: bytes) -> int:
+        self._channel.sendall(data)
+        return len(data)
+
+
+def _read_all(receive: Callable[[int], bytes]) -> str:
+    """What ``receive`` (a channel's ``recv`` or ``recv_stderr``) yields until its end."""
+    chunks = []
+    while chunk := receive(65536):
+        chunks.append(chunk)
+    return b"".join(chunks).decode(errors="replace")
 
 
 @dataclass(frozen=True)
