@@ -46,9 +46,9 @@ templates = Jinja2Templates(directory=Path(__file__).parent.parent / "templates"
 
 #: The fortune ``/fortunes`` adds to the database's at request time. Built once, as
 #: TechEmpower's FastAPI implementation does: building a mapped instance per request
-#: (SQLAlchemy's instrumented constructor and instance state) cost 51,000 of the page's
-#: 2.2 million instructions per request in process. The page only reads it, and it is
-#: never added to a session.
+#: (SQLAlchemy's instrumented constructor and instance state) cost 28,000-53,000 of the
+#: page's 2.2 million instructions per request in process (docs/fairness.md). The page
+#: only reads it, and it is never added to a session.
 _EXTRA_FORTUNE = models.Fortune(id=0, message=EXTRA_FORTUNE)
 
 
@@ -91,8 +91,9 @@ async def _random_world(session: AsyncSession, *, reload: bool = True) -> models
         reload: query even for an id the session has already loaded
             (``populate_existing``), as a request of several random rows may draw one id
             twice. A session that has loaded nothing yet cannot serve any id from its
-            identity map, so ``/db`` leaves the option out: it cost 28,000 of /db's 1.75
-            million instructions per request in process.
+            identity map, so ``/db`` leaves the option out (work that can change
+            nothing there; the saving, 14,000-34,000 of /db's 1.75 million instructions
+            per request, is within the count's noise: docs/fairness.md).
     """
     world = await session.get(models.World, randint(1, WORLD_ROWS), populate_existing=reload)
     if world is None:  # ids 1..WORLD_ROWS are seeded and never deleted
