@@ -159,6 +159,19 @@ def repeats_option(default: int, how: str) -> Decorator:
     )
 
 
+def hosts_option(what: str, *, required: bool = False) -> Decorator:
+    """``--hosts FILE``: a hosts file (TOML, docs/hosts.md), passed as ``hosts_file`` (None
+    when not given, unless ``required``); ``what`` says what the command does with it."""
+    return click.option(
+        "--hosts",
+        "hosts_file",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        required=required,
+        help=f"A hosts file (TOML, docs/hosts.md): {what}",
+    )
+
+
 def unsupported_hosts_option(command: str, instead: str) -> Decorator:
     """``--hosts FILE`` on a command that cannot run across hosts yet: given, it stops the
     command at once with one sentence saying so and what to do instead (docs/hosts.md).
@@ -181,6 +194,6 @@ def unsupported_hosts_option(command: str, instead: str) -> Decorator:
         is_eager=True,
         expose_value=False,
         callback=refuse,
-        help=f"Not supported by {command} yet (docs/hosts.md): `fwbench run`, `model`, "
+        help=f"Not supported by {command} yet (docs/hosts.md): `fwbench run`, `model`, `prepare`, "
         "`calibrate` and `advise --verify` take a hosts file.",
     )

@@ -29,6 +29,7 @@ from fwbench.advice.profile import parse_answer
 from fwbench.advice.sources import find_model
 from fwbench.advice.verify import SECONDS, Verification, verify
 from fwbench.advice.verify_hosts import verify_on_hosts
+from fwbench.cli._options import hosts_option
 from fwbench.harness.errors import FwbenchError
 from fwbench.harness.hosts import read_hosts
 from fwbench.harness.process import exit_on_sigterm
@@ -133,13 +134,9 @@ def _with_questions(command: Callable[..., Any]) -> Callable[..., Any]:
     help="Ask every question not given by a flag [default: when stdin is a terminal and "
     "neither --profile nor an answer flag is given].",
 )
-@click.option(
-    "--hosts",
-    "hosts_file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="With --verify: a hosts file (docs/hosts.md); the instance runs on the first "
-    "service host and the paced load comes from every load host at once, over SSH.",
+@hosts_option(
+    "with --verify, the instance runs on the first service host and the paced load comes "
+    "from every load host at once, over SSH."
 )
 @_with_questions
 def advise(

@@ -9,7 +9,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from fwbench.cli._options import comma_ints, port_range
+from fwbench.cli._options import comma_ints, hosts_option, port_range
 from fwbench.harness.calibrate import calibrate as measure_ceilings
 from fwbench.harness.calibrate import calibration_path, store_calibration
 from fwbench.harness.calibrate_hosts import calibrate_host, host_calibration_path, host_shares
@@ -50,13 +50,9 @@ from fwbench.harness.remote import connect_all
     callback=port_range,
     help="TCP port range START-END for the trivial servers [default: chosen by the OS].",
 )
-@click.option(
-    "--hosts",
-    "hosts_file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="A hosts file (docs/hosts.md): calibrate wrk on every load host instead, at the "
-    "connections each gets of --connections, for `fwbench run --hosts`.",
+@hosts_option(
+    "calibrate wrk on every load host instead, at the connections each gets of "
+    "--connections, for `fwbench run --hosts`."
 )
 def calibrate(
     connections: tuple[int, ...],

@@ -21,6 +21,7 @@ from fwbench.advice.sources import find_model
 from fwbench.cli._options import (
     comma_names,
     database_option,
+    hosts_option,
     interrupted_while_preparing,
     output_option,
 )
@@ -119,14 +120,10 @@ def _machine_line(machine: Machine) -> str:
     help="Fit again from the raw points stored in this model file (no measuring), rewrite "
     "it and print it.",
 )
-@click.option(
-    "--hosts",
-    "hosts_file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="A hosts file (TOML, docs/hosts.md): measure the sweep with the service on its first "
-    "service host and wrk on every load host at once; CPU time, memory, cold starts and "
-    "import time are read on the service host.",
+@hosts_option(
+    "measure the sweep with the service on its first service host and wrk on every load "
+    "host at once; CPU time, memory, cold starts and import time are read on the service "
+    "host."
 )
 def model(
     quick: bool,

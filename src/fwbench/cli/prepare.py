@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from fwbench.cli._options import hosts_option
 from fwbench.harness.display import make_console
 from fwbench.harness.errors import FwbenchError
 from fwbench.harness.hosts import read_hosts
@@ -14,13 +15,9 @@ from fwbench.harness.prepare import REQUIRED_TOOLS, Prepared, prepare_hosts
 
 
 @click.command()
-@click.option(
-    "--hosts",
-    "hosts_file",
-    type=click.Path(dir_okay=False, path_type=Path),
+@hosts_option(
+    "every host in it is prepared, its checkout where the file's `checkout` says.",
     required=True,
-    help="A hosts file (docs/hosts.md): every host in it is prepared, its checkout where "
-    "the file's `checkout` says.",
 )
 def prepare(hosts_file: Path) -> None:
     """Copy this checkout's files (those git tracks, as they are in the working tree) to

@@ -14,6 +14,7 @@ from fwbench.cli._options import (
     database_option,
     duration_option,
     frameworks_option,
+    hosts_option,
     interrupted_while_preparing,
     output_option,
     ports_option,
@@ -84,14 +85,9 @@ from fwbench.report import write_report
     help="Instances of each configuration, behind HAProxy when more than one (the service "
     "CPUs split among them): does N instances carry N times one?",
 )
-@click.option(
-    "--hosts",
-    "hosts_file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="A hosts file (TOML, docs/hosts.md): run the service and wrk on those hosts over "
-    "SSH, one wrk per load host at once; memory, cold starts and import time are measured "
-    "on the service host.",
+@hosts_option(
+    "run the service and wrk on those hosts over SSH, one wrk per load host at once; "
+    "memory, cold starts and import time are measured on the service host."
 )
 @ports_option
 @report_option
