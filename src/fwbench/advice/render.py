@@ -21,6 +21,7 @@ from fwbench.advice.risks import Risk
 from fwbench.advice.rules import WEIGHTS, Criterion
 from fwbench.advice.search import HEADROOM, Plan, Search
 from fwbench.advice.verify import Verification
+from fwbench.harness.display import count
 from fwbench.harness.documents import RECORD, adapter
 from fwbench.harness.servers import FRAMEWORK_NAMES, FRAMEWORKS
 
@@ -33,11 +34,6 @@ ADVICE_FORMAT: Final = "fwbench-advice/2"
 
 def _signed(points: float) -> str:
     return f"{points:+g}" if points else "0"
-
-
-def _count(n: int, noun: str) -> str:
-    plural = noun + ("es" if noun.endswith("s") else "s")
-    return f"{n} {noun if n == 1 else plural}"
 
 
 def _ranking(advice: Advice) -> Table:
@@ -96,7 +92,7 @@ def _rules(advice: Advice) -> Table:
 
 
 def _cores(n: int) -> str:
-    return _count(n, "core")
+    return count(n, "core")
 
 
 def _slots_text(plan: Plan) -> str:
@@ -117,7 +113,7 @@ def plan_lines(plan: Plan, profile: Profile) -> list[str]:
         error = (
             f"the model's validation error for {setup.pair}: "
             f"throughput {_percent(band.throughput)}, p99 {_percent(band.p99)} "
-            f"(median over {_count(band.points, 'point')} it was not fitted on)"
+            f"(median over {count(band.points, 'point')} it was not fitted on)"
         )
     else:
         error = f"the model has no validation point for {setup.pair}: no error band"
@@ -140,7 +136,7 @@ def plan_lines(plan: Plan, profile: Profile) -> list[str]:
         f"{capacity.bound} ({capacity.law}).",
         f"Instances: ceil({plan.peak_rps:,.0f} / ({plan.capacity_rps:,.0f} x {HEADROOM:.0%})) "
         f"= {plan.instances}, each at {plan.instance_rps:,.0f} req/s; "
-        f"{_count(plan.processes, 'worker process')}, {_cores(plan.total_cores)} in total.",
+        f"{count(plan.processes, 'worker process')}, {_cores(plan.total_cores)} in total.",
         f"Memory under load: {plan.master_mb:,.0f} + {setup.workers} x {plan.worker_mb:,.0f} "
         f"= {plan.instance_memory_mb:,.0f} MB per instance, {plan.total_memory_mb:,.0f} MB in "
         f"total; budget {profile.memory_budget_mb:,.0f} MB per instance: "
@@ -190,14 +186,14 @@ def _async_cost(search: Search, profile: Profile) -> list[str]:
         return [
             f"{head}, and the model holds no such configuration for this workload; the async "
             f"option would be {alternative.describe()} "
-            f"({_count(alternative.instances, 'instance')})."
+            f"({count(alternative.instances, 'instance')})."
         ]
     cores = chosen.total_cores - alternative.total_cores
     memory = chosen.total_memory_mb - alternative.total_memory_mb
     p99 = chosen.planned.p99_ms - alternative.planned.p99_ms
     return [
         f"{head}: {chosen.describe()}. Against the async option ({alternative.describe()}: "
-        f"{_count(alternative.instances, 'instance')}, {alternative.total_memory_mb:,.0f} MB, "
+        f"{count(alternative.instances, 'instance')}, {alternative.total_memory_mb:,.0f} MB, "
         f"p99 {_ms(alternative.planned.p99_ms)}) it costs {cores:+d} "
         f"core{'' if abs(cores) == 1 else 's'}, "
         f"{memory:+,.0f} MB in total and "

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from fwbench.cli._options import hosts_option
-from fwbench.harness.display import make_console
+from fwbench.harness.display import count, make_console
 from fwbench.harness.errors import FwbenchError
 from fwbench.harness.hosts import read_hosts
 from fwbench.harness.prepare import REQUIRED_TOOLS, Prepared, prepare_hosts
@@ -53,17 +53,13 @@ def prepare(hosts_file: Path) -> None:
 def _summary(host: Prepared) -> str:
     """One line: what was copied, what happened to the venv, how long it took."""
     copied = (
-        f"copied {_count(host.shipped, 'file')} ({host.shipped_bytes / 1e6:.1f} MB)"
+        f"copied {count(host.shipped, 'file')} ({host.shipped_bytes / 1e6:.1f} MB)"
         if host.shipped
         else "files up to date"
     )
     if host.removed:
-        copied += f", removed {_count(host.removed, 'file')} no longer in this checkout"
+        copied += f", removed {count(host.removed, 'file')} no longer in this checkout"
     if host.wheels_shipped:
-        copied += f", shipped {_count(host.wheels_shipped, 'wheel')}"
+        copied += f", shipped {count(host.wheels_shipped, 'wheel')}"
     missing = f"; lacks {', '.join(host.missing)}" if host.missing else ""
     return f"{copied}; venv {host.venv}{missing} ({host.seconds:.1f} s)"
-
-
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}{'' if number == 1 else 's'}"

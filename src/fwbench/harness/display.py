@@ -39,6 +39,12 @@ def make_console() -> Console:
     return Console(highlight=False, width=width)
 
 
+def count(n: int, noun: str) -> str:
+    """``n`` and ``noun``, plural unless ``n`` is 1: ``1 file``, ``3 files``, ``2 passes``."""
+    plural = noun + ("es" if noun.endswith("s") else "s")
+    return f"{n} {noun if n == 1 else plural}"
+
+
 def format_duration(seconds: float) -> str:
     """``3 min 05 s`` or ``42 s``."""
     minutes, rest = divmod(round(seconds), 60)
