@@ -3,9 +3,12 @@ running a real sshd (Debian's openssh-server) that accepts a throwaway key.
 
 Layout, all made and removed by :func:`namespace_hosts`::
 
-    this machine (root namespace) 10.247.0.1 --veth--+
-    host 1 (namespace)            10.247.0.2 --veth--+-- bridge (its own namespace)
-    host 2 ...                    10.247.0.3 --veth--+
+    this machine (root namespace) 10.A.B.1 --veth--+
+    host 1 (namespace)            10.A.B.2 --veth--+-- bridge (its own namespace)
+    host 2 ...                    10.A.B.3 --veth--+
+
+``10.A.B`` is a /24 no interface of this machine has an address in yet, searched from
+one chosen by the process id, so suites run at once on one machine do not collide.
 
 Only addresses inside these namespaces are ever targets. The namespaces share this
 machine's filesystem and process ids, so a "host" runs this checkout's ``.venv`` and a
@@ -26,8 +29,8 @@ from pathlib import Path
 
 import pytest
 
-#: The subnet of the stand-in hosts; .1 is this machine.
-SUBNET = "10.247.0"
+#: The subnets stand-in hosts are given: 10.A.B for A in this range, any B.
+_SECOND_OCTETS = range(240, 250)
 
 #: Sets of stand-in hosts made by this process, which keeps their names distinct.
 _made = 0
@@ -41,11 +44,18 @@ class Hosts:
         urls: ``ssh://root@ADDRESS`` of each host.
         addresses: each host's address.
         identity_file: the throwaway private key they accept.
+        subnet: their /24 as ``10.A.B``; ``10.A.B.1`` is this machine.
     """
 
     urls: tuple[str, ...]
     addresses: tuple[str, ...]
     identity_file: str
+    subnet: str
+
+    @property
+    def nobody(self) -> str:
+        """An SSH URL inside their subnet where no host is."""
+        return f"ssh://root@{self.subnet}.250"
 
     def write_hosts_file(self, path: Path, service: Sequence[str], load: Sequence[str]) -> Path:
         """Write a hosts file at ``path`` naming ``service`` and ``load`` (URLs of these
@@ -64,6 +74,22 @@ class Hosts:
 def _ip(*args: str, namespace: str | None = None) -> None:
     prefix = ["ip", "netns", "exec", namespace] if namespace else []
     subprocess.run([*prefix, "ip", *args], check=True, capture_output=True, timeout=10)
+
+
+def _free_subnet() -> str:
+    """A ``10.A.B`` /24 in which no interface of this machine has an address, the search
+    starting from one chosen by this process's id and the sets it has made."""
+    listed = subprocess.run(
+        ["ip", "-o", "-4", "addr", "show"], check=True, capture_output=True, text=True, timeout=10
+    ).stdout
+    candidates = len(_SECOND_OCTETS) * 256
+    start = (os.getpid() * 7 + _made) % candidates
+    for offset in range(candidates):
+        index = (start + offset) % candidates
+        subnet = f"10.{_SECOND_OCTETS[index // 256]}.{index % 256}"
+        if f" {subnet}." not in listed:
+            return subnet
+    raise RuntimeError("every 10.240-249.x.0/24 subnet is in use here")
 
 
 def require_root_tools() -> None:
@@ -92,6 +118,7 @@ def namespace_hosts(count: int, tmp: Path) -> Iterator[Hosts]:
     bridge_ns = f"{tag}-net"
     namespaces = [f"{tag}-h{i}" for i in range(1, count + 1)]
     root_link = f"{tag}d"
+    subnet = _free_subnet()
     sshds: list[subprocess.Popen[bytes]] = []
     key = tmp / "id_ed25519"
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
@@ -105,13 +132,13 @@ def namespace_hosts(count: int, tmp: Path) -> Iterator[Hosts]:
         _ip("link", "add", "br0", "type", "bridge", namespace=bridge_ns)
         _ip("link", "set", "br0", "up", namespace=bridge_ns)
         _ip("link", "add", root_link, "type", "veth", "peer", "name", "p0", "netns", bridge_ns)
-        _ip("addr", "add", f"{SUBNET}.1/24", "dev", root_link)
+        _ip("addr", "add", f"{subnet}.1/24", "dev", root_link)
         _ip("link", "set", root_link, "up")
         _ip("link", "set", "p0", "master", "br0", namespace=bridge_ns)
         _ip("link", "set", "p0", "up", namespace=bridge_ns)
         addresses = []
         for i, namespace in enumerate(namespaces, start=1):
-            address = f"{SUBNET}.{i + 1}"
+            address = f"{subnet}.{i + 1}"
             subprocess.run(["ip", "netns", "add", namespace], check=True, timeout=10)
             port = f"p{i}"
             _ip("link", "add", "eth0", "type", "veth", "peer", "name", port, "netns", bridge_ns,
@@ -129,6 +156,7 @@ def namespace_hosts(count: int, tmp: Path) -> Iterator[Hosts]:
             urls=tuple(f"ssh://root@{a}" for a in addresses),
             addresses=tuple(addresses),
             identity_file=str(key),
+            subnet=subnet,
         )
     finally:
         for sshd in sshds:

@@ -14,7 +14,7 @@ import psutil
 import pytest
 
 from fwbench.model import read_model_file
-from tests.hosts.netns import SUBNET, namespace_hosts
+from tests.hosts.netns import namespace_hosts
 from tests.hosts.test_remote import guards
 from tests.hosts.test_run_hosts import fwbench
 
@@ -107,7 +107,7 @@ def test_model_on_hosts_records_the_model_and_topology_and_leaves_nothing(
 
 def test_a_service_host_that_does_not_answer_is_one_sentence(tmp_path: Path) -> None:
     with namespace_hosts(1, tmp_path) as hosts:
-        nobody = f"ssh://root@{SUBNET}.250"  # inside the test's subnet, where no host is
+        nobody = hosts.nobody
         hosts_file = hosts.write_hosts_file(tmp_path / "hosts.toml", [nobody], [hosts.urls[0]])
         done = fwbench(tmp_path, "model", "--quick", "--hosts", str(hosts_file))
     assert done.returncode == 1

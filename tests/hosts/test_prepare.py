@@ -24,7 +24,7 @@ from fwbench.harness.prepare import PythonFacts, tracked_files, wheels_misfit
 from fwbench.harness.remote import CHECKOUT, Remote
 from fwbench.harness.results import Results
 from fwbench.harness.watchdog import GRACE_S
-from tests.hosts.netns import SUBNET, Hosts, namespace_hosts
+from tests.hosts.netns import Hosts, namespace_hosts
 
 #: The ports these tests give fwbench on the host (hosts tests: 19400-19499).
 PORTS = "19470-19479"
@@ -92,7 +92,7 @@ def test_prepare_sets_up_another_checkout_offline_and_it_runs(
     with Remote(host.urls[0], host.identity_file, str(checkout)) as remote:
         # The host has no route beyond the stand-in subnet: no index, no internet.
         assert remote.run("ip route show default").strip() == ""
-        assert remote.run("ip route").split()[0] == f"{SUBNET}.0/24"
+        assert remote.run("ip route").split()[0] == f"{host.subnet}.0/24"
 
         started = time.monotonic()
         first = fwbench(cache, "prepare", "--hosts", str(hosts_file))
@@ -178,7 +178,7 @@ def test_nothing_outlives_a_prepare_killed_while_pip_installs(
 
 
 def test_an_unreachable_host_is_one_sentence(host: Hosts, cache: Path, tmp_path: Path) -> None:
-    nobody = f"ssh://root@{SUBNET}.250"  # inside the test's subnet, where no host is
+    nobody = host.nobody
     hosts_file = write_hosts_file(tmp_path / "hosts.toml", host, tmp_path / "c", url=nobody)
     done = fwbench(cache, "prepare", "--hosts", str(hosts_file))
     assert done.returncode == 1

@@ -26,7 +26,7 @@ from fwbench.harness.remote import (
 )
 from fwbench.harness.servers import configure
 from fwbench.harness.watchdog import GRACE_S
-from tests.hosts.netns import SUBNET, Hosts, namespace_hosts
+from tests.hosts.netns import Hosts, namespace_hosts
 from tests.processes import snapshot, still_running
 
 #: TCP ports of these tests (the hosts tests' range is 19400-19499).
@@ -84,7 +84,7 @@ def test_two_load_hosts_measure_a_service_host_and_leave_nothing(hosts: Hosts) -
 
 
 def test_an_unreachable_host_is_one_sentence(hosts: Hosts) -> None:
-    nobody = f"ssh://root@{SUBNET}.250"  # inside the test's subnet, where no host is
+    nobody = hosts.nobody
     with pytest.raises(RemoteError) as caught:
         Remote(nobody, hosts.identity_file)
     assert str(caught.value).startswith(f"cannot reach {nobody} over SSH (")
