@@ -102,11 +102,21 @@ def test_records_and_reports_round_trip(error: str | None) -> None:
     assert load(ClaimsReport, json.loads(json.dumps(dump(report)))) == report
 
 
-def test_a_report_of_another_format_is_refused() -> None:
+def test_a_report_of_a_newer_format_is_refused() -> None:
     data = dump(ClaimsReport(quick=False, experiments=(), duration_s=0.0))
-    assert isinstance(data, dict) and data["format"] == 1
-    with pytest.raises(ValueError, match="format 99 is not 1"):
-        load(ClaimsReport, {**data, "format": 99})
+    assert isinstance(data, dict) and data["format"] == 2
+    with pytest.raises(ValueError, match="format 3 is not 1 to 2"):
+        load(ClaimsReport, {**data, "format": 3})
+
+
+def test_a_format_1_record_reads_as_format_2_with_no_host() -> None:
+    data = dump(ClaimsReport(quick=True, experiments=(_record(None),), duration_s=1.0))
+    assert isinstance(data, dict)
+    (record,) = data["experiments"]
+    assert record.pop("ran_on") is None
+    report = load(ClaimsReport, {**data, "format": 1})
+    assert report.format == 2
+    assert report.experiments[0].ran_on is None
 
 
 def test_a_record_refuses_a_field_it_does_not_declare() -> None:

@@ -69,23 +69,6 @@ def test_the_identity_file_is_relative_to_the_hosts_file(tmp_path: Path) -> None
         read_hosts(tmp_path / "missing.toml")
 
 
-def test_claims_says_in_one_sentence_that_it_cannot_run_across_hosts(tmp_path: Path) -> None:
-    hosts_file = tmp_path / "hosts.toml"
-    hosts_file.write_text('service = ["ssh://root@10.248.0.2"]\nload = ["ssh://root@10.248.0.3"]\n')
-    done = subprocess.run(
-        [sys.executable, "-m", "fwbench", "claims", "--hosts", str(hosts_file)],
-        capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
-    assert done.returncode == 1
-    (line,) = done.stderr.strip().splitlines()
-    assert line == (
-        "Error: --hosts is not supported by fwbench claims yet (docs/hosts.md); measure "
-        "across hosts with `fwbench run --hosts FILE` or `fwbench model --hosts FILE`, or "
-        "run `fwbench claims` on one machine without --hosts"
-    )
-    assert done.stdout == ""
-
-
 def test_advise_hosts_without_verify_is_one_sentence(tmp_path: Path) -> None:
     hosts_file = tmp_path / "hosts.toml"
     hosts_file.write_text('service = ["ssh://root@10.248.0.2"]\nload = ["ssh://root@10.248.0.3"]\n')

@@ -11,6 +11,7 @@ from typing import Any, NoReturn
 import click
 from rich.console import Console
 
+from fwbench.harness.errors import InvalidOption
 from fwbench.harness.servers import FRAMEWORKS
 
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
@@ -172,28 +173,16 @@ def hosts_option(what: str, *, required: bool = False) -> Decorator:
     )
 
 
-def unsupported_hosts_option(command: str, instead: str) -> Decorator:
-    """``--hosts FILE`` on a command that cannot run across hosts yet: given, it stops the
-    command at once with one sentence saying so and what to do instead (docs/hosts.md).
+def refuse_database_with_hosts(database: str | None) -> None:
+    """Refuse ``--database`` beside ``--hosts`` in one sentence: across hosts the service
+    host uses the database the hosts file names.
 
-    Args:
-        command: the command as typed, e.g. ``fwbench claims``.
-        instead: what to do instead, e.g. ``run `fwbench run --hosts FILE` ...``.
+    Raises:
+        InvalidOption: both were given.
     """
-
-    def refuse(ctx: click.Context, param: click.Parameter, value: Path | None) -> None:
-        if value is not None:
-            raise click.ClickException(
-                f"--hosts is not supported by {command} yet (docs/hosts.md); {instead}"
-            )
-
-    return click.option(
-        "--hosts",
-        type=click.Path(dir_okay=False, path_type=Path),
-        default=None,
-        is_eager=True,
-        expose_value=False,
-        callback=refuse,
-        help=f"Not supported by {command} yet (docs/hosts.md): `fwbench run`, `model`, `prepare`, "
-        "`calibrate` and `advise --verify` take a hosts file.",
-    )
+    if database is not None:
+        raise InvalidOption(
+            "--database does not go with --hosts: the service host uses the database the "
+            "hosts file names",
+            "put it in the hosts file's `database` key (docs/hosts.md)",
+        )

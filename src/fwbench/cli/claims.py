@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -14,23 +16,28 @@ from rich.console import Console
 
 from fwbench.cli._options import (
     database_option,
+    hosts_option,
     interrupted_while_preparing,
     output_option,
+    refuse_database_with_hosts,
     report_option,
-    unsupported_hosts_option,
 )
+from fwbench.experiments._hosts import HostsSite
 from fwbench.experiments._measure import FULL_SWEEP, IO_LATENCY_MS, QUICK_SWEEP
 from fwbench.experiments.cold_start import FULL_SPAWNS, QUICK_SPAWNS
-from fwbench.experiments.context import Context
+from fwbench.experiments.context import HOSTS_PORTS, Context
 from fwbench.experiments.model import Experiment, Plan
 from fwbench.experiments.registry import EXPERIMENTS, select
 from fwbench.experiments.render import print_record, print_start, print_summary
 from fwbench.experiments.runner import ClaimsReport, ExperimentRecord, run_experiments
 from fwbench.harness.documents import dump
 from fwbench.harness.errors import FwbenchError
+from fwbench.harness.hosts import HostsFile, read_hosts
+from fwbench.harness.hosts_run import survey_hosts
 from fwbench.harness.machine import default_placement, describe_machine
 from fwbench.harness.process import exit_on_sigterm
-from fwbench.harness.results import Results
+from fwbench.harness.remote import connect_all
+from fwbench.harness.results import Placement, Results, RunConfig
 from fwbench.harness.runconfig import build_config, default_output, preflight
 from fwbench.report import write_report
 
@@ -53,10 +60,10 @@ from fwbench.report import write_report
 @database_option("SQLite files in a temporary directory")
 @report_option
 @click.option("--list", "list_only", is_flag=True, help="List the experiments and exit.")
-@unsupported_hosts_option(
-    "fwbench claims",
-    "measure across hosts with `fwbench run --hosts FILE` or `fwbench model --hosts FILE`, "
-    "or run `fwbench claims` on one machine without --hosts",
+@hosts_option(
+    "the services of the experiments that load them start on the first service host and "
+    "wrk runs on every load host at once; the experiments that read the service's own "
+    "processes run whole on the service host"
 )
 def claims(
     quick: bool,
@@ -65,6 +72,7 @@ def claims(
     database: str | None,
     report: Path | None,
     list_only: bool,
+    hosts_file: Path | None,
 ) -> None:
     """Turn each claim of the article into an experiment: measure, then print the evidence
     and a verdict (supported, contradicted, depends on configuration, or inconclusive here)
@@ -86,57 +94,180 @@ def claims(
     exit_on_sigterm()
     output = output if output is not None else default_output("claims")
     try:
+        if hosts_file is not None:
+            refuse_database_with_hosts(database)
+        hosts = read_hosts(hosts_file) if hosts_file is not None else None
+        # This machine's CPUs; across hosts, the service host's replace them once
+        # connected (_claims_on_hosts).
         placement = default_placement()
-        sweep = QUICK_SWEEP if quick else FULL_SWEEP
-        config = build_config(
-            servers="all",
-            scenarios=("io",),
-            connections=sweep.connections,
-            duration_s=sweep.duration_s,
-            warmup_s=sweep.warmup_s,
-            repeats=sweep.repeats,
-            database=database,
-            downstream_latency_ms=IO_LATENCY_MS,
-            cold_starts=QUICK_SPAWNS if quick else FULL_SPAWNS,
-            placement=placement,
-        )
+        config = _config(quick, database, placement)
         preflight(config, database, output)
-        notes: tuple[str, ...] = ()
-        if not placement.trustworthy:
-            notes = (
-                "only one CPU is usable, so the load and the service share it: the numbers, "
-                "and the verdicts drawn from them, are not trustworthy",
+        if hosts is None:
+            notes: tuple[str, ...] = ()
+            if not placement.trustworthy:
+                notes = (
+                    "only one CPU is usable, so the load and the service share it: the "
+                    "numbers, and the verdicts drawn from them, are not trustworthy",
+                )
+            results = Results.start(
+                ["fwbench", *sys.argv[1:]], describe_machine(), placement, config, None, notes
             )
-        results = Results.start(
-            ["fwbench", *sys.argv[1:]], describe_machine(), placement, config, None, notes
-        )
     except KeyboardInterrupt:
         interrupted_while_preparing(console)
     except FwbenchError as error:
         raise click.ClickException(str(error)) from None
-    mode = "quick" if quick else "full"
-    console.print(
-        f"fwbench claims ({mode}): {len(experiments)} experiments; service on CPUs "
-        f"{list(placement.service_cpus)}, load on CPUs {list(placement.load_cpus)}; "
-        f"results in {output}"
+    run = _Claims(console, experiments, quick, output, report)
+    if hosts is not None:
+        _claims_on_hosts(run, hosts)
+        return
+    run.announce(
+        f"service on CPUs {list(placement.service_cpus)}, load on CPUs {list(placement.load_cpus)}",
+        notes,
     )
-    for note in notes:
-        console.print(f"[bold yellow]note:[/] {note}")
-    records: list[ExperimentRecord] = []
-    started = time.monotonic()
-
     with tempfile.TemporaryDirectory(prefix="fwbench-claims-") as state:
         context = Context(
-            quick=quick,
-            state_dir=Path(state),
-            database=database,
-            placement=placement,
-            say=lambda line: console.print(f"  {line}", style="dim"),
+            quick=quick, state_dir=Path(state), database=database, placement=placement, say=run.say
         )
+        run.execute(context, results)
+
+
+def _config(quick: bool, database: str | None, placement: Placement) -> RunConfig:
+    """The run options a claims results file records."""
+    sweep = QUICK_SWEEP if quick else FULL_SWEEP
+    return build_config(
+        servers="all",
+        scenarios=("io",),
+        connections=sweep.connections,
+        duration_s=sweep.duration_s,
+        warmup_s=sweep.warmup_s,
+        repeats=sweep.repeats,
+        database=database,
+        downstream_latency_ms=IO_LATENCY_MS,
+        cold_starts=QUICK_SPAWNS if quick else FULL_SPAWNS,
+        placement=placement,
+    )
+
+
+def _claims_on_hosts(run: _Claims, hosts: HostsFile) -> None:
+    """``fwbench claims --hosts``: connect, survey the hosts and record the topology, then
+    run the experiments with the services on the first service host and wrk on every load
+    host, those that read the service's own processes whole on the service host."""
+    console = run.console
+    service_url = hosts.service[0]
+    try:
+        remotes = connect_all(hosts)
+    except KeyboardInterrupt:
+        interrupted_while_preparing(console)
+    except FwbenchError as error:
+        raise click.ClickException(str(error)) from None
+    with contextlib.ExitStack() as stack:
+        for remote in remotes.values():
+            stack.callback(remote.close)
+        try:
+            console.print("Describing the hosts and measuring round trips")
+            layout = survey_hosts(hosts, remotes)
+        except KeyboardInterrupt:
+            interrupted_while_preparing(console)
+        except FwbenchError as error:
+            raise click.ClickException(str(error)) from None
+        placement = layout.placement
+        whole = [e.name for e in run.experiments if e.whole_on_service_host]
+        notes = [
+            f"measured across hosts: the io sessions' services, the downstream and the cold "
+            f"starts on {service_url}, wrk on {', '.join(hosts.load)} at once (latencies "
+            f"merged from their histograms), the services' memory read on {service_url} by "
+            "`fwbench probe`",
+        ]
+        if whole:
+            they = "it reads" if len(whole) == 1 else "they read"
+            notes.append(
+                f"{', '.join(whole)} ran whole on {service_url} (`fwbench claims --only NAME` "
+                f"there, its services and wrk on that host's own CPUs): {they} the service's "
+                "own processes, which the load hosts cannot"
+            )
+        if set(layout.spare_cpus) & set(placement.service_cpus):
+            notes.append(
+                f"{service_url} has one usable CPU, so the downstream and the probes share it "
+                "with the service: the numbers, and the verdicts drawn from them, are not "
+                "trustworthy"
+            )
+        results = Results.start(
+            ["fwbench", *sys.argv[1:]],
+            describe_machine(),
+            placement,
+            _config(run.quick, hosts.database, placement),
+            None,
+            tuple(notes),
+        ).with_topology(layout.topology)
+        run.announce(
+            f"services on {service_url} CPUs {list(placement.service_cpus)}, wrk on "
+            f"{', '.join(hosts.load)}",
+            notes,
+        )
+        site = HostsSite(hosts, remotes, layout, ports=HOSTS_PORTS, say=run.say)
+        state = stack.enter_context(tempfile.TemporaryDirectory(prefix="fwbench-claims-"))
+        context = Context(
+            quick=run.quick,
+            state_dir=Path(state),
+            database=hosts.database,
+            placement=placement,
+            say=run.say,
+            hosts=site,
+        )
+        run.execute(context, results)
+
+
+class _Claims:
+    """One ``fwbench claims`` run: its experiments, progress and results file, saved after
+    every experiment.
+
+    Args:
+        console: where progress goes.
+        experiments: what to run, in order.
+        quick: ``--quick`` was given.
+        output: the results file.
+        report: the HTML report to write at the end; None: none.
+    """
+
+    def __init__(
+        self,
+        console: Console,
+        experiments: Sequence[Experiment[Any]],
+        quick: bool,
+        output: Path,
+        report: Path | None,
+    ) -> None:
+        self.console = console
+        self.experiments = experiments
+        self.quick = quick
+        self.output = output
+        self.report = report
+
+    def say(self, line: str) -> None:
+        """Print one line of progress, dimmed and indented."""
+        self.console.print(f"  {line}", style="dim")
+
+    def announce(self, where: str, notes: Sequence[str]) -> None:
+        """Print what runs where and the run's notes."""
+        mode = "quick" if self.quick else "full"
+        self.console.print(
+            f"fwbench claims ({mode}): {len(self.experiments)} experiments; {where}; "
+            f"results in {self.output}"
+        )
+        for note in notes:
+            self.console.print(f"[bold yellow]note:[/] {note}")
+
+    def execute(self, context: Context, results: Results) -> None:
+        """Run the experiments in ``context`` (stopping what it started when they end),
+        saving ``results`` after each; print the summary (and write the report) at the end.
+        Exits 130 on Ctrl-C and 1 on a failure that stops the run, keeping what was
+        measured."""
+        console, output = self.console, self.output
+        records: list[ExperimentRecord] = []
+        started = time.monotonic()
 
         def save(status: str | None = None, error: str | None = None) -> None:
-            nonlocal results
-            so_far = ClaimsReport(quick, tuple(records), time.monotonic() - started)
+            so_far = ClaimsReport(self.quick, tuple(records), time.monotonic() - started)
             current = replace(results, services=tuple(context.services))
             current = current.with_section("claims", dump(so_far))
             if status is not None:
@@ -154,7 +285,7 @@ def claims(
         try:
             with context:
                 claims_report = run_experiments(
-                    experiments, context, on_start=on_start, on_done=on_done
+                    self.experiments, context, on_start=on_start, on_done=on_done
                 )
         except KeyboardInterrupt:
             save("interrupted")
@@ -169,8 +300,8 @@ def claims(
                 f"{error} (the {len(records)} experiments done are kept in {output})"
             ) from None
         save("complete")
-    print_summary(console, claims_report)
-    console.print(f"Results: {output}")
-    if report is not None:
-        for written in write_report(output, html=report):
-            console.print(f"Report: {written}")
+        print_summary(console, claims_report)
+        console.print(f"Results: {output}")
+        if self.report is not None:
+            for written in write_report(output, html=self.report):
+                console.print(f"Report: {written}")

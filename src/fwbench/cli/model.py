@@ -24,6 +24,7 @@ from fwbench.cli._options import (
     hosts_option,
     interrupted_while_preparing,
     output_option,
+    refuse_database_with_hosts,
 )
 from fwbench.experiments.context import Context
 from fwbench.harness.errors import FwbenchError, InvalidOption
@@ -188,12 +189,7 @@ def _check_hosts_options(query: str | None, refit: Path | None, database: str | 
             "measures nothing",
             "leave --hosts out",
         )
-    if database is not None:
-        raise InvalidOption(
-            "--database does not go with --hosts: the service host uses the database the "
-            "hosts file names",
-            "put it in the hosts file's `database` key (docs/hosts.md)",
-        )
+    refuse_database_with_hosts(database)
 
 
 def _config(

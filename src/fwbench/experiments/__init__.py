@@ -8,5 +8,9 @@
   :mod:`.unbounded_reads`, :mod:`.n_plus_one`, :mod:`.footprint`, :mod:`.article_table`),
   listed in run order by :mod:`.registry`;
 * :mod:`.runner` runs them in a :class:`~.context.Context` and records the results;
-  :mod:`.render` prints them.
+  :mod:`.render` prints them;
+* the measurements they share: :mod:`._measure` (wrk figures, memory, the io sweep),
+  :mod:`._sessions` (io sessions), measured through :mod:`._running` (a service here or,
+  with ``--hosts``, on the service host by :mod:`._hosts`, which also runs the experiments
+  that read the service's own processes whole on that host).
 """

@@ -2,24 +2,21 @@
 :func:`~fwbench.harness.load.run_load`, memory through
 :class:`~fwbench.harness.probes.MemorySampler`).
 
-The central one is an *io session*: one framework on one server, serving one route that
-waits for the downstream, loaded at several downstream latencies and concurrencies,
-with its memory sampled after start-up and under load. The thread-pool, I/O-ratio,
-memory and article-table experiments all read io sessions, and a session measured for
-one is reused by the others in the same run (:attr:`Context.shared`).
+The central one is an *io session* (:mod:`._sessions` measures it): one framework on one
+server, serving one route that waits for the downstream, loaded at several downstream
+latencies and concurrencies, with its memory sampled after start-up and under load; this
+module has what a session is made of (:class:`Sweep`, :class:`IoSetup`,
+:class:`IoPoint`, :class:`IoSession`).
 """
 
 from __future__ import annotations
 
 import math
 import time
-from abc import abstractmethod
-from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import ClassVar, Final, NamedTuple, TypeVar
+from typing import Final, NamedTuple
 
 from fwbench.experiments.context import Context
-from fwbench.experiments.model import Experiment, Plan
 from fwbench.experiments.verdicts import Measured
 from fwbench.harness import http
 from fwbench.harness.errors import FwbenchError
@@ -377,153 +374,3 @@ class IoSession:
             if (point.latency_ms, point.load.connections) == (latency_ms, connections):
                 return point
         raise ValueError(f"{self.label}: nothing measured at {latency_ms} ms, {connections} conns")
-
-
-def io_session(context: Context, setup: IoSetup) -> IoSession:
-    """Measure (or reuse from this run) ``setup`` over the mode's :class:`Sweep`. A
-    failure is remembered too, so the experiments sharing the session do not each retry
-    it.
-
-    Raises:
-        FwbenchError: the service did not start or did not answer as it should.
-    """
-    sweep = sweep_for(context)
-
-    def measure() -> IoSession:
-        sizing = "".join(
-            f", {n} {what}" for n, what in ((setup.workers, "workers"), (setup.threads, "threads"))
-            if n is not None
-        )  # fmt: skip
-        context.say(f"io session: {setup.framework} on {setup.server}, {setup.route}{sizing}")
-        return _measure_session(context, setup, sweep)
-
-    return context.measure_once(("io-session", *setup, sweep), measure)
-
-
-def io_sessions(
-    context: Context, setups: Sequence[IoSetup]
-) -> tuple[tuple[IoSession, ...], tuple[str, ...]]:
-    """The io sessions of ``setups`` (framework, server, route) that could be measured,
-    and one line for each that could not, so one broken configuration does not cost
-    an experiment its other configurations."""
-    sessions = []
-    failures = []
-    for setup in setups:
-        try:
-            sessions.append(io_session(context, setup))
-        except FwbenchError as error:
-            failures.append(f"{' '.join(map(str, setup[:3]))}: {error.problem}")
-    return tuple(sessions), tuple(failures)
-
-
-def _measure_session(context: Context, setup: IoSetup, sweep: Sweep) -> IoSession:
-    framework, route = setup.framework, setup.route
-    with context.service(
-        framework, setup.server, workers=setup.workers, threads=setup.threads
-    ) as service:
-        config = service.config
-        if config is None:
-            raise MeasurementFailed(f"{framework} started without a configuration", "report a bug")
-        idle = sample_memory(context, service, IDLE_SAMPLE_S)
-        expect_ok("GET", service.url, f"{route}?ms=0", timeout_s=10)
-        with MemorySampler(service, cpus=context.placement.load_cpus) as sampler:
-            if sweep.warmup_s:
-                warmup_path = f"{route}?ms={sweep.latencies_ms[0]}"
-                load(context, service.url, warmup_path, sweep.connections[0], sweep.warmup_s)
-                drain(service)
-            sampler.steady()
-            points = []
-            for latency in sweep.latencies_ms:
-                for connections in sweep.connections:
-                    runs = []
-                    for _ in range(sweep.repeats):
-                        runs.append(
-                            load(
-                                context,
-                                service.url,
-                                f"{route}?ms={latency}",
-                                connections,
-                                sweep.duration_s,
-                            )
-                        )
-                        drain(service)
-                    runs.sort(key=lambda run: run.ok_rps)
-                    if not runs[0].ok:
-                        raise MeasurementFailed(
-                            f"{framework} on {config.server} answered no {route}?ms={latency} "
-                            f"request with 2xx at {connections} connections",
-                            "run `fwbench serve` and the contract tests to see why",
-                        )
-                    points.append(
-                        IoPoint(latency, runs[len(runs) // 2], tuple(run.ok_rps for run in runs))
-                    )
-        profile = sampler.profile()
-        if profile is None:
-            raise MeasurementFailed(
-                f"could not read the memory of {framework}'s processes under load",
-                "check that /proc is readable (psutil memory_full_info)",
-            )
-        capacity = slots(config, route)
-        session = IoSession(
-            framework=framework,
-            server=config.server,
-            route=route,
-            workers=config.workers,
-            threads=config.threads,
-            slots=None if math.isinf(capacity) else capacity,
-            idle=idle,
-            loaded=memory_figures(profile),
-            points=tuple(points),
-        )
-    return session
-
-
-def sessions_budget(context: Context, setups: tuple[IoSetup, ...]) -> float:
-    """Planned seconds for the io sessions of ``setups`` (framework, server, route) that
-    this run has not measured yet."""
-    sweep = sweep_for(context)
-    missing = [setup for setup in setups if ("io-session", *setup, sweep) not in context.shared]
-    points = len(sweep.latencies_ms) * len(sweep.connections) * sweep.repeats
-    # Every run is followed by a drain of about a second.
-    return len(missing) * (sweep.seconds() + points + SESSION_OVERHEAD_S)
-
-
-SessionsEvidence = TypeVar("SessionsEvidence")
-
-
-class IoSessionsExperiment(Experiment[SessionsEvidence]):
-    """An experiment whose evidence is io sessions, one per :data:`IoSetup` of its mode;
-    sessions an earlier experiment of the run measured are reused, not measured again.
-
-    Subclasses choose their setups (default: every pair on ``/io``, the quick subset
-    with ``--quick``) and turn the sessions into evidence in :meth:`evidence`.
-    """
-
-    #: The setups a ``--quick`` run measures.
-    quick_setups: ClassVar[tuple[IoSetup, ...]] = IO_QUICK_SETUPS
-    #: The setups a full run measures.
-    full_setups: ClassVar[tuple[IoSetup, ...]] = IO_FULL_SETUPS
-
-    def setups(self, context: Context) -> tuple[IoSetup, ...]:
-        """The setups of this run's mode."""
-        return self.quick_setups if context.quick else self.full_setups
-
-    def describe_sessions(self, context: Context) -> str:
-        """The line :meth:`plan` prints about the sessions."""
-        count = len(self.setups(context))
-        return f"{count} io sessions (reused when earlier experiments measured them)"
-
-    def plan(self, context: Context) -> Plan:
-        setups = self.setups(context)
-        return Plan(sessions_budget(context, setups), (self.describe_sessions(context),))
-
-    def run(self, context: Context) -> SessionsEvidence:
-        sessions, failures = io_sessions(context, self.setups(context))
-        return self.evidence(context, sessions, failures)
-
-    @abstractmethod
-    def evidence(
-        self, context: Context, sessions: tuple[IoSession, ...], failures: tuple[str, ...]
-    ) -> SessionsEvidence:
-        """The evidence of the measured ``sessions``; ``failures`` names each setup that
-        could not be measured, in one line."""

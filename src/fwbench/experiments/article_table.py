@@ -19,10 +19,9 @@ from fwbench.experiments._measure import (
     IO_LATENCY_MS,
     PSS_BETWEEN_RUNS,
     IoSetup,
-    io_session,
     pss_figure,
-    sessions_budget,
 )
+from fwbench.experiments._sessions import io_session, sessions_budget
 from fwbench.experiments.cold_start import SPAWN_ESTIMATE_S, cold_start_run, spawns_for
 from fwbench.experiments.context import Context
 from fwbench.experiments.model import Experiment, Plan, Table, Verdict, failures_table, noting

@@ -193,6 +193,10 @@ class BlockingAsync(Experiment[BlockingEvidence]):
     """Stall or deadlock: what a blocking call in async code really does."""
 
     name = "blocking-async"
+    # Across hosts it runs whole on the service host: its prober times the event loop's
+    # lag, which a prober across the network would inflate by the round trip, and its
+    # deadlock recipe is a subprocess of the checkout there.
+    whole_on_service_host = True
     title = "Blocking calls in async routes: stall or deadlock?"
     claims = (CLAIM,)
     setup = (

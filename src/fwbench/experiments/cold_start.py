@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import statistics
 from dataclasses import dataclass
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from fwbench.experiments.context import Context
 from fwbench.experiments.model import Experiment, Plan, Table, Verdict, failures_table, noting
@@ -27,6 +27,9 @@ from fwbench.harness.probes import (
     time_first_answers,
 )
 from fwbench.harness.process import start_service
+
+if TYPE_CHECKING:
+    from fwbench.experiments._hosts import HostsSite
 
 CLAIM: Final = "Django’s cold start kills serverless deployments"
 
@@ -109,9 +112,31 @@ def cold_start_run(
     Raises:
         FwbenchError: the service did not start, or its first request failed.
     """
+    if context.hosts is not None:
+        # Across hosts only the article's table asks (this experiment runs whole on the
+        # service host), for the canonical service: `fwbench probe start` times it there.
+        assert not minimal, "the minimal variants run whole on the service host"
+        hosts = context.hosts
+        return context.measure_once(
+            ("cold-start", framework, server, minimal, spawns),
+            lambda: _spawn_on_host(hosts, framework, server, spawns),
+        )
     return context.measure_once(
         ("cold-start", framework, server, minimal, spawns),
         lambda: _spawn(context, framework, server, minimal, spawns),
+    )
+
+
+def _spawn_on_host(hosts: HostsSite, framework: str, server: str, spawns: int) -> ColdStartRun:
+    config, cold, imported = hosts.cold_starts(framework, server, spawns)
+    return ColdStartRun(
+        framework=framework,
+        server=server,
+        minimal=False,
+        workers=config.workers,
+        healthz_ms=cold.healthz_ms,
+        first_request_ms=cold.first_request_ms,
+        import_ms=tuple(us / 1000 for us in imported.samples_us),
     )
 
 
@@ -172,6 +197,9 @@ class ColdStart(Experiment[ColdStartEvidence]):
     """Spawn-to-first-response per framework and server, Django with and without contrib."""
 
     name = "cold-start"
+    # Across hosts it runs whole on the service host: cold starts and imports are the
+    # host's own (no load), and its minimal variants need the checkout's environment there.
+    whole_on_service_host = True
     title = "Cold start: spawn to first response"
     claims = (CLAIM,)
     setup = (

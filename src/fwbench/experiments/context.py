@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack
 from pathlib import Path
 from types import TracebackType
-from typing import Final, TypeVar, cast
+from typing import TYPE_CHECKING, Final, TypeVar, cast
 
 from fwbench.contract import LAB_FLAG
 from fwbench.harness.errors import FwbenchError
@@ -28,15 +28,22 @@ from fwbench.harness.process import (
 )
 from fwbench.harness.results import Placement, ServiceRun
 
+if TYPE_CHECKING:
+    from fwbench.experiments._hosts import HostsSite
+
 T = TypeVar("T")
 
 #: TCP ports the experiments use (fwbench claims' own range, away from `fwbench serve`'s).
 PORTS: Final = range(18800, 18900)
+#: TCP ports of the service host for the services ``fwbench claims --hosts`` loads from
+#: the load hosts: away from :data:`PORTS`, which the experiments it runs whole on that
+#: host use there.
+HOSTS_PORTS: Final = range(19000, 19100)
 
 
 class Context:
     """The environment experiments run in. A context manager: leaving it stops the
-    downstream.
+    downstream (here, or on the service host across hosts).
 
     Args:
         quick: run the short ``--quick`` variant of every experiment.
@@ -46,6 +53,10 @@ class Context:
             (:func:`~fwbench.harness.machine.default_placement`).
         say: prints one line of progress (default: discard it).
         ports: the TCP ports to use, default :data:`PORTS`.
+        hosts: where to measure across hosts (``--hosts``); None (default): here. With
+            hosts, the io sessions' services and cold starts run on its service host
+            (:func:`~._running.running`), and the experiments that need the service's
+            own processes run whole there (:meth:`~._hosts.HostsSite.run_whole`).
     """
 
     def __init__(
@@ -57,6 +68,7 @@ class Context:
         placement: Placement | None = None,
         say: Callable[[str], None] = lambda line: None,
         ports: range = PORTS,
+        hosts: HostsSite | None = None,
     ) -> None:
         self.quick = quick
         self.state_dir = state_dir
@@ -67,8 +79,11 @@ class Context:
         self.port = PortRotation(ports)
         self._stack = ExitStack()
         self._downstream: ServiceProcess | None = None
+        self.hosts = hosts
+        if hosts is not None:
+            self._stack.push(hosts)  # leaving the context stops the downstream on the host
         #: Every service start, in order, as the results file records it.
-        self.services: list[ServiceRun] = []
+        self.services: list[ServiceRun] = hosts.services if hosts is not None else []
         #: Measurements shared between experiments, by a key naming what was measured.
         self.shared: dict[tuple[object, ...], object] = {}
 

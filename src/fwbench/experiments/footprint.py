@@ -253,6 +253,9 @@ class Footprint(Experiment[FootprintEvidence]):
     """Distributions, installed size and lines of code per implementation."""
 
     name = "footprint"
+    # Across hosts it runs whole on the service host: what it reads is the installed
+    # packages and imports of the checkout there.
+    whole_on_service_host = True
     title = "Dependency and code footprint"
     claims = (SPRAWL_CLAIM,)
     setup = (

@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
-from fwbench.experiments._measure import IoSession, IoSetup, io_sessions, sessions_budget
+from fwbench.experiments._measure import IoSession, IoSetup
+from fwbench.experiments._sessions import io_sessions, sessions_budget
 from fwbench.experiments.context import Context
 from fwbench.experiments.model import Experiment, Plan, Table, Verdict, failures_table, noting
 from fwbench.experiments.verdicts import competitive_rule

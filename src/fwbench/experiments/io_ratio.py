@@ -17,9 +17,9 @@ from fwbench.experiments._measure import (
     IO_LATENCY_MS,
     IO_QUICK_SETUPS,
     IoSession,
-    IoSessionsExperiment,
     IoSetup,
 )
+from fwbench.experiments._sessions import IoSessionsExperiment
 from fwbench.experiments.context import Context
 from fwbench.experiments.model import Table, Verdict, failures_table, noting
 from fwbench.experiments.verdicts import Measured, ratio_rule

@@ -14,12 +14,8 @@ import math
 from dataclasses import dataclass
 from typing import Final
 
-from fwbench.experiments._measure import (
-    IO_LATENCY_MS,
-    PSS_BETWEEN_RUNS,
-    IoSession,
-    IoSessionsExperiment,
-)
+from fwbench.experiments._measure import IO_LATENCY_MS, PSS_BETWEEN_RUNS, IoSession
+from fwbench.experiments._sessions import IoSessionsExperiment
 from fwbench.experiments.context import Context
 from fwbench.experiments.model import Table, Verdict, failures_table, noting
 from fwbench.experiments.verdicts import at_least_figure_rule

@@ -110,6 +110,12 @@ class Experiment(ABC, Generic[E]):
     setup: ClassVar[str]
     #: The class of the evidence :meth:`run` returns, to rebuild it from a results file.
     evidence_type: ClassVar[type]
+    #: Across hosts (``fwbench claims --hosts``): True runs it whole on the service host,
+    #: for an experiment that reads the service's processes or runs its code there (its
+    #: per-worker peak memory, its event loop's lag, its imports, its SQL log), which the
+    #: load hosts cannot; False (default) starts its services on the service host and
+    #: loads them from the load hosts.
+    whole_on_service_host: ClassVar[bool] = False
 
     @abstractmethod
     def plan(self, context: Context) -> Plan:

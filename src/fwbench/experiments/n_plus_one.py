@@ -201,6 +201,9 @@ class NPlusOne(Experiment[NPlusOneEvidence]):
     """Naive vs eager relation loading: statements per request and throughput."""
 
     name = "n-plus-one"
+    # Across hosts it runs whole on the service host: Django's SQL log is read with
+    # `manage.py shell_plus --print-sql` run in the checkout there, beside its database.
+    whole_on_service_host = True
     title = "N+1 queries: naive vs eager relation loading"
     claims = (CLAIM,)
     setup = (

@@ -22,16 +22,19 @@ from fwbench.harness.documents import RECORD, Items, Json, dump, load
 from fwbench.harness.errors import FwbenchError
 from fwbench.harness.results import Results
 
-#: Version of the ``claims`` section of the results file; a section of another version is
-#: not read. History:
+#: Version of the ``claims`` section of the results file; a section of a newer version is
+#: not read, an older one is read as this one. History:
 #:   1 - fwbench 0.1.0: first format.
-CLAIMS_FORMAT: Final = 1
+#:   2 - fwbench 0.1.0: ``experiments[].ran_on``, the service host an experiment ran whole
+#:       on (``fwbench claims --hosts``); optional, null "as before", so a format-1
+#:       section reads unchanged.
+CLAIMS_FORMAT: Final = 2
 
 
 def _claims_format(version: int) -> int:
-    if version != CLAIMS_FORMAT:
-        raise ValueError(f"claims section format {version} is not {CLAIMS_FORMAT}")
-    return version
+    if not 1 <= version <= CLAIMS_FORMAT:
+        raise ValueError(f"claims section format {version} is not 1 to {CLAIMS_FORMAT}")
+    return CLAIMS_FORMAT
 
 
 @dataclass(frozen=True, config=RECORD)
@@ -61,6 +64,10 @@ class ExperimentRecord:
     thresholds, ``findings`` one line per configuration with the numbers the rule read."""
     error: str | None
     """Why it could not finish, one sentence; null when it succeeded."""
+    ran_on: str | None = None
+    """The service host it ran whole on, services and wrk on that host's own CPUs
+    (``fwbench claims --hosts``, an experiment that reads the service's processes); null:
+    where the results file's ``topology`` says (this machine without one)."""
 
 
 @dataclass(frozen=True, config=RECORD)
@@ -138,6 +145,29 @@ def run_experiment(experiment: Experiment[Any], context: Context, plan: Plan) ->
     return record(dump(evidence), tables, verdicts, None)
 
 
+def _run_whole(experiment: Experiment[Any], context: Context, plan: Plan) -> ExperimentRecord:
+    """Run ``experiment`` whole on the service host of ``context``'s hosts; a failure
+    there is recorded as a local one is."""
+    assert context.hosts is not None, "only across hosts"
+    started = time.monotonic()
+    try:
+        return context.hosts.run_whole(experiment, plan, context.quick)
+    except FwbenchError as error:
+        return ExperimentRecord(
+            name=experiment.name,
+            title=experiment.title,
+            claims=experiment.claims,
+            setup=experiment.setup,
+            plan=plan,
+            duration_s=time.monotonic() - started,
+            evidence=None,
+            tables=(),
+            verdicts=(),
+            error=str(error),
+            ran_on=context.hosts.host.url,
+        )
+
+
 def run_experiments(
     experiments: Sequence[Experiment[Any]],
     context: Context,
@@ -159,7 +189,10 @@ def run_experiments(
     for experiment in experiments:
         plan = experiment.plan(context)
         on_start(experiment, plan)
-        record = run_experiment(experiment, context, plan)
+        if context.hosts is not None and experiment.whole_on_service_host:
+            record = _run_whole(experiment, context, plan)
+        else:
+            record = run_experiment(experiment, context, plan)
         records.append(record)
         on_done(record)
     return ClaimsReport(context.quick, tuple(records), time.monotonic() - started)

@@ -14,13 +14,8 @@ import math
 from dataclasses import dataclass
 from typing import Final
 
-from fwbench.experiments._measure import (
-    ANYIO_THREADS,
-    IoSession,
-    IoSessionsExperiment,
-    IoSetup,
-    sweep_for,
-)
+from fwbench.experiments._measure import ANYIO_THREADS, IoSession, IoSetup, sweep_for
+from fwbench.experiments._sessions import IoSessionsExperiment
 from fwbench.experiments.context import Context
 from fwbench.experiments.model import Table, Verdict, failures_table, noting
 from fwbench.experiments.verdicts import (

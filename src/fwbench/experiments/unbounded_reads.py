@@ -166,6 +166,9 @@ class UnboundedReads(Experiment[UnboundedEvidence]):
     """Whole-table reads vs streaming vs keyset pages, by peak memory and latency."""
 
     name = "unbounded-reads"
+    # Across hosts it runs whole on the service host: it resets and reads each worker's
+    # peak memory in that host's /proc.
+    whole_on_service_host = True
     title = "Unbounded ORM reads: peak worker memory and latency by table size"
     claims = (CLAIM,)
     setup = (

@@ -21,27 +21,22 @@ import contextlib
 import statistics
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Final, Protocol
 
 from fwbench.experiments._measure import (
     ANYIO_THREADS,
     IO_QUICK_SETUPS,
-    MemoryFigures,
-    drain,
     memory_figures,
-    sample_memory,
 )
+from fwbench.experiments._running import Running, start_setup
 from fwbench.experiments.cold_start import cold_start_run
 from fwbench.experiments.context import Context
-from fwbench.harness.cputime import CpuReading, read_counters
 from fwbench.harness.errors import FwbenchError
-from fwbench.harness.load import LoadSpec, run_load
-from fwbench.harness.probes import MemorySampler
-from fwbench.harness.process import ServiceProcess
-from fwbench.harness.results import LoadSample, MemoryProfile, ServiceRun
+from fwbench.harness.load import LoadSpec
+from fwbench.harness.results import ServiceRun
 from fwbench.harness.scenarios import SCENARIOS
-from fwbench.harness.servers import ServerConfig, all_pairs
+from fwbench.harness.servers import all_pairs
 from fwbench.model._document import MemoryPoint, Point, Role, Setup, StartupPoint, pair_name
 from fwbench.model._fit import configured_per_worker, io_route
 
@@ -199,61 +194,6 @@ class Measured:
     failures: list[str]
 
 
-class Sampler(Protocol):
-    """The memory sampler of a running setup, for the length of a ``with`` block
-    (:class:`~fwbench.harness.probes.MemorySampler` here,
-    :class:`~fwbench.harness.remote_probes.RemoteMemorySampler` on a service host)."""
-
-    def steady(self) -> None:
-        """Count the samples from now on as the steady state under load."""
-        ...
-
-    def profile(self) -> MemoryProfile | None:
-        """The profile of the samples so far; None when there was none."""
-        ...
-
-
-class Running(Protocol):
-    """A setup started where the sweep measures (:class:`Stand`)."""
-
-    @property
-    def config(self) -> ServerConfig:
-        """Its server configuration, as started."""
-        ...
-
-    @property
-    def url(self) -> str:
-        """Where wrk loads it."""
-        ...
-
-    @property
-    def token(self) -> str:
-        """Its API token, for the scenarios that authenticate."""
-        ...
-
-    def counters(self) -> CpuReading:
-        """The CPU-time counters of its process tree and of its CPUs now, read where it
-        runs (:mod:`fwbench.harness.cputime`)."""
-        ...
-
-    def load(self, spec: LoadSpec) -> LoadSample:
-        """Run ``spec`` (its CPUs and threads are the stand's to choose) and return what
-        wrk measured (merged from every load generator)."""
-        ...
-
-    def drain(self) -> None:
-        """Wait until it answers again after a load."""
-        ...
-
-    def idle_memory(self, seconds: float) -> MemoryFigures:
-        """Its memory sampled for ``seconds`` without load."""
-        ...
-
-    def memory(self) -> AbstractContextManager[Sampler]:
-        """Its memory sampled for the length of a ``with`` block, off its CPUs."""
-        ...
-
-
 class Stand(Protocol):
     """Where the sweep measures: this machine (:class:`LocalStand`) or the hosts of a
     hosts file (:class:`fwbench.model._hosts.HostsStand`)."""
@@ -284,35 +224,6 @@ class Stand(Protocol):
         ...
 
 
-class _LocalRunning:
-    """A setup started on this machine through the experiments' :class:`Context`."""
-
-    def __init__(self, context: Context, service: ServiceProcess) -> None:
-        self._context = context
-        self._service = service
-        config = service.config
-        assert config is not None  # Context refuses a service without one
-        self.config = config
-        self.url = service.url
-        self.token = service.env["API_TOKEN"]
-
-    def counters(self) -> CpuReading:
-        return read_counters(self._service, self._context.placement.service_cpus)
-
-    def load(self, spec: LoadSpec) -> LoadSample:
-        cpus = self._context.placement.load_cpus
-        return run_load(replace(spec, threads=min(len(cpus), spec.connections), cpus=cpus))
-
-    def drain(self) -> None:
-        drain(self._service)
-
-    def idle_memory(self, seconds: float) -> MemoryFigures:
-        return sample_memory(self._context, self._service, seconds)
-
-    def memory(self) -> AbstractContextManager[Sampler]:
-        return MemorySampler(self._service, cpus=self._context.placement.load_cpus)
-
-
 class LocalStand:
     """The sweep on this machine: services and the downstream from ``context`` (pinned
     to its service CPUs), wrk on its load CPUs, cold starts through the cold-start
@@ -338,10 +249,10 @@ class LocalStand:
 
     @contextlib.contextmanager
     def setup(self, target: Target, workers: int | None, threads: int | None) -> Iterator[Running]:
-        with self.context.service(
-            target.framework, target.server, workers=workers, threads=threads
-        ) as service:
-            yield _LocalRunning(self.context, service)
+        with start_setup(
+            self.context, target.framework, target.server, workers=workers, threads=threads
+        ) as started:
+            yield started
 
     def startup(self, target: Target, spawns: int) -> StartupPoint:
         run = cold_start_run(self.context, target.framework, target.server, False, spawns)

@@ -1,0 +1,77 @@
+"""``fwbench claims --hosts`` across stand-in hosts (tests/hosts/netns.py): an experiment
+that loads its services runs them on the service host with wrk on the load host, one that
+reads the service's own processes runs whole on the service host, each record says where
+it ran, the topology is in the results file, and nothing is left running in any
+namespace; ``--database`` beside ``--hosts`` is one sentence."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from fwbench.experiments.runner import claims_report
+from fwbench.harness.results import Results
+from tests.hosts.netns import namespace_hosts
+from tests.hosts.test_model_hosts import _namespaces, _running_besides_sshd
+from tests.hosts.test_remote import guards
+from tests.hosts.test_run_hosts import fwbench
+
+
+@pytest.mark.slow
+def test_claims_on_hosts_loads_from_the_load_host_and_runs_the_rest_on_the_service_host(
+    tmp_path: Path,
+) -> None:
+    before = _namespaces()
+    with namespace_hosts(2, tmp_path) as hosts:
+        ours = {n for n in _namespaces() - before if n.startswith(f"fwh{os.getpid() % 100000}")}
+        service, load = hosts.urls
+        hosts_file = hosts.write_hosts_file(tmp_path / "hosts.toml", [service], [load])
+        output = tmp_path / "claims.json"
+        done = fwbench(
+            tmp_path, "claims", "--quick", "--hosts", str(hosts_file), "--only", "httpx-tip",
+            "--only", "footprint", "--output", str(output),
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        assert guards() == []
+        assert _running_besides_sshd(ours) == []
+    results = Results.read(output)
+    assert results.status == "complete"
+    topology = results.topology
+    assert topology is not None
+    assert [(h.url, h.roles) for h in topology.hosts] == [
+        (service, ("service",)),
+        (load, ("load",)),
+    ]
+    report = claims_report(results)
+    assert report is not None
+    records = {record.name: record for record in report.experiments}
+    assert set(records) == {"httpx-tip", "footprint"}
+    assert all(record.error is None and record.verdicts for record in records.values())
+    # httpx-tip's io sessions ran on the service host, pinned to its service CPU, loaded
+    # by the load host's wrk; footprint ran whole on the service host.
+    assert records["httpx-tip"].ran_on is None
+    assert records["footprint"].ran_on == service
+    assert len(results.services) == 2
+    assert all(
+        s.host == service and s.command[:3] == ("taskset", "-c", "1") for s in results.services
+    )
+    assert results.notes[0].startswith("measured across hosts: the io sessions' services")
+    assert results.notes[1].startswith(f"footprint ran whole on {service} ")
+    assert "footprint: `fwbench claims --only footprint --output " in done.stdout
+    assert f"{service}: " in done.stdout  # the service host's own progress, streamed back
+
+
+def test_database_beside_hosts_is_one_sentence(tmp_path: Path) -> None:
+    hosts_file = tmp_path / "hosts.toml"
+    hosts_file.write_text('service = ["ssh://root@10.0.0.2"]\nload = ["ssh://root@10.0.0.3"]\n')
+    done = fwbench(
+        tmp_path, "claims", "--hosts", str(hosts_file), "--database",
+        "postgresql://127.0.0.1/postgres",
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert done.stderr.splitlines() == [
+        "Error: --database does not go with --hosts: the service host uses the database the "
+        "hosts file names; put it in the hosts file's `database` key (docs/hosts.md)"
+    ]
