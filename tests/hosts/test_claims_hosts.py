@@ -2,11 +2,16 @@
 that loads its services runs them on the service host with wrk on the load host, one that
 reads the service's own processes runs whole on the service host, each record says where
 it ran, the topology is in the results file, and nothing is left running in any
-namespace; ``--database`` beside ``--hosts`` is one sentence."""
+namespace, after a clean end or when the driver is killed or interrupted mid-experiment;
+``--database`` beside ``--hosts`` is one sentence."""
 
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -75,3 +80,44 @@ def test_database_beside_hosts_is_one_sentence(tmp_path: Path) -> None:
         "Error: --database does not go with --hosts: the service host uses the database the "
         "hosts file names; put it in the hosts file's `database` key (docs/hosts.md)"
     ]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGINT])
+def test_stopping_the_driver_mid_experiment_leaves_nothing_on_the_service_host(
+    tmp_path: Path, signum: signal.Signals
+) -> None:
+    before = _namespaces()
+    with namespace_hosts(2, tmp_path) as hosts:
+        ours = {n for n in _namespaces() - before if n.startswith(f"fwh{os.getpid() % 100000}")}
+        service, load = hosts.urls
+        hosts_file = hosts.write_hosts_file(tmp_path / "hosts.toml", [service], [load])
+        output = tmp_path / "claims.json"
+        driver = subprocess.Popen(
+            [sys.executable, "-m", "fwbench", "claims", "--quick", "--hosts", str(hosts_file),
+             "--only", "cold-start", "--output", str(output)],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+            env={**os.environ, "COLUMNS": "200"},
+        )  # fmt: skip
+        assert driver.stdout is not None
+        try:
+            # The service host's own run reports its spawns: services run there now.
+            for line in driver.stdout:
+                if line.strip().startswith(f"{service}: cold start:"):
+                    break
+            else:
+                pytest.fail("the service host's run printed no cold start")
+            assert _running_besides_sshd(ours) != []
+            driver.send_signal(signum)
+            status = driver.wait(timeout=60)
+        finally:
+            driver.kill()
+        assert status == (130 if signum == signal.SIGINT else -signal.SIGKILL)
+        # The guard stops what the session started once sshd closes it.
+        deadline = time.monotonic() + 30
+        while (_running_besides_sshd(ours) or guards()) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert _running_besides_sshd(ours) == []
+        assert guards() == []
+    if signum == signal.SIGINT:
+        assert Results.read(output).status == "interrupted"
