@@ -60,6 +60,13 @@ from fwbench.report import write_report
 @database_option("SQLite files in a temporary directory")
 @report_option
 @click.option("--list", "list_only", is_flag=True, help="List the experiments and exit.")
+@click.option(
+    "--progress-only",
+    is_flag=True,
+    help="Print only the lines of progress, not the plans, evidence, verdicts and summary "
+    "(they are in the results file); `claims --hosts` runs an experiment on the service host "
+    "this way and prints its record itself.",
+)
 @hosts_option(
     "the services of the experiments that load them start on the first service host and "
     "wrk runs on every load host at once; the experiments that read the service's own "
@@ -72,6 +79,7 @@ def claims(
     database: str | None,
     report: Path | None,
     list_only: bool,
+    progress_only: bool,
     hosts_file: Path | None,
 ) -> None:
     """Turn each claim of the article into an experiment: measure, then print the evidence
@@ -80,7 +88,9 @@ def claims(
     (section "claims")."""
     # Tables are wide: give them 120 columns when the output is not a terminal (a file,
     # a pipe), where rich would otherwise assume 80.
-    console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
+    width = None if sys.stdout.isatty() else 120
+    console = Console(highlight=False, width=width, quiet=progress_only)
+    progress = Console(highlight=False, width=width)
     try:
         experiments = select(only)
     except FwbenchError as error:
@@ -116,7 +126,7 @@ def claims(
         interrupted_while_preparing(console)
     except FwbenchError as error:
         raise click.ClickException(str(error)) from None
-    run = _Claims(console, experiments, quick, output, report)
+    run = _Claims(console, progress, experiments, quick, output, report)
     if hosts is not None:
         _claims_on_hosts(run, hosts)
         return
@@ -222,7 +232,8 @@ class _Claims:
     every experiment.
 
     Args:
-        console: where progress goes.
+        console: where the plans, evidence, verdicts and summary go.
+        progress: where the lines of progress go.
         experiments: what to run, in order.
         quick: ``--quick`` was given.
         output: the results file.
@@ -232,12 +243,14 @@ class _Claims:
     def __init__(
         self,
         console: Console,
+        progress: Console,
         experiments: Sequence[Experiment[Any]],
         quick: bool,
         output: Path,
         report: Path | None,
     ) -> None:
         self.console = console
+        self.progress = progress
         self.experiments = experiments
         self.quick = quick
         self.output = output
@@ -245,7 +258,7 @@ class _Claims:
 
     def say(self, line: str) -> None:
         """Print one line of progress, dimmed and indented."""
-        self.console.print(f"  {line}", style="dim")
+        self.progress.print(f"  {line}", style="dim")
 
     def announce(self, where: str, notes: Sequence[str]) -> None:
         """Print what runs where and the run's notes."""

@@ -246,10 +246,11 @@ class HostsSite:
             return service.config, cold, imported
 
     def run_whole(self, experiment: Experiment[Any], plan: Plan, quick: bool) -> ExperimentRecord:
-        """Run ``experiment`` whole on the service host: ``fwbench claims --only NAME``
-        there (its services, downstream and wrk on that host's CPUs, split as a run on one
-        machine splits them), each line it prints passed to ``say``, and its record read
-        back, marked with the host it ran on. Its services join :attr:`services`.
+        """Run ``experiment`` whole on the service host: ``fwbench claims --only NAME
+        --progress-only`` there (its services, downstream and wrk on that host's CPUs,
+        split as a run on one machine splits them), each line of progress it prints passed
+        to ``say``, and its record read back, marked with the host it ran on, for the
+        caller to print and keep. Its services join :attr:`services`.
 
         Raises:
             RemoteError: it could not run there or wrote no record (its last line quoted).
@@ -258,7 +259,7 @@ class HostsSite:
         workdir = host.run("mktemp -d /tmp/fwbench-claims-XXXXXXXX").strip()
         output = f"{workdir}/claims.json"
         argv = [host.python, "-m", "fwbench", "claims", "--only", experiment.name]
-        argv += ["--output", output, *(["--quick"] if quick else [])]
+        argv += ["--output", output, "--progress-only", *(["--quick"] if quick else [])]
         if self.hosts.database is not None:
             argv += ["--database", self.hosts.database]
         command = shlex.join(["fwbench", *argv[3:]])
@@ -267,8 +268,9 @@ class HostsSite:
         allowed_s = _WHOLE_BUDGETS * plan.budget_s + _WHOLE_SLACK_S
         deadline = time.monotonic() + allowed_s
         try:
-            while line := process.read_line(max(0.0, deadline - time.monotonic())):
-                self.say(f"{host.url}: {line}")
+            while (line := process.next_line(max(0.0, deadline - time.monotonic()))) is not None:
+                if line:  # its lines of progress, which the record does not keep
+                    self.say(f"{host.url}: {line}")
             if time.monotonic() >= deadline:
                 raise RemoteError(
                     f"{experiment.name} did not finish on {host.url} within {allowed_s:.0f} s",

@@ -385,7 +385,13 @@ class RemoteProcess:
 
     def read_line(self, timeout: float) -> str:
         """The next line the command prints, without its end; "" when it printed none
-        within ``timeout`` seconds or its output ended."""
+        within ``timeout`` seconds or its output ended (or the line was empty: a command
+        that prints empty lines is read with :meth:`next_line`)."""
+        return self.next_line(timeout) or ""
+
+    def next_line(self, timeout: float) -> str | None:
+        """The next line the command prints, without its end (an empty line is ""); None
+        when it printed none within ``timeout`` seconds or its output ended."""
         deadline = time.monotonic() + timeout
         while b"\n" not in self._stdout and time.monotonic() < deadline:
             self._channel.settimeout(max(0.1, deadline - time.monotonic()))
@@ -396,6 +402,8 @@ class RemoteProcess:
             if not chunk:
                 break
             self._stdout += chunk
+        if not self._stdout:
+            return None
         line, _, self._stdout = self._stdout.partition(b"\n")
         return line.decode(errors="replace").strip()
 
