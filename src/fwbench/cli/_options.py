@@ -3,18 +3,50 @@ and ``calibrate``."""
 
 from __future__ import annotations
 
+import contextlib
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, NoReturn
 
 import click
 from rich.console import Console
 
-from fwbench.harness.errors import InvalidOption
+from fwbench.harness.errors import FwbenchError, InvalidOption
+from fwbench.harness.hosts import HostsFile
+from fwbench.harness.hosts_run import HostsLayout, survey_hosts
+from fwbench.harness.remote import Remote, connect_all
 from fwbench.harness.servers import FRAMEWORKS
 
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
+
+
+@contextlib.contextmanager
+def surveyed_hosts(
+    console: Console, hosts: HostsFile
+) -> Iterator[tuple[dict[str, Remote], HostsLayout]]:
+    """Connect to every host of ``hosts`` and survey them
+    (:func:`~fwbench.harness.hosts_run.survey_hosts`: machines, CPU split, round trips) for
+    the length of a ``with`` block, which closes every connection (stopping what was
+    started through it). A failure is one sentence (click's error); Ctrl-C ends the
+    command as :func:`interrupted_while_preparing`."""
+    try:
+        remotes = connect_all(hosts)
+    except KeyboardInterrupt:
+        interrupted_while_preparing(console)
+    except FwbenchError as error:
+        raise click.ClickException(str(error)) from None
+    with contextlib.ExitStack() as stack:
+        for remote in remotes.values():
+            stack.callback(remote.close)
+        try:
+            console.print("Describing the hosts and measuring round trips")
+            layout = survey_hosts(hosts, remotes)
+        except KeyboardInterrupt:
+            interrupted_while_preparing(console)
+        except FwbenchError as error:
+            raise click.ClickException(str(error)) from None
+        yield remotes, layout
 
 
 def interrupted_while_preparing(console: Console) -> NoReturn:

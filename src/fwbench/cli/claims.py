@@ -21,6 +21,7 @@ from fwbench.cli._options import (
     output_option,
     refuse_database_with_hosts,
     report_option,
+    surveyed_hosts,
 )
 from fwbench.experiments._hosts import HostsSite
 from fwbench.experiments._measure import FULL_SWEEP, IO_LATENCY_MS, QUICK_SWEEP
@@ -33,10 +34,8 @@ from fwbench.experiments.runner import ClaimsReport, ExperimentRecord, run_exper
 from fwbench.harness.documents import dump
 from fwbench.harness.errors import FwbenchError
 from fwbench.harness.hosts import HostsFile, read_hosts
-from fwbench.harness.hosts_run import survey_hosts
 from fwbench.harness.machine import default_placement, describe_machine
 from fwbench.harness.process import exit_on_sigterm
-from fwbench.harness.remote import connect_all
 from fwbench.harness.results import Placement, Results, RunConfig
 from fwbench.harness.runconfig import build_config, default_output, preflight
 from fwbench.report import write_report
@@ -162,24 +161,9 @@ def _claims_on_hosts(run: _Claims, hosts: HostsFile) -> None:
     """``fwbench claims --hosts``: connect, survey the hosts and record the topology, then
     run the experiments with the services on the first service host and wrk on every load
     host, those that read the service's own processes whole on the service host."""
-    console = run.console
     service_url = hosts.service[0]
-    try:
-        remotes = connect_all(hosts)
-    except KeyboardInterrupt:
-        interrupted_while_preparing(console)
-    except FwbenchError as error:
-        raise click.ClickException(str(error)) from None
     with contextlib.ExitStack() as stack:
-        for remote in remotes.values():
-            stack.callback(remote.close)
-        try:
-            console.print("Describing the hosts and measuring round trips")
-            layout = survey_hosts(hosts, remotes)
-        except KeyboardInterrupt:
-            interrupted_while_preparing(console)
-        except FwbenchError as error:
-            raise click.ClickException(str(error)) from None
+        remotes, layout = stack.enter_context(surveyed_hosts(run.console, hosts))
         placement = layout.placement
         whole = [e.name for e in run.experiments if e.whole_on_service_host]
         notes = [

@@ -25,14 +25,14 @@ from fwbench.cli._options import (
     interrupted_while_preparing,
     output_option,
     refuse_database_with_hosts,
+    surveyed_hosts,
 )
+from fwbench.experiments._hosts import HostsSite
 from fwbench.experiments.context import Context
 from fwbench.harness.errors import FwbenchError, InvalidOption
 from fwbench.harness.hosts import HostsFile, read_hosts
-from fwbench.harness.hosts_run import survey_hosts
 from fwbench.harness.machine import default_placement, describe_machine
 from fwbench.harness.process import exit_on_sigterm
-from fwbench.harness.remote import connect_all
 from fwbench.harness.results import Machine, Placement, Results, RunConfig
 from fwbench.harness.runconfig import build_config, default_output, preflight
 from fwbench.harness.servers import FRAMEWORKS, SERVERS
@@ -345,21 +345,10 @@ def _sweep_on_hosts(sweep: _Sweep, hosts: HostsFile, database: str | None) -> No
     measure with the service on the first service host and wrk on every load host."""
     console = sweep.console
     service_url = hosts.service[0]
-    try:
-        remotes = connect_all(hosts)
-    except KeyboardInterrupt:
-        interrupted_while_preparing(console)
-    except FwbenchError as error:
-        raise click.ClickException(str(error)) from None
     with contextlib.ExitStack() as stack:
-        for remote in remotes.values():
-            stack.callback(remote.close)
+        remotes, layout = stack.enter_context(surveyed_hosts(console, hosts))
         try:
-            console.print("Describing the hosts and measuring round trips")
-            layout = survey_hosts(hosts, remotes)
             load_average = float(remotes[service_url].run("cat /proc/loadavg").split()[0])
-        except KeyboardInterrupt:
-            interrupted_while_preparing(console)
         except FwbenchError as error:
             raise click.ClickException(str(error)) from None
         placement = layout.placement
@@ -387,7 +376,8 @@ def _sweep_on_hosts(sweep: _Sweep, hosts: HostsFile, database: str | None) -> No
         results = Results.start(
             sweep.command, describe_machine(), placement, config, None, notes
         ).with_topology(layout.topology)
-        stand = stack.enter_context(HostsStand(hosts, remotes, layout, ports=PORTS, say=sweep.say))
+        site = HostsSite(hosts, remotes, layout, ports=PORTS, say=sweep.say)
+        stand = stack.enter_context(HostsStand(site))
         machine = f"{service_url}: {_machine_line(layout.service_machine)}"
         try:
             sweep.measure(stand, results, machine, placement, notes, _window_note)

@@ -108,6 +108,33 @@ def rejudge(experiment: Experiment[Any], record: ExperimentRecord) -> tuple[Verd
     return experiment.verdicts(evidence)
 
 
+def _record(
+    experiment: Experiment[Any],
+    plan: Plan,
+    started: float,
+    evidence: Json,
+    tables: tuple[Table, ...],
+    verdicts: tuple[Verdict, ...],
+    error: str | None,
+    ran_on: str | None = None,
+) -> ExperimentRecord:
+    """The record of ``experiment``, planned as ``plan`` and started at ``started``
+    (``time.monotonic()``), ending now."""
+    return ExperimentRecord(
+        name=experiment.name,
+        title=experiment.title,
+        claims=experiment.claims,
+        setup=experiment.setup,
+        plan=plan,
+        duration_s=time.monotonic() - started,
+        evidence=evidence,
+        tables=tables,
+        verdicts=verdicts,
+        error=error,
+        ran_on=ran_on,
+    )
+
+
 def run_experiment(experiment: Experiment[Any], context: Context, plan: Plan) -> ExperimentRecord:
     """Run one experiment (planned as ``plan``) and judge its evidence.
 
@@ -116,56 +143,30 @@ def run_experiment(experiment: Experiment[Any], context: Context, plan: Plan) ->
     failing experiment does not lose the others; so is evidence too thin for a verdict.
     """
     started = time.monotonic()
-
-    def record(
-        evidence: Json, tables: tuple[Table, ...], verdicts: tuple[Verdict, ...], error: str | None
-    ) -> ExperimentRecord:
-        return ExperimentRecord(
-            name=experiment.name,
-            title=experiment.title,
-            claims=experiment.claims,
-            setup=experiment.setup,
-            plan=plan,
-            duration_s=time.monotonic() - started,
-            evidence=evidence,
-            tables=tables,
-            verdicts=verdicts,
-            error=error,
-        )
-
     try:
         evidence: Any = experiment.run(context)
     except FwbenchError as error:
-        return record(None, (), (), str(error))
+        return _record(experiment, plan, started, None, (), (), str(error))
     tables = experiment.tables(evidence)
     try:
         verdicts = experiment.verdicts(evidence)
     except ValueError as error:
-        return record(dump(evidence), tables, (), f"no verdict: {error}")
-    return record(dump(evidence), tables, verdicts, None)
+        return _record(
+            experiment, plan, started, dump(evidence), tables, (), f"no verdict: {error}"
+        )
+    return _record(experiment, plan, started, dump(evidence), tables, verdicts, None)
 
 
 def _run_whole(experiment: Experiment[Any], context: Context, plan: Plan) -> ExperimentRecord:
     """Run ``experiment`` whole on the service host of ``context``'s hosts; a failure
     there is recorded as a local one is."""
-    assert context.hosts is not None, "only across hosts"
+    hosts = context.hosts
+    assert hosts is not None, "only across hosts"
     started = time.monotonic()
     try:
-        return context.hosts.run_whole(experiment, plan, context.quick)
+        return hosts.run_whole(experiment, plan, context.quick)
     except FwbenchError as error:
-        return ExperimentRecord(
-            name=experiment.name,
-            title=experiment.title,
-            claims=experiment.claims,
-            setup=experiment.setup,
-            plan=plan,
-            duration_s=time.monotonic() - started,
-            evidence=None,
-            tables=(),
-            verdicts=(),
-            error=str(error),
-            ran_on=context.hosts.host.url,
-        )
+        return _record(experiment, plan, started, None, (), (), str(error), hosts.host.url)
 
 
 def run_experiments(

@@ -18,43 +18,28 @@ from __future__ import annotations
 
 import contextlib
 import statistics
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 
 from fwbench.experiments._hosts import HostsSite
 from fwbench.experiments._running import Running
-from fwbench.harness.hosts import HostsFile
-from fwbench.harness.hosts_run import HostsLayout
-from fwbench.harness.remote import Remote
 from fwbench.harness.results import ServiceRun
 from fwbench.model._document import StartupPoint
 from fwbench.model._sweep import Target
 
 
 class HostsStand:
-    """The sweep across hosts (a :class:`~._sweep.Stand`): every setup on the first
-    service host of ``hosts``, the downstream beside it, wrk on every load host.
+    """The sweep across hosts (a :class:`~._sweep.Stand`): every setup on the service
+    host of ``site``, the downstream beside it, wrk on every load host.
 
     Use it in a ``with`` block: leaving it stops the downstream; the services of the
     setups stop with their own blocks.
 
     Args:
-        hosts: the hosts file.
-        remotes: a connection to every host (:func:`~fwbench.harness.remote.connect_all`).
-        layout: what :func:`~fwbench.harness.hosts_run.survey_hosts` found.
-        ports: TCP ports to use on the service host; None: ones free here.
-        say: prints one line of progress.
+        site: where to measure (:class:`~fwbench.experiments._hosts.HostsSite`).
     """
 
-    def __init__(
-        self,
-        hosts: HostsFile,
-        remotes: Mapping[str, Remote],
-        layout: HostsLayout,
-        *,
-        ports: range | None,
-        say: Callable[[str], None],
-    ) -> None:
-        self.site = HostsSite(hosts, remotes, layout, ports=ports, say=say)
+    def __init__(self, site: HostsSite) -> None:
+        self.site = site
 
     def __enter__(self) -> HostsStand:
         return self
