@@ -15,6 +15,7 @@ from pathlib import Path
 import psutil
 import pytest
 
+from fwbench.harness import http
 from fwbench.harness.generators import run_generators
 from fwbench.harness.load import LoadSpec
 from fwbench.harness.remote import (
@@ -80,6 +81,20 @@ def test_two_load_hosts_measure_a_service_host_and_leave_nothing(hosts: Hosts) -
     assert merged.statuses == {200: merged.requests}
     assert merged.errors.total == 0
     assert merged.requests == first.sample.requests + second.sample.requests
+    assert guards() == []
+
+
+def test_django_answers_requests_addressed_to_its_host(hosts: Hosts) -> None:
+    # Django answers only the Host names it allows (loopback by default); a client of a
+    # service host addresses it by the host's address.
+    config = configure("django", "gunicorn-sync", 1, workers=1)
+    with (
+        Remote(hosts.urls[0], hosts.identity_file) as remote,
+        start_remote_service(remote, config, SERVICE_PORT, cpus=(1,)) as service,
+    ):
+        assert service.url == f"http://{hosts.addresses[0]}:{SERVICE_PORT}"
+        response = http.request("GET", f"{service.url}/transactions?limit=1", timeout_s=10)
+        assert response.status == 401  # past the Host check: it asks for the token
     assert guards() == []
 
 

@@ -42,9 +42,9 @@ def print_record(console: Console, record: ExperimentRecord) -> None:
     for verdict in record.verdicts:
         print_verdict(console, verdict)
     over = " (over budget)" if round(record.duration_s) > round(record.plan.budget_s) else ""
-    where = f" whole on {record.ran_on}" if record.ran_on is not None else ""
+    where = f", run whole on {record.ran_on}" if record.ran_on is not None else ""
     console.print(
-        f"took {record.duration_s:.0f} s{where} of a {record.plan.budget_s:.0f} s budget{over}",
+        f"took {record.duration_s:.0f} s of a {record.plan.budget_s:.0f} s budget{over}{where}",
         style="dim",
     )
 

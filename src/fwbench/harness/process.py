@@ -28,7 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from types import FrameType, TracebackType
 from typing import Final
@@ -459,7 +459,10 @@ def service_run(process: ServiceProcess, cpus: tuple[int, ...]) -> ServiceRun:
 
 
 def service_env(
-    config: ServerConfig, database_url: str, downstream_url: str | None
+    config: ServerConfig,
+    database_url: str,
+    downstream_url: str | None,
+    served_at: Sequence[str] = (),
 ) -> dict[str, str]:
     """The environment of a service run as ``config`` says, on this or another host
     (:mod:`fwbench.harness.remote`), before its metrics directory is added.
@@ -469,6 +472,9 @@ def service_env(
         database_url: its ``DATABASE_URL`` (:func:`database_url_for`).
         downstream_url: its ``DOWNSTREAM_URL``; None leaves the environment's value or
             the service's own default.
+        served_at: the host names clients address it by besides loopback (a service
+            host's address, a balancer's), which a framework that checks the ``Host``
+            header is told to answer (``FrameworkFacts.allowed_hosts_env``); default none.
     """
     env = {
         "DATABASE_URL": database_url,
@@ -480,6 +486,9 @@ def service_env(
     }
     if downstream_url is not None:
         env["DOWNSTREAM_URL"] = downstream_url
+    allowed_hosts_env = FRAMEWORK_FACTS[config.framework].allowed_hosts_env
+    if served_at and allowed_hosts_env is not None:
+        env[allowed_hosts_env] = ",".join(served_at)
     return env
 
 

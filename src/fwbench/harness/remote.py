@@ -653,10 +653,12 @@ def start_remote_service(
     ready_timeout: float = 60,
     bootstrap: bool = True,
     extra_env: Mapping[str, str] | None = None,
+    served_at: Sequence[str] = (),
 ) -> RemoteService:
     """Start a framework service on a service host as ``config`` says: its database
     bootstrapped there, its environment that of a local service
-    (:func:`fwbench.harness.process.service_env`).
+    (:func:`fwbench.harness.process.service_env`), answering requests addressed to the
+    host's address (and to ``served_at``).
 
     Args:
         remote: the service host.
@@ -671,6 +673,8 @@ def start_remote_service(
             that shares a database an earlier one prepared.
         extra_env: more variables for the service, applied last (e.g. ``FWBENCH_LAB``);
             default none.
+        served_at: other host names clients address it by (a balancer's address);
+            default none.
 
     Raises:
         FwbenchError: the bootstrap failed or the service did not answer in time.
@@ -680,7 +684,12 @@ def start_remote_service(
     try:
         base = database_url or f"sqlite:///{service.workdir}/fwbench.sqlite3"
         service.database = base
-        env = service_env(config, database_url_for(config.framework, base), downstream_url)
+        env = service_env(
+            config,
+            database_url_for(config.framework, base),
+            downstream_url,
+            served_at=(remote.address, *served_at),
+        )
         env.update(extra_env or {})
         package = FRAMEWORK_FACTS[config.framework].package
         if bootstrap:

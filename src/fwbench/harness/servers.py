@@ -50,12 +50,16 @@ class FrameworkFacts:
         package: the implementation's package under ``fwbench.services``.
         entry_points: the ``module:attribute`` import target, by interface.
         env: variables the framework needs besides the 12-factor ones.
+        allowed_hosts_env: the variable listing the host names it answers besides
+            loopback, for a framework that checks the ``Host`` header (Django's
+            ``ALLOWED_HOSTS``); None: it answers any.
     """
 
     name: str
     package: str
     entry_points: Mapping[Interface, str]
     env: Mapping[str, str] = field(default_factory=dict)
+    allowed_hosts_env: str | None = None
 
 
 #: The one table of framework facts; every other mapping below is derived from it.
@@ -78,6 +82,7 @@ FRAMEWORK_FACTS: Final[dict[Framework, FrameworkFacts]] = {
             "asgi": "fwbench.services.django_service.project.asgi:application",
         },
         {"DJANGO_SETTINGS_MODULE": "fwbench.services.django_service.project.settings"},
+        allowed_hosts_env="DJANGO_ALLOWED_HOSTS",
     ),
 }
 
