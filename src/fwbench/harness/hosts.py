@@ -47,7 +47,8 @@ _SEE: Final = "see docs/hosts.md for the format"
 
 
 class HostsFileError(FwbenchError):
-    """A hosts file that cannot be read or does not fit the format."""
+    """A hosts file that cannot be read or does not fit the format, or whose ``cpus``
+    does not fit a host's CPUs."""
 
 
 @plain_dataclass(frozen=True)
@@ -102,8 +103,9 @@ SshUrl = Annotated[str, AfterValidator(_ssh_url)]
 
 
 def _cpus(value: Any) -> tuple[int, ...]:
-    # The file writes a list as taskset does, a string; Python code may pass the CPUs.
-    if isinstance(value, tuple) and value and all(type(cpu) is int for cpu in value):
+    """A CPU list of the file, a string (:func:`~.machine.parse_cpu_list`), as its CPUs;
+    Python code may pass the CPUs themselves, a tuple of numbers."""
+    if isinstance(value, tuple) and value and all(type(c) is int and c >= 0 for c in value):
         return tuple(sorted(set(value)))
     if not isinstance(value, str):
         raise ValueError(f'must be a CPU list in quotes like "0-3,6", not {value!r}')
@@ -248,7 +250,12 @@ class HostsFile:
 def _side(url: str, cpus: Sequence[int], entry: HostCpus, key: str) -> tuple[int, ...]:
     """The CPUs ``key`` (``service`` or ``load``) of ``url``'s entry gives, every CPU of
     the entry checked against the host's ``cpus``; a key left out is the host's CPUs the
-    other key does not name."""
+    other key does not name.
+
+    Raises:
+        HostsFileError: the entry names a CPU not in ``cpus``, or ``key`` is left out and
+            the other key names every CPU.
+    """
     usable = set(cpus)
     for name in CPU_KEYS:
         missing = set(getattr(entry, name) or ()) - usable
