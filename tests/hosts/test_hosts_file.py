@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 
 from fwbench.harness.hosts import HostsFileError, parse_hosts, read_hosts, ssh_target
+from fwbench.harness.machine import format_cpu_list, parse_cpu_list
+from fwbench.harness.results import Placement
 
 GOOD = """
 service = ["ssh://root@10.200.0.2"]
@@ -28,6 +30,67 @@ def test_a_good_file_is_read_into_a_frozen_record() -> None:
     assert hosts.identity_file is None and hosts.checkout is None
     with pytest.raises(AttributeError):
         hosts.load = ()  # type: ignore[misc]
+
+
+#: The smallest valid hosts file, which the cpus tests extend.
+TWO = 'service = ["ssh://a"]\nload = ["ssh://b"]\n'
+
+
+def test_cpu_lists_are_read_as_taskset_writes_them() -> None:
+    assert parse_cpu_list("0-3,6") == (0, 1, 2, 3, 6)
+    assert parse_cpu_list(" 5 , 1-2,2") == (1, 2, 5)
+    assert parse_cpu_list("7") == (7,)
+    assert format_cpu_list((6, 0, 1, 2, 3)) == "0-3,6"
+    assert format_cpu_list([4]) == "4"
+    assert parse_cpu_list(format_cpu_list((0, 2, 3, 4, 9, 10))) == (0, 2, 3, 4, 9, 10)
+
+
+def test_the_cpus_table_places_the_service_and_the_rest_on_each_host() -> None:
+    hosts = parse_hosts(
+        'service = ["ssh://a", "ssh://s2"]\nload = ["ssh://b", "ssh://c"]\n'
+        'balancer = "ssh://lb"\n'
+        '[cpus."ssh://a"]\nservice = "2-7"\nload = "0-1"\n'
+        '[cpus."ssh://s2"]\nservice = "4-7"\n'  # load: the others
+        '[cpus."ssh://b"]\nload = "0-5"\n'
+        '[cpus."ssh://lb"]\nload = "3"\n'
+    )
+    eight = range(8)
+    assert hosts.placement("ssh://a", eight) == Placement((2, 3, 4, 5, 6, 7), (0, 1))
+    assert hosts.placement("ssh://s2", eight) == Placement((4, 5, 6, 7), (0, 1, 2, 3))
+    assert hosts.load_cpus("ssh://b", eight) == (0, 1, 2, 3, 4, 5)
+    assert hosts.load_cpus("ssh://lb", eight) == (3,)
+    # A host without an entry keeps the halves: the service on the upper one.
+    assert hosts.load_cpus("ssh://c", eight) == (0, 1, 2, 3)
+    assert parse_hosts(TWO).placement("ssh://a", [0, 1]) == Placement((1,), (0,))
+    assert parse_hosts(TWO).cpus == {}
+    with pytest.raises(TypeError):
+        hosts.cpus["ssh://c"] = hosts.cpus["ssh://b"]  # type: ignore[index]
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        (
+            'service = "2-9"',
+            "ssh://a has no CPUs 8-9, which cpus.service of the hosts file names; "
+            "name CPUs among 0-7, those fwbench may use there",
+        ),
+        ('service = "2-3"\nload = "0,12"', "ssh://a has no CPU 12, which cpus.load of"),
+        (
+            'service = "0-7"',
+            "cpus.service of ssh://a in the hosts file takes every CPU it has (0-7), leaving "
+            "none for cpus.load; name fewer CPUs in cpus.service",
+        ),
+        ('load = "0-7"', "leaving none for cpus.service"),
+    ],
+)
+def test_a_cpu_the_host_lacks_is_one_sentence_naming_host_and_cpu(entry: str, message: str) -> None:
+    # Checked against the host's real CPUs when the run surveys it (here: 0-7).
+    hosts = parse_hosts(f'{TWO}[cpus."ssh://a"]\n{entry}\n')
+    with pytest.raises(HostsFileError) as caught:
+        hosts.placement("ssh://a", range(8))
+    assert message in str(caught.value)
+    assert "\n" not in str(caught.value)
 
 
 def test_ssh_urls_are_taken_apart() -> None:
@@ -51,6 +114,22 @@ def test_ssh_urls_are_taken_apart() -> None:
         ('service = ["ssh://a"]\nload = ["ssh://b"]\ndatabase = "mysql://x"', "postgresql://"),
         ('service = "ssh://a"\nload = ["ssh://b"]', "service: input should be a valid"),
         ("service = [", "is not TOML"),
+        # The cpus table: the host, the keys, the lists.
+        (f'{TWO}[cpus."ssh://c"]\nload = "0"', "cpus names ssh://c, which is not a host of"),
+        (f'{TWO}[cpus."ssh://b"]\nservice = "0"', "gives ssh://b service CPUs, and it is not a"),
+        (f'{TWO}[cpus."ssh://a"]\nservce = "0"', "unknown key 'servce'; did you mean 'service'?"),
+        (f'{TWO}[cpus."ssh://a"]\nservice = "1-x"', "'1-x' is not a CPU list; write it like"),
+        (f'{TWO}[cpus."ssh://a"]\nservice = "3-1"', "range going down (3-1); write 1-3"),
+        (f'{TWO}[cpus."ssh://a"]\nservice = ""', "'' is not a CPU list"),
+        (f'{TWO}[cpus."ssh://a"]\nservice = "-1"', "'-1' is not a CPU list"),
+        (f'{TWO}[cpus."ssh://a"]\nservice = "0-9000"', "names CPU 9000, beyond Linux's last"),
+        (f'{TWO}[cpus."ssh://a"]\nservice = 3', 'must be a CPU list in quotes like "0-3,6"'),
+        (f'{TWO}[cpus."ssh://a"]\nservice = [2, 3]', "must be a CPU list in quotes"),
+        (f'{TWO}[cpus."ssh://a"]\nservice = "0-2"\nload = "2,3"', "both name CPU 2; a CPU"),
+        (f'{TWO}[cpus."ssh://a"]\nservice = "0-3"\nload = "2-5"', "both name CPUs 2-3; a CPU"),
+        (f'{TWO}[cpus."ssh://a"]\n', "sets neither service nor load"),
+        (f'{TWO}cpus = "0-3"', "cpus: input should be an object"),
+        (f'{TWO}[cpus."http://a"]\nload = "0"', "'http://a' is not an ssh://user@host"),
     ],
 )
 def test_each_mistake_is_one_sentence(text: str, message: str) -> None:

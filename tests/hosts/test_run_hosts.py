@@ -4,15 +4,19 @@ and nothing left running on any host."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import psutil
 import pytest
 
-from fwbench.harness.results import Results
+from fwbench.harness.machine import format_cpu_list
+from fwbench.harness.results import Placement, Results
 from tests.harness.test_results import validator
 from tests.hosts.netns import namespace_hosts
 from tests.hosts.test_remote import guards
@@ -82,3 +86,103 @@ def test_run_on_hosts_records_topology_and_merged_samples(tmp_path: Path) -> Non
     assert not any(c.name == "generator_bound" for p in results.points for c in p.sanity)
     assert "flask/gunicorn-sync cold start: first request" in " ".join(done.stdout.split())
     assert "fwbench run on hosts" in done.stdout
+
+
+def _pinned_processes(until: subprocess.Popen[str]) -> dict[str, dict[int, set[int]]]:
+    """Until ``until`` ends, every process this checkout's guards started, by part
+    (``service``: gunicorn; ``downstream``: granian; ``probe``; ``wrk``), its pid and the
+    CPUs it may run on, read with psutil (stand-in hosts share this machine's pids)."""
+    seen: dict[str, dict[int, set[int]]] = {}
+    while until.poll() is None:
+        for guard in guards():
+            with contextlib.suppress(psutil.Error):
+                for process in guard.children(recursive=True):
+                    with contextlib.suppress(psutil.Error):
+                        argv = process.cmdline()
+                        # taskset pins itself, then becomes the command: skip it before.
+                        if not argv or Path(argv[0]).name == "taskset":
+                            continue
+                        line = " ".join(argv)
+                        part = next((name for key, name in _PARTS if key in line), None)
+                        if part is not None:
+                            seen.setdefault(part, {})[process.pid] = set(process.cpu_affinity())
+        time.sleep(0.1)
+    return seen
+
+
+#: What in a command line tells which part of a run a process is.
+_PARTS = (
+    ("gunicorn", "service"),
+    ("granian", "downstream"),
+    ("fwbench.harness.hostprobe", "probe"),
+    ("wrk ", "wrk"),
+)
+
+
+@pytest.mark.slow
+def test_run_on_hosts_pins_each_part_where_the_hosts_file_says(tmp_path: Path) -> None:
+    usable = sorted(os.sched_getaffinity(0))
+    if len(usable) < 2:
+        pytest.skip("needs 2 CPUs: the service's and the rest's")
+    # The reverse of the halves (which put the service on the upper CPU), so the test
+    # fails if the setting is ignored.
+    service_cpu, load_cpu = usable[0], usable[-1]
+    lacking = usable[-1] + 1
+    with namespace_hosts(2, tmp_path) as hosts:
+        service, load = hosts.urls
+        hosts_file = hosts.write_hosts_file(tmp_path / "hosts.toml", [service], [load])
+        listed = hosts_file.read_text()
+        options = (
+            "--hosts", str(hosts_file), "--frameworks", "flask", "--scenarios", "io",
+            "--connections", "4", "--duration", "2", "--warmup", "1", "--repeats", "1",
+            "--downstream-latency", "5", "--cold-starts", "0", "--ports", PORTS,
+        )  # fmt: skip
+        # A CPU the host lacks: one sentence, found on surveying, before anything starts.
+        hosts_file.write_text(listed + f'[cpus."{service}"]\nservice = "{lacking}"\n')
+        refused = fwbench(tmp_path, "run", *options, "--output", str(tmp_path / "no.json"))
+        assert refused.returncode == 1
+        (line,) = refused.stderr.strip().splitlines()
+        assert line == (
+            f"Error: {service} has no CPU {lacking}, which cpus.service of the hosts file "
+            f"names; name CPUs among {format_cpu_list(usable)}, those fwbench may use there"
+        )
+        assert not (tmp_path / "no.json").exists()
+        hosts_file.write_text(
+            listed + f'[cpus."{service}"]\nservice = "{service_cpu}"\nload = "{load_cpu}"\n'
+            f'[cpus."{load}"]\nload = "{load_cpu}"\n'
+        )
+        output = tmp_path / "run.json"
+        env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache"), "COLUMNS": "160"}
+        with (tmp_path / "stderr").open("w+") as stderr:
+            run = subprocess.Popen(
+                [sys.executable, "-m", "fwbench", "run", *options, "--output", str(output)],
+                stdout=subprocess.DEVNULL, stderr=stderr, env=env, text=True,
+            )  # fmt: skip
+            seen = _pinned_processes(run)
+            stderr.seek(0)
+            assert run.wait() == 0, stderr.read()
+        assert guards() == []
+    # gunicorn-sync on one CPU: a master and 3 workers, every one on the service's CPU.
+    assert len(seen["service"]) >= 2, seen
+    assert all(cpus == {service_cpu} for cpus in seen["service"].values()), seen
+    for part in ("downstream", "probe", "wrk"):
+        assert seen[part] and all(cpus == {load_cpu} for cpus in seen[part].values()), seen
+    results = Results.read(output)
+    assert results.status == "complete"
+    (started,) = results.services
+    assert started.cpus == (service_cpu,)
+    assert started.command[:3] == ("taskset", "-c", str(service_cpu))
+    # The service host's service CPUs and the (first) load host's wrk CPUs.
+    assert results.placement == Placement((service_cpu,), (load_cpu,))
+    topology = results.topology
+    assert topology is not None
+    by_url = {host.url: host for host in topology.hosts}
+    assert (by_url[service].service_cpus, by_url[service].load_cpus) == (
+        (service_cpu,),
+        (load_cpu,),
+    )
+    assert (by_url[load].service_cpus, by_url[load].load_cpus) == (None, (load_cpu,))
+    assert results.points[0].valid, results.points[0].problems
+    # Its calibration would be of the halves, so the load host's check is left out.
+    (note,) = results.notes
+    assert load in note and "cpus" in note

@@ -3,11 +3,13 @@ wrk on every load host at once (docs/hosts.md).
 
 Before measuring, it connects to every host of the hosts file, checks its set-up, and
 records the topology (:class:`~.results.Topology`): each host's machine described on the
-host, the driver's TCP round trip to it and, from each load host, the round trip to the
-service host. The service host's usable CPUs are split as on one machine
-(:func:`~.machine.default_placement`): the service on the upper half, the downstream on
-the rest; each load host's wrk is pinned to the lower half of its own CPUs, so stand-in
-hosts that share one machine's CPUs (tests/hosts) never compete with the service.
+host, the driver's TCP round trip to it, from each load host the round trip to the
+service host, and the CPUs each host gives to what. A host's CPUs are those of its entry
+in the hosts file's ``cpus`` table (:meth:`~.hosts.HostsFile.placement`), checked against
+the CPUs the host has; a host without one is split as one machine is
+(:func:`~.machine.default_placement`): the service on the upper half, the downstream, the
+probes and HAProxy on the rest, a load host's wrk on the lower half, so stand-in hosts
+that share one machine's CPUs (tests/hosts) never compete with the service.
 
 Each repeat is one wrk per load host, all at once, merged from their histograms
 (:mod:`~.generators`). The memory of the service's process tree is sampled on the service
@@ -15,8 +17,9 @@ host while each point runs, and cold starts and import time are measured there o
 pair's points are done (``fwbench probe``, :mod:`~.remote_probes`), pinned off the
 service's CPUs like the local probes. Each load host's wrk runs one thread per load CPU
 of its own and is checked against its own calibration (``fwbench calibrate --hosts``,
-:mod:`~.calibrate_hosts`, recorded in the topology); a load host without one is named
-in the results' notes and its ``generator_bound`` check left out.
+:mod:`~.calibrate_hosts`, recorded in the topology); a load host without one (or whose
+wrk CPUs the hosts file sets otherwise than that calibration's halves) is named in the
+results' notes and its ``generator_bound`` check left out.
 Every completed point is written at once; everything started on every host is stopped
 on any exit, and by the hosts' guards if fwbench dies.
 """
@@ -31,7 +34,7 @@ from pathlib import Path
 from rich.console import Console
 
 from fwbench.harness import sanity
-from fwbench.harness.calibrate_hosts import host_calibration, host_threads
+from fwbench.harness.calibrate_hosts import host_calibration
 from fwbench.harness.databases import redacted
 from fwbench.harness.display import cold_start_line, point_line
 from fwbench.harness.generators import Generator, run_generators, split_connections
@@ -75,6 +78,15 @@ def uncalibrated_note(urls: Sequence[str]) -> str:
     )
 
 
+def pinned_note(urls: Sequence[str]) -> str:
+    """The results' note naming the load hosts whose wrk CPUs the hosts file sets."""
+    return (
+        f"load host(s) {', '.join(urls)} run wrk on CPUs the hosts file's cpus sets, and "
+        "`fwbench calibrate --hosts` calibrates only the halves of a host's CPUs, so their "
+        "generator_bound check is left out; leave them out of cpus to have it"
+    )
+
+
 @dataclass(frozen=True)
 class HostsLayout:
     """What fwbench found on the hosts before measuring, and where each part runs: made
@@ -86,6 +98,8 @@ class HostsLayout:
         spare_cpus: the service host's CPUs that are not the service's: the downstream's
             and the probes'.
         cpus: the usable CPUs of every host, by URL.
+        pinned: the load hosts whose wrk CPUs the hosts file sets otherwise than the
+            halves (so no calibration holds for them).
         load_cpus: per load host, in the hosts file's order, the CPUs its wrk is pinned to.
         threads: per load host, its wrk threads (one per load CPU of its own).
         calibrations: per load host, its calibration that holds, or None.
@@ -96,6 +110,7 @@ class HostsLayout:
     placement: Placement
     spare_cpus: tuple[int, ...]
     cpus: dict[str, tuple[int, ...]]
+    pinned: tuple[str, ...]
     load_cpus: tuple[tuple[int, ...], ...]
     threads: tuple[int, ...]
     calibrations: tuple[Calibration | None, ...]
@@ -109,6 +124,19 @@ class HostsLayout:
             for url, calibration in zip(self.topology.load, self.calibrations, strict=True)
             if calibration is None
         ]
+
+    def notes(self) -> list[str]:
+        """The results' notes on the load hosts whose ``generator_bound`` check is left
+        out: those the hosts file pins otherwise, then those without a calibration."""
+        missing = [url for url in self.uncalibrated() if url not in self.pinned]
+        return ([pinned_note(self.pinned)] if self.pinned else []) + (
+            [uncalibrated_note(missing)] if missing else []
+        )
+
+    def host(self, url: str) -> HostRun:
+        """What the topology records of host ``url`` (its CPUs among it)."""
+        (found,) = (host for host in self.topology.hosts if host.url == url)
+        return found
 
     def generators(self, remotes: Mapping[str, Remote]) -> list[Generator]:
         """One wrk per load host, pinned and threaded as surveyed."""
@@ -128,8 +156,9 @@ def survey_hosts(
     state_dir: Path | None = None,
 ) -> HostsLayout:
     """Describe every host on the host itself, measure the round trips (the driver's to
-    each host, each load host's to the service host), split the CPUs and find each load
-    host's calibration.
+    each host, each load host's to the service host), place things on each host's CPUs
+    (its entry in the hosts file's ``cpus``, else the halves) and find each load host's
+    calibration.
 
     Args:
         hosts: the hosts file.
@@ -141,16 +170,18 @@ def survey_hosts(
 
     Raises:
         RemoteError: a description failed on a host.
+        HostsFileError: the hosts file's ``cpus`` names a CPU a host does not have.
     """
     service_host = remotes[hosts.service[0]]
     service_target = ssh_target(service_host.url)
     service_facts = service_host.describe()
-    placement = default_placement(service_facts.cpus)
+    placement = hosts.placement(service_host.url, service_facts.cpus)
     records = []
     cpus: dict[str, tuple[int, ...]] = {}
     load_cpus = {}
     threads = {}
     calibrations = {}
+    pinned = []
     # With replicas, HAProxy runs on the first service host when no balancer is named.
     balancer = hosts.balancer or (hosts.service[0] if replicas > 1 else None)
     for url, remote in remotes.items():
@@ -162,11 +193,24 @@ def survey_hosts(
             facts = remote.describe([(service_target.host, service_target.port)])
             to_service = facts.rtt_ms[0]
         cpus[url] = facts.cpus
+        # Every host's CPUs are checked here, before anything starts: a CPU the file
+        # names that a host lacks is one sentence now, not a taskset failure later.
+        service_cpus = hosts.service_cpus(url, facts.cpus) if "service" in roles else None
+        side = None
+        if remote is service_host or {"load", "balancer"} & set(roles):
+            side = hosts.load_cpus(url, facts.cpus)
         calibration = None
         if "load" in roles:
-            load_cpus[url] = default_placement(facts.cpus).load_cpus
-            threads[url] = host_threads(facts)
-            calibration = calibrations[url] = host_calibration(url, facts, state_dir)
+            assert side is not None, "a load host has load CPUs"
+            load_cpus[url] = side
+            threads[url] = len(side)
+            # The calibration is measured on the halves (`fwbench calibrate` on the
+            # host), so it holds only for a wrk pinned there.
+            if side == default_placement(facts.cpus).load_cpus:
+                calibration = host_calibration(url, facts, state_dir)
+            else:
+                pinned.append(url)
+            calibrations[url] = calibration
         target = ssh_target(url)
         records.append(
             HostRun(
@@ -176,6 +220,8 @@ def survey_hosts(
                 rtt_ms=tcp_rtt_ms(target.host, target.port),
                 rtt_to_service_ms=to_service,
                 calibration=calibration,
+                service_cpus=service_cpus,
+                load_cpus=side,
             )
         )
     topology = Topology(
@@ -190,6 +236,7 @@ def survey_hosts(
         placement=Placement(placement.service_cpus, ordered[0]),
         spare_cpus=placement.load_cpus,
         cpus=cpus,
+        pinned=tuple(url for url in hosts.load if url in pinned),
         load_cpus=ordered,
         threads=tuple(threads[url] for url in hosts.load),
         calibrations=tuple(calibrations[url] for url in hosts.load),
@@ -260,7 +307,6 @@ class HostsRun:
             layout = self._layout = survey_hosts(
                 self.hosts, remotes, replicas=self.config.replicas, state_dir=self.state_dir
             )
-            missing = layout.uncalibrated()
             self._save(
                 Results.start(
                     self.command,
@@ -268,7 +314,7 @@ class HostsRun:
                     layout.placement,
                     self.config,
                     None,
-                    (uncalibrated_note(missing),) if missing else (),
+                    layout.notes(),
                 ).with_topology(layout.topology)
             )
             try:
@@ -357,18 +403,18 @@ class HostsRun:
         downstream: RemoteService | None,
     ) -> list[RemoteService]:
         """Start ``config.replicas`` instances of a pair, spread over the service hosts in
-        turn; the instances on one host split its service CPUs (:func:`~.runner.replica_cpus`)
+        turn; the instances on one host split its service CPUs as surveyed (the hosts
+        file's ``cpus``, else the upper half; :func:`~.runner.replica_cpus`)
         and share one database, prepared once (``database`` of the hosts file is shared by
         all)."""
         config = self.config
         urls = self.hosts.service
         chosen = [urls[i % len(urls)] for i in range(config.replicas)]
-        cpus_of: dict[str, list[tuple[int, ...]]] = {
-            url: replica_cpus(
-                default_placement(self._surveyed.cpus[url]).service_cpus, chosen.count(url)
-            )
-            for url in dict.fromkeys(chosen)
-        }
+        cpus_of: dict[str, list[tuple[int, ...]]] = {}
+        for url in dict.fromkeys(chosen):
+            service_cpus = self._surveyed.host(url).service_cpus
+            assert service_cpus is not None, "the survey placed the service on a service host"
+            cpus_of[url] = replica_cpus(service_cpus, chosen.count(url))
         replicas: list[RemoteService] = []
         first: dict[str, RemoteService] = {}
         for url in chosen:
@@ -398,20 +444,18 @@ class HostsRun:
         self, stack: contextlib.ExitStack, remotes: dict[str, Remote], replicas: list[RemoteService]
     ) -> RemoteService:
         """HAProxy in front of ``replicas`` on the ``balancer`` host (the first service host
-        when absent), pinned to that host's CPUs that are not the service's."""
+        when absent), pinned to that host's load CPUs as surveyed (the hosts file's
+        ``cpus``, else the lower half)."""
         url = self.hosts.balancer or self.hosts.service[0]
         backends = []
         for replica in replicas:
             address, _, port = replica.url.removeprefix("http://").rpartition(":")
             backends.append((address, int(port)))
+        cpus = self._surveyed.host(url).load_cpus
+        assert cpus is not None, "the survey placed HAProxy on the balancer host"
         self.console.print(f"Starting HAProxy on {url} in front of {len(replicas)} replicas")
         return stack.enter_context(
-            start_remote_balancer(
-                remotes[url],
-                self.port(),
-                backends,
-                cpus=default_placement(self._surveyed.cpus[url]).load_cpus,
-            )
+            start_remote_balancer(remotes[url], self.port(), backends, cpus=cpus)
         )
 
     def _point(

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 import platform
+import re
 import socket
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import Final
@@ -49,6 +50,11 @@ PACKAGES: Final[tuple[str, ...]] = (
     "psutil",
     "scipy",
 )
+
+
+#: The highest CPU number Linux can have (``NR_CPUS`` is at most 8192): a bound that keeps
+#: a mistyped range from making a huge set.
+_LAST_CPU: Final = 8191
 
 
 def cpu_model() -> str:
@@ -106,3 +112,45 @@ def default_placement(cpus: Sequence[int] | None = None) -> Placement:
         return Placement((usable[0],), (usable[0],))
     half = len(usable) // 2
     return Placement(tuple(usable[-half:]), tuple(usable[:-half]))
+
+
+def parse_cpu_list(text: str) -> tuple[int, ...]:
+    """The CPUs of a list in taskset's ``--cpu-list`` format: ``"0"``, ``"0,2"``,
+    ``"0-3"``, ``"0-3,6"`` (a range includes both ends; spaces around items are allowed).
+
+    Args:
+        text: the list as written.
+
+    Returns:
+        The distinct CPUs, ascending.
+
+    Raises:
+        ValueError: not such a list (one sentence saying why).
+    """
+    cpus: set[int] = set()
+    for item in text.split(","):
+        match = re.fullmatch(r"\s*(\d+)(?:-(\d+))?\s*", item, re.ASCII)
+        if match is None:
+            raise ValueError(f"{text!r} is not a CPU list; write it like 0 or 0,2 or 0-3,6")
+        first = int(match[1])
+        last = int(match[2]) if match[2] is not None else first
+        if last > _LAST_CPU:
+            raise ValueError(f"{text!r} names CPU {last}, beyond Linux's last ({_LAST_CPU})")
+        if last < first:
+            raise ValueError(
+                f"{text!r} has a range going down ({first}-{last}); write {last}-{first}"
+            )
+        cpus.update(range(first, last + 1))
+    return tuple(sorted(cpus))
+
+
+def format_cpu_list(cpus: Iterable[int]) -> str:
+    """CPUs in taskset's list format with runs as ranges, ``(0, 1, 2, 3, 6)`` ->
+    ``"0-3,6"``: what :func:`parse_cpu_list` reads, short for a host's many CPUs."""
+    runs: list[list[int]] = []
+    for cpu in sorted(set(cpus)):
+        if runs and cpu == runs[-1][-1] + 1:
+            runs[-1].append(cpu)
+        else:
+            runs.append([cpu])
+    return ",".join(f"{run[0]}-{run[-1]}" if len(run) > 1 else str(run[0]) for run in runs)

@@ -84,7 +84,11 @@ from fwbench.harness.stats import Summary, summarize
 #:       ceiling (``fwbench calibrate --hosts``), ``services[].host`` the service host a
 #:       service (or replica) ran on; optional, null "as before", so the upgrade only
 #:       renumbers.
-SCHEMA_VERSION: Final = 5
+#:   6 - fwbench 0.1.0: ``topology.hosts[].service_cpus`` and ``load_cpus`` record the
+#:       CPUs each host gave the service and what ran beside it (the hosts file's
+#:       ``cpus``, else the halves); optional, null "as before", so the upgrade only
+#:       renumbers.
+SCHEMA_VERSION: Final = 6
 
 T = TypeVar("T")
 
@@ -788,6 +792,15 @@ class HostRun:
     """For a load host, its own wrk ceiling (``fwbench calibrate --hosts``), which the
     ``generator_bound`` check of its generator used; null when it has none that holds
     (the check is then left out for it) and for the other hosts."""
+    service_cpus: Cpus | None = None
+    """For a service host, the CPUs of the service there (every worker; the replicas it
+    ran split them): its ``cpus`` entry of the hosts file, else the upper half of its
+    usable CPUs; null for the other hosts, and in files before schema 6."""
+    load_cpus: Cpus | None = None
+    """The CPUs of what ran beside the service on the host: wrk on a load host; the
+    downstream, fwbench's probes and HAProxy on the first service host and the balancer:
+    its ``cpus`` entry of the hosts file, else the lower half of its usable CPUs; null on
+    a host that ran none of them, and in files before schema 6."""
 
 
 @dataclass(frozen=True, config=RECORD)
@@ -1114,6 +1127,7 @@ UPGRADES: Final[dict[int, Callable[[dict[str, Any]], dict[str, Any]]]] = {
     2: lambda data: data,  # schema 3 only added a section
     3: lambda data: data,  # schema 4 only added optional fields
     4: lambda data: data,  # schema 5 only added an optional field
+    5: lambda data: data,  # schema 6 only added optional fields
 }
 
 
