@@ -81,14 +81,17 @@ def test_replicas_on_two_hosts_behind_haproxy_each_serve_their_share(hosts: Host
     assert guards() == []
 
 
-def test_run_on_hosts_with_replicas_records_where_each_ran(hosts: Hosts, tmp_path: Path) -> None:
+@pytest.mark.parametrize("framework", ["flask", "django"])  # Django checks the Host header
+def test_run_on_hosts_with_replicas_records_where_each_ran(
+    hosts: Hosts, tmp_path: Path, framework: str
+) -> None:
     first_url, second_url, load_url = hosts.urls
     hosts_file = hosts.write_hosts_file(
         tmp_path / "hosts.toml", [first_url, second_url], [load_url]
     )
     output = tmp_path / "run.json"
     done = fwbench(
-        tmp_path, "run", "--hosts", str(hosts_file), "--replicas", "2", "--frameworks", "flask",
+        tmp_path, "run", "--hosts", str(hosts_file), "--replicas", "2", "--frameworks", framework,
         "--scenarios", "json", "--connections", "8", "--duration", "2", "--warmup", "1",
         "--repeats", "1", "--cold-starts", "1", "--ports", PORTS, "--output", str(output),
     )  # fmt: skip

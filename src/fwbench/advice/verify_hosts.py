@@ -30,12 +30,10 @@ from fwbench.advice.verify import (
     verification,
 )
 from fwbench.contract import LAB_FLAG
-from fwbench.harness.calibrate_hosts import host_threads
 from fwbench.harness.errors import InvalidOption
 from fwbench.harness.generators import Histogram, merge_samples, split_connections
 from fwbench.harness.hosts import HostsFile
 from fwbench.harness.load import LoadError, LoadSpec, parse_wrk_report
-from fwbench.harness.machine import default_placement
 from fwbench.harness.process import PortRotation
 from fwbench.harness.remote import (
     Remote,
@@ -144,16 +142,15 @@ def verify_on_hosts(
         for remote in remotes.values():
             stack.callback(remote.close)
         service_host = remotes[hosts.service[0]]
-        placement = default_placement(service_host.describe().cpus)
+        placement = hosts.placement(service_host.url, service_host.describe().cpus)
         service_cpus = placement.service_cpus[: setup.cores]
         cores = len(service_cpus)
         target, here, connections = planned_load(plan, model, cores)
         load_hosts = []
         for url in hosts.load:
-            facts = remotes[url].describe()
-            load_hosts.append(
-                (remotes[url], default_placement(facts.cpus).load_cpus, host_threads(facts))
-            )
+            # One wrk thread per load CPU the hosts file gives it (else its lower half).
+            cpus = hosts.load_cpus(url, remotes[url].describe().cpus)
+            load_hosts.append((remotes[url], cpus, len(cpus)))
         if connections < len(load_hosts):
             raise InvalidOption(
                 f"the verification needs {connections} connections, fewer than the "

@@ -415,6 +415,10 @@ class HostsRun:
             service_cpus = self._surveyed.host(url).service_cpus
             assert service_cpus is not None, "the survey placed the service on a service host"
             cpus_of[url] = replica_cpus(service_cpus, chosen.count(url))
+        # Behind HAProxy, clients address the replicas by the balancer's address (which a
+        # framework that checks the Host header must allow).
+        balancer = self.hosts.balancer or self.hosts.service[0]
+        served_at = (remotes[balancer].address,) if config.replicas > 1 else ()
         replicas: list[RemoteService] = []
         first: dict[str, RemoteService] = {}
         for url in chosen:
@@ -434,6 +438,7 @@ class HostsRun:
                     database_url=shared.database if shared else self.hosts.database,
                     downstream_url=downstream.url if downstream else None,
                     bootstrap=shared is None and (self.hosts.database is None or not replicas),
+                    served_at=served_at,
                 )
             )
             first.setdefault(url, replica)
