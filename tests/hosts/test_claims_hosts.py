@@ -63,7 +63,10 @@ def test_claims_on_hosts_loads_from_the_load_host_and_runs_the_rest_on_the_servi
         s.host == service and s.command[:3] == ("taskset", "-c", "1") for s in results.services
     )
     assert results.notes[0].startswith("measured across hosts: the io sessions' services")
-    assert results.notes[1].startswith(f"footprint ran whole on {service} ")
+    assert results.notes[1].startswith(
+        f"footprint ran whole on {service} (`fwbench claims --only NAME` there, its services "
+        "on CPUs 1 and its wrk on 0 of that host)"
+    )
     assert "footprint: `fwbench claims --only footprint --output " in done.stdout
     # The service host's run printed its progress only: the record is printed once, here.
     assert done.stdout.count('Verdict on "Plugin sprawl') == 1

@@ -15,6 +15,7 @@ from rich.console import Console
 from fwbench.harness.errors import FwbenchError, InvalidOption
 from fwbench.harness.hosts import HostsFile
 from fwbench.harness.hosts_run import HostsLayout, survey_hosts
+from fwbench.harness.machine import parse_cpu_list
 from fwbench.harness.remote import Remote, connect_all
 from fwbench.harness.servers import FRAMEWORKS
 
@@ -203,6 +204,53 @@ def hosts_option(what: str, *, required: bool = False) -> Decorator:
         required=required,
         help=f"A hosts file (TOML, docs/hosts.md): {what}",
     )
+
+
+def _cpu_list(
+    ctx: click.Context, param: click.Parameter, value: str | None
+) -> tuple[int, ...] | None:
+    if value is None:
+        return None
+    try:
+        return parse_cpu_list(value)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
+
+
+def placement_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """``--service-cpus LIST`` and ``--load-cpus LIST`` (taskset's list format), passed as
+    ``service_cpus`` and ``load_cpus`` (None when not given), for
+    :func:`~fwbench.harness.machine.chosen_placement`."""
+    load = click.option(
+        "--load-cpus",
+        callback=_cpu_list,
+        metavar="LIST",
+        help="CPUs of wrk, the downstream and fwbench's probes, e.g. 0-3 (default: the lower "
+        "half of the CPUs fwbench may use, or those --service-cpus leaves).",
+    )
+    service = click.option(
+        "--service-cpus",
+        callback=_cpu_list,
+        metavar="LIST",
+        help="CPUs the service and its workers are pinned to, e.g. 4-7 (default: the upper "
+        "half of the CPUs fwbench may use, or those --load-cpus leaves).",
+    )
+    return service(load(command))
+
+
+def refuse_cpus_with_hosts(service_cpus: object, load_cpus: object) -> None:
+    """Refuse ``--service-cpus``/``--load-cpus`` beside ``--hosts`` in one sentence: across
+    hosts the hosts file's ``cpus`` table places things.
+
+    Raises:
+        InvalidOption: both were given.
+    """
+    if service_cpus is not None or load_cpus is not None:
+        raise InvalidOption(
+            "--service-cpus and --load-cpus place things on this machine, and --hosts runs "
+            "them on the hosts",
+            "give each host's CPUs in the hosts file's `cpus` table (docs/hosts.md)",
+        )
 
 
 def refuse_database_with_hosts(database: str | None) -> None:

@@ -9,7 +9,13 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from fwbench.cli._options import comma_ints, hosts_option, port_range
+from fwbench.cli._options import (
+    comma_ints,
+    hosts_option,
+    placement_options,
+    port_range,
+    refuse_cpus_with_hosts,
+)
 from fwbench.harness.calibrate import calibrate as measure_ceilings
 from fwbench.harness.calibrate import calibration_path, store_calibration
 from fwbench.harness.calibrate_hosts import calibrate_host, host_calibration_path, host_shares
@@ -17,7 +23,7 @@ from fwbench.harness.display import make_console
 from fwbench.harness.errors import FwbenchError, InvalidOption
 from fwbench.harness.hosts import read_hosts
 from fwbench.harness.load import find_wrk
-from fwbench.harness.machine import default_placement, describe_machine
+from fwbench.harness.machine import chosen_placement, describe_machine
 from fwbench.harness.process import exit_on_sigterm, free_port
 from fwbench.harness.remote import connect_all
 
@@ -50,6 +56,7 @@ from fwbench.harness.remote import connect_all
     callback=port_range,
     help="TCP port range START-END for the trivial servers [default: chosen by the OS].",
 )
+@placement_options
 @hosts_option(
     "calibrate wrk on every load host instead, at the connections each gets of "
     "--connections, for `fwbench run --hosts`."
@@ -60,6 +67,8 @@ def calibrate(
     output: Path | None,
     ports: range | None,
     hosts_file: Path | None,
+    service_cpus: tuple[int, ...] | None,
+    load_cpus: tuple[int, ...] | None,
 ) -> None:
     """Measure what wrk reaches against a trivial server on this machine's CPUs (the
     load generator's ceiling) and against the downstream on the load CPUs (the
@@ -70,12 +79,16 @@ def calibrate(
     exit_on_sigterm()
     console = make_console()
     if hosts_file is not None:
+        try:
+            refuse_cpus_with_hosts(service_cpus, load_cpus)
+        except FwbenchError as error:
+            raise click.ClickException(str(error)) from None
         _calibrate_hosts(console, hosts_file, connections, duration, output, ports)
         return
     path = output if output is not None else calibration_path()
     try:
         find_wrk()
-        placement = default_placement()
+        placement = chosen_placement(service_cpus, load_cpus)
         threads = len(placement.load_cpus)
         if min(connections) < threads:
             raise InvalidOption(

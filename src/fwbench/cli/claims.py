@@ -19,6 +19,8 @@ from fwbench.cli._options import (
     hosts_option,
     interrupted_while_preparing,
     output_option,
+    placement_options,
+    refuse_cpus_with_hosts,
     refuse_database_with_hosts,
     report_option,
     surveyed_hosts,
@@ -34,7 +36,7 @@ from fwbench.experiments.runner import ClaimsReport, ExperimentRecord, run_exper
 from fwbench.harness.documents import dump
 from fwbench.harness.errors import FwbenchError
 from fwbench.harness.hosts import HostsFile, read_hosts
-from fwbench.harness.machine import default_placement, describe_machine
+from fwbench.harness.machine import chosen_placement, describe_machine, format_cpu_list
 from fwbench.harness.process import exit_on_sigterm
 from fwbench.harness.results import Placement, Results, RunConfig
 from fwbench.harness.runconfig import build_config, default_output, preflight
@@ -66,6 +68,7 @@ from fwbench.report import write_report
     "(they are in the results file); `claims --hosts` runs an experiment on the service host "
     "this way and prints its record itself.",
 )
+@placement_options
 @hosts_option(
     "the services of the experiments that load them start on the first service host and "
     "wrk runs on every load host at once; the experiments that read the service's own "
@@ -80,6 +83,8 @@ def claims(
     list_only: bool,
     progress_only: bool,
     hosts_file: Path | None,
+    service_cpus: tuple[int, ...] | None,
+    load_cpus: tuple[int, ...] | None,
 ) -> None:
     """Turn each claim of the article into an experiment: measure, then print the evidence
     and a verdict (supported, contradicted, depends on configuration, or inconclusive here)
@@ -105,10 +110,11 @@ def claims(
     try:
         if hosts_file is not None:
             refuse_database_with_hosts(database)
+            refuse_cpus_with_hosts(service_cpus, load_cpus)
         hosts = read_hosts(hosts_file) if hosts_file is not None else None
         # This machine's CPUs; across hosts, the service host's replace them once
         # connected (_claims_on_hosts).
-        placement = default_placement()
+        placement = chosen_placement(service_cpus, load_cpus)
         config = _config(quick, database, placement)
         preflight(config, database, output)
         if hosts is None:
@@ -176,8 +182,9 @@ def _claims_on_hosts(run: _Claims, hosts: HostsFile) -> None:
             they = "it reads" if len(whole) == 1 else "they read"
             notes.append(
                 f"{', '.join(whole)} ran whole on {service_url} (`fwbench claims --only NAME` "
-                f"there, its services and wrk on that host's own CPUs): {they} the service's "
-                "own processes, which the load hosts cannot"
+                f"there, its services on CPUs {format_cpu_list(placement.service_cpus)} and "
+                f"its wrk on {format_cpu_list(layout.spare_cpus)} of that host): {they} the "
+                "service's own processes, which the load hosts cannot"
             )
         if set(layout.spare_cpus) & set(placement.service_cpus):
             notes.append(

@@ -16,6 +16,7 @@ from fwbench.cli._options import (
     frameworks_option,
     interrupted_while_preparing,
     output_option,
+    placement_options,
     ports_option,
     repeats_option,
     report_option,
@@ -34,7 +35,7 @@ from fwbench.harness.fairness import (
     print_fairness_plan,
     resolve_variants,
 )
-from fwbench.harness.machine import default_placement, describe_machine
+from fwbench.harness.machine import chosen_placement, describe_machine
 from fwbench.harness.process import exit_on_sigterm
 from fwbench.harness.runconfig import default_output, preflight
 from fwbench.report import write_report
@@ -71,6 +72,7 @@ from fwbench.report import write_report
 @workers_option
 @database_option("embedded SQLite")
 @output_option("fairness")
+@placement_options
 @ports_option
 @report_option
 def fairness(
@@ -87,6 +89,8 @@ def fairness(
     output: Path | None,
     ports: range | None,
     report: Path | None,
+    service_cpus: tuple[int, ...] | None,
+    load_cpus: tuple[int, ...] | None,
 ) -> None:
     """Measure what each of the contract's extras (request id, metrics, audit, body-size
     check) costs each framework on the TechEmpower endpoints.
@@ -99,7 +103,7 @@ def fairness(
     exit_on_sigterm()
     console = make_console()
     try:
-        placement = default_placement()
+        placement = chosen_placement(service_cpus, load_cpus)
         variants = resolve_variants(extras)
         config = build_fairness_config(
             frameworks=frameworks,

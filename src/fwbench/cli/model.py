@@ -24,6 +24,8 @@ from fwbench.cli._options import (
     hosts_option,
     interrupted_while_preparing,
     output_option,
+    placement_options,
+    refuse_cpus_with_hosts,
     refuse_database_with_hosts,
     surveyed_hosts,
 )
@@ -31,7 +33,7 @@ from fwbench.experiments._hosts import HostsSite
 from fwbench.experiments.context import Context
 from fwbench.harness.errors import FwbenchError, InvalidOption
 from fwbench.harness.hosts import HostsFile, read_hosts
-from fwbench.harness.machine import default_placement, describe_machine
+from fwbench.harness.machine import chosen_placement, describe_machine
 from fwbench.harness.process import exit_on_sigterm
 from fwbench.harness.results import Machine, Placement, Results, RunConfig
 from fwbench.harness.runconfig import build_config, default_output, preflight
@@ -121,6 +123,7 @@ def _machine_line(machine: Machine) -> str:
     help="Fit again from the raw points stored in this model file (no measuring), rewrite "
     "it and print it.",
 )
+@placement_options
 @hosts_option(
     "measure the sweep with the service on its first service host and wrk on every load "
     "host at once; CPU time, memory, cold starts and import time are read on the service "
@@ -136,6 +139,8 @@ def model(
     model_file: Path | None,
     refit: Path | None,
     hosts_file: Path | None,
+    service_cpus: tuple[int, ...] | None,
+    load_cpus: tuple[int, ...] | None,
 ) -> None:
     """Fit a performance model of every framework/server pair (slots, CPU cost per
     request, memory, latency growth, start-up) from a bounded sweep, validate it on
@@ -144,6 +149,7 @@ def model(
     try:
         if hosts_file is not None:
             _check_hosts_options(query, refit, database)
+            refuse_cpus_with_hosts(service_cpus, load_cpus)
         if query is not None:
             _predict(console, query, model_file)
             return
@@ -167,7 +173,7 @@ def model(
         hosts = read_hosts(hosts_file) if hosts_file is not None else None
         # This machine's CPUs; across hosts, the service host's replace them once
         # connected (_sweep_on_hosts).
-        placement = default_placement()
+        placement = chosen_placement(service_cpus, load_cpus)
         config = _config(chosen, plan, database, placement)
         preflight(config, database, output)
     except KeyboardInterrupt:

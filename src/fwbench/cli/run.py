@@ -17,7 +17,9 @@ from fwbench.cli._options import (
     hosts_option,
     interrupted_while_preparing,
     output_option,
+    placement_options,
     ports_option,
+    refuse_cpus_with_hosts,
     repeats_option,
     report_option,
     servers_option,
@@ -29,7 +31,7 @@ from fwbench.harness.display import make_console, print_plan, print_summary
 from fwbench.harness.errors import FwbenchError
 from fwbench.harness.hosts import HostsFile, read_hosts
 from fwbench.harness.hosts_run import HostsRun
-from fwbench.harness.machine import default_placement, describe_machine
+from fwbench.harness.machine import chosen_placement, describe_machine
 from fwbench.harness.process import exit_on_sigterm
 from fwbench.harness.results import RunConfig
 from fwbench.harness.runconfig import build_config, default_output, preflight
@@ -85,6 +87,7 @@ from fwbench.report import write_report
     help="Instances of each configuration, behind HAProxy when more than one (the service "
     "CPUs split among them): does N instances carry N times one?",
 )
+@placement_options
 @hosts_option(
     "run the service and wrk on those hosts over SSH, one wrk per load host at once; "
     "memory, cold starts and import time are measured on the service host."
@@ -108,6 +111,8 @@ def run(
     hosts_file: Path | None,
     ports: range | None,
     report: Path | None,
+    service_cpus: tuple[int, ...] | None,
+    load_cpus: tuple[int, ...] | None,
 ) -> None:
     """Measure each framework on its server(s), print the article's table beside the
     measured one, and write every measurement to a JSON results file.
@@ -119,7 +124,9 @@ def run(
     exit_on_sigterm()
     console = make_console()
     try:
-        placement = default_placement()
+        if hosts_file is not None:
+            refuse_cpus_with_hosts(service_cpus, load_cpus)
+        placement = chosen_placement(service_cpus, load_cpus)
         config = build_config(
             frameworks=frameworks,
             servers=servers,

@@ -36,6 +36,7 @@ from fwbench.harness.generators import Generator, run_generators
 from fwbench.harness.hosts import HostsFile
 from fwbench.harness.hosts_run import HostsLayout
 from fwbench.harness.load import LoadSpec
+from fwbench.harness.machine import format_cpu_list
 from fwbench.harness.process import PortRotation
 from fwbench.harness.remote import (
     Remote,
@@ -247,10 +248,10 @@ class HostsSite:
 
     def run_whole(self, experiment: Experiment[Any], plan: Plan, quick: bool) -> ExperimentRecord:
         """Run ``experiment`` whole on the service host: ``fwbench claims --only NAME
-        --progress-only`` there (its services, downstream and wrk on that host's CPUs,
-        split as a run on one machine splits them), each line of progress it prints passed
-        to ``say``, and its record read back, marked with the host it ran on, for the
-        caller to print and keep. Its services join :attr:`services`.
+        --progress-only`` there (its services on the host's service CPUs, its downstream,
+        probes and wrk on the others), each line of progress it prints passed to ``say``,
+        and its record read back, marked with the host it ran on, for the caller to print
+        and keep. Its services join :attr:`services`.
 
         Raises:
             RemoteError: it could not run there or wrote no record (its last line quoted).
@@ -260,6 +261,10 @@ class HostsSite:
         output = f"{workdir}/claims.json"
         argv = [host.python, "-m", "fwbench", "claims", "--only", experiment.name]
         argv += ["--output", output, "--progress-only", *(["--quick"] if quick else [])]
+        # The CPUs the experiments loaded from the load hosts use there (the hosts file's
+        # `cpus`, else the halves): its services on the service CPUs, the rest on the others.
+        argv += ["--service-cpus", format_cpu_list(self.layout.placement.service_cpus)]
+        argv += ["--load-cpus", format_cpu_list(self.layout.spare_cpus)]
         if self.hosts.database is not None:
             argv += ["--database", self.hosts.database]
         command = shlex.join(["fwbench", *argv[3:]])

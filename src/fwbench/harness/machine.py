@@ -13,6 +13,7 @@ from typing import Final
 
 import psutil
 
+from fwbench.harness.errors import InvalidOption
 from fwbench.harness.load import wrk_version
 from fwbench.harness.results import Machine, Placement
 
@@ -112,6 +113,54 @@ def default_placement(cpus: Sequence[int] | None = None) -> Placement:
         return Placement((usable[0],), (usable[0],))
     half = len(usable) // 2
     return Placement(tuple(usable[-half:]), tuple(usable[:-half]))
+
+
+def chosen_placement(
+    service: Sequence[int] | None,
+    load: Sequence[int] | None,
+    usable: Sequence[int] | None = None,
+) -> Placement:
+    """The placement ``--service-cpus`` and ``--load-cpus`` ask for: a side left out gets
+    the usable CPUs the other does not name; both left out, :func:`default_placement`.
+
+    Args:
+        service: CPUs of the service; None: the rest.
+        load: CPUs of wrk, the downstream and fwbench's probes; None: the rest.
+        usable: the CPUs fwbench may use; None (default): those this process may run on.
+
+    Raises:
+        InvalidOption: a CPU that is not usable, a CPU named by both, or a side left with
+            no CPU.
+    """
+    cpus = sorted(usable if usable is not None else os.sched_getaffinity(0))
+    if service is None and load is None:
+        return default_placement(cpus)
+    named = {"--service-cpus": tuple(service or ()), "--load-cpus": tuple(load or ())}
+    for option, chosen in named.items():
+        missing = sorted(set(chosen) - set(cpus))
+        if missing:
+            raise InvalidOption(
+                f"{option} names CPU {format_cpu_list(missing)}, which fwbench may not use here",
+                f"name CPUs among {format_cpu_list(cpus)}",
+            )
+    shared = set(named["--service-cpus"]) & set(named["--load-cpus"])
+    if shared:
+        raise InvalidOption(
+            f"--service-cpus and --load-cpus both name CPU {format_cpu_list(shared)}",
+            "give the service and the load different CPUs",
+        )
+    if service is None:
+        service = tuple(c for c in cpus if c not in named["--load-cpus"])
+    if load is None:
+        load = tuple(c for c in cpus if c not in service)
+    if not service or not load:
+        side = "--service-cpus" if not load else "--load-cpus"
+        raise InvalidOption(
+            f"{side} takes every CPU fwbench may use here ({format_cpu_list(cpus)}), leaving "
+            "none for the other side",
+            f"name fewer CPUs in {side}",
+        )
+    return Placement(tuple(service), tuple(load))
 
 
 def parse_cpu_list(text: str) -> tuple[int, ...]:
