@@ -163,6 +163,7 @@ def _calibrate_hosts(
                     measured = calibrate_host(
                         remotes[url],
                         shares,
+                        hosts.load_cpus(url, remotes[url].describe().cpus),
                         duration_s=duration,
                         ports=ports,
                         on_step=lambda step: status.update(step),

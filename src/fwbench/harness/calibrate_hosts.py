@@ -2,10 +2,10 @@
 ``generator_bound`` check of ``fwbench run --hosts`` (docs/hosts.md).
 
 A load host is calibrated by running ``fwbench calibrate`` on it, over SSH under the
-guard (:mod:`fwbench.harness.remote`): the same calibration as on this machine, with the
-host's own placement (the trivial server on the upper half of its CPUs, wrk on the lower
-half, where ``run --hosts`` pins that host's wrk) and one wrk thread per load CPU of the
-host, at the connections the host gets of each point (its share of ``--connections``,
+guard (:mod:`fwbench.harness.remote`): the same calibration as on this machine, with wrk
+on the CPUs where ``run --hosts`` pins that host's wrk (the hosts file's ``cpus``, else
+the lower half; ``--load-cpus``), the trivial server on the rest, and one wrk thread per
+load CPU, at the connections the host gets of each point (its share of ``--connections``,
 :func:`~.generators.split_connections`). The result is stored on this machine, one file
 per host (:func:`host_calibration_path`), and ``run --hosts`` uses it while the host's
 machine, wrk, placement and threads match, as a local run uses the local one.
@@ -26,9 +26,9 @@ from fwbench.harness.databases import default_state_dir
 from fwbench.harness.documents import load
 from fwbench.harness.errors import InvalidOption
 from fwbench.harness.generators import split_connections
-from fwbench.harness.machine import default_placement
+from fwbench.harness.machine import chosen_placement, format_cpu_list
 from fwbench.harness.remote import HostFacts, Remote, RemoteError
-from fwbench.harness.results import Calibration
+from fwbench.harness.results import Calibration, Placement
 
 #: Seconds the calibration of one level may take on a host beyond its measurements
 #: (starting the interpreter and the trivial servers).
@@ -47,39 +47,42 @@ def host_calibration_path(url: str, state_dir: Path | None = None) -> Path:
     return calibration_path(base / "hosts" / re.sub(r"[^A-Za-z0-9.@-]", "_", url))
 
 
-def host_threads(facts: HostFacts) -> int:
-    """wrk threads on a load host: one per load CPU of its placement."""
-    return len(default_placement(facts.cpus).load_cpus)
-
-
 def host_shares(connections: Sequence[int], hosts: int, index: int) -> tuple[int, ...]:
     """The connections load host ``index`` (from 0) of ``hosts`` gets at each of
     ``connections``, ascending, repeats dropped."""
     return tuple(sorted({split_connections(c, hosts)[index] for c in connections}))
 
 
+def host_placement(facts: HostFacts, load_cpus: Sequence[int]) -> Placement:
+    """The placement of a load host's calibration: wrk on ``load_cpus``, the trivial
+    server on the host's other CPUs (as ``fwbench calibrate --load-cpus`` places them)."""
+    return chosen_placement(None, load_cpus, facts.cpus)
+
+
 def host_calibration(
-    url: str, facts: HostFacts, state_dir: Path | None = None
+    url: str, facts: HostFacts, load_cpus: Sequence[int], state_dir: Path | None = None
 ) -> Calibration | None:
     """The stored calibration of load host ``url`` if it holds for the host as described
-    now (``facts``), else None.
+    now (``facts``) with wrk on ``load_cpus``, else None.
 
     Args:
         url: the host, as the hosts file names it.
         facts: what :meth:`~.remote.Remote.describe` found on it.
+        load_cpus: the CPUs its wrk runs on, one thread each.
         state_dir: None (default) is fwbench's state directory.
     """
     return load_calibration(
         host_calibration_path(url, state_dir),
         facts.machine,
-        default_placement(facts.cpus),
-        host_threads(facts),
+        host_placement(facts, load_cpus),
+        len(load_cpus),
     )
 
 
 def calibrate_host(
     remote: Remote,
     connections: Sequence[int],
+    load_cpus: Sequence[int],
     *,
     duration_s: int,
     ports: range | None = None,
@@ -90,6 +93,7 @@ def calibrate_host(
     Args:
         remote: the load host.
         connections: the wrk connections to calibrate there (its shares).
+        load_cpus: the CPUs its wrk runs on (:meth:`~.hosts.HostsFile.load_cpus`).
         duration_s: seconds per measurement.
         ports: TCP ports of the host for the trivial servers; None: ones free there.
         on_step: called with a description before the calibration starts.
@@ -97,8 +101,7 @@ def calibrate_host(
     Raises:
         FwbenchError: the host's threads exceed a share, or the calibration failed there.
     """
-    facts = remote.describe()
-    threads = host_threads(facts)
+    threads = len(load_cpus)
     if min(connections) < threads:
         raise InvalidOption(
             f"{remote.url} runs {threads} wrk threads, more than the {min(connections)} "
@@ -108,6 +111,7 @@ def calibrate_host(
     workdir = remote.run("mktemp -d /tmp/fwbench-calibrate-XXXXXXXX").strip()
     output = f"{workdir}/calibration.json"
     argv = [remote.python, "-m", "fwbench", "calibrate", "--output", output]
+    argv += ["--load-cpus", format_cpu_list(load_cpus)]
     argv += ["--connections", ",".join(map(str, connections)), "--duration", str(duration_s)]
     if ports is not None:
         argv += ["--ports", f"{ports[0]}-{ports[-1]}"]

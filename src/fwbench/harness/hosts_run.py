@@ -41,7 +41,7 @@ from fwbench.harness.generators import Generator, run_generators, split_connecti
 from fwbench.harness.hostinfo import tcp_rtt_ms
 from fwbench.harness.hosts import HostsFile, ssh_target
 from fwbench.harness.load import LoadSpec
-from fwbench.harness.machine import default_placement, describe_machine
+from fwbench.harness.machine import describe_machine
 from fwbench.harness.process import PortRotation
 from fwbench.harness.remote import (
     Remote,
@@ -78,15 +78,6 @@ def uncalibrated_note(urls: Sequence[str]) -> str:
     )
 
 
-def pinned_note(urls: Sequence[str]) -> str:
-    """The results' note naming the load hosts whose wrk CPUs the hosts file sets."""
-    return (
-        f"load host(s) {', '.join(urls)} run wrk on CPUs the hosts file's cpus sets, and "
-        "`fwbench calibrate --hosts` calibrates only the halves of a host's CPUs, so their "
-        "generator_bound check is left out; leave them out of cpus to have it"
-    )
-
-
 @dataclass(frozen=True)
 class HostsLayout:
     """What fwbench found on the hosts before measuring, and where each part runs: made
@@ -98,8 +89,6 @@ class HostsLayout:
         spare_cpus: the service host's CPUs that are not the service's: the downstream's
             and the probes'.
         cpus: the usable CPUs of every host, by URL.
-        pinned: the load hosts whose wrk CPUs the hosts file sets otherwise than the
-            halves (so no calibration holds for them).
         load_cpus: per load host, in the hosts file's order, the CPUs its wrk is pinned to.
         threads: per load host, its wrk threads (one per load CPU of its own).
         calibrations: per load host, its calibration that holds, or None.
@@ -110,7 +99,6 @@ class HostsLayout:
     placement: Placement
     spare_cpus: tuple[int, ...]
     cpus: dict[str, tuple[int, ...]]
-    pinned: tuple[str, ...]
     load_cpus: tuple[tuple[int, ...], ...]
     threads: tuple[int, ...]
     calibrations: tuple[Calibration | None, ...]
@@ -126,12 +114,10 @@ class HostsLayout:
         ]
 
     def notes(self) -> list[str]:
-        """The results' notes on the load hosts whose ``generator_bound`` check is left
-        out: those the hosts file pins otherwise, then those without a calibration."""
-        missing = [url for url in self.uncalibrated() if url not in self.pinned]
-        return ([pinned_note(self.pinned)] if self.pinned else []) + (
-            [uncalibrated_note(missing)] if missing else []
-        )
+        """The results' note on the load hosts whose ``generator_bound`` check is left
+        out: those without a calibration that holds."""
+        missing = self.uncalibrated()
+        return [uncalibrated_note(missing)] if missing else []
 
     def host(self, url: str) -> HostRun:
         """What the topology records of host ``url`` (its CPUs among it)."""
@@ -181,7 +167,6 @@ def survey_hosts(
     load_cpus = {}
     threads = {}
     calibrations = {}
-    pinned = []
     # With replicas, HAProxy runs on the first service host when no balancer is named.
     balancer = hosts.balancer or (hosts.service[0] if replicas > 1 else None)
     for url, remote in remotes.items():
@@ -204,12 +189,7 @@ def survey_hosts(
             assert side is not None, "a load host has load CPUs"
             load_cpus[url] = side
             threads[url] = len(side)
-            # The calibration is measured on the halves (`fwbench calibrate` on the
-            # host), so it holds only for a wrk pinned there.
-            if side == default_placement(facts.cpus).load_cpus:
-                calibration = host_calibration(url, facts, state_dir)
-            else:
-                pinned.append(url)
+            calibration = host_calibration(url, facts, side, state_dir)
             calibrations[url] = calibration
         target = ssh_target(url)
         records.append(
@@ -236,7 +216,6 @@ def survey_hosts(
         placement=Placement(placement.service_cpus, ordered[0]),
         spare_cpus=placement.load_cpus,
         cpus=cpus,
-        pinned=tuple(url for url in hosts.load if url in pinned),
         load_cpus=ordered,
         threads=tuple(threads[url] for url in hosts.load),
         calibrations=tuple(calibrations[url] for url in hosts.load),
