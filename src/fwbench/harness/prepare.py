@@ -16,11 +16,11 @@ system take turns on a checkout they share; docs/hosts.md says why):
    ``ensure_venv`` runs there, the README's own set-up. When the host's Python can
    install the wheels this machine's Python installs (same version tag and platform, a
    C library at least as new), the lock's wheels are built here once per lock
-   (``pip wheel``, which reuses pip's cache) by the first host that needs them, for all
-   of them, the missing ones shipped, and the host's
-   pip installs from them alone (``--no-index --find-links``): the host needs no index
-   and no internet. Otherwise the host's pip uses its own index, as the README's
-   set-up does, and the result says why;
+   (``pip wheel``, which reuses pip's cache), when the first host needs them, for every
+   host; the missing ones are shipped, and the host's pip installs from them alone
+   (``--no-index --find-links``): the host needs no index and no internet. Otherwise
+   the host's pip uses its own index, as the README's set-up does, and the result says
+   why;
 4. the host's venv must import fwbench from the shipped ``src``.
 
 A second prepare of an up-to-date host is one command and a check.
@@ -43,7 +43,7 @@ import time
 import tomllib
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor, wait
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
@@ -267,7 +267,7 @@ class Prepared:
     venv: str
     missing: tuple[str, ...]
     seconds: float
-    waited: float = 0.0
+    waited: float
 
 
 def prepare_host(
@@ -294,20 +294,20 @@ def prepare_host(
     """
     started = time.monotonic()
     with _checkout_held(remote, on_step) as waited:
-        prepared = _prepare_held(remote, files, wheels, balancer=balancer, on_step=on_step)
-    return replace(prepared, seconds=time.monotonic() - started, waited=waited)
+        return _prepare_held(remote, files, wheels, balancer, on_step, started, waited)
 
 
 def _prepare_held(
     remote: Remote,
     files: Mapping[str, str],
     wheels: Callable[[], Wheelhouse],
-    *,
     balancer: bool,
     on_step: Callable[[str], None],
+    started: float,
+    waited: float,
 ) -> Prepared:
-    """:func:`prepare_host`'s work, once the checkout is held."""
-    started = time.monotonic()
+    """:func:`prepare_host`'s work once the checkout is held, which began at ``started``
+    (``time.monotonic()``) and waited ``waited`` seconds for it."""
     checkout = str(remote.checkout)
     on_step(f"comparing {checkout} with this checkout...")
     state = _host_state(remote, sorted(files))
@@ -379,6 +379,7 @@ def _prepare_held(
         venv=venv,
         missing=tuple(tool for tool in needs if tool in state.missing),
         seconds=time.monotonic() - started,
+        waited=waited,
     )
 
 
