@@ -27,6 +27,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import psutil
 import pytest
 
 #: The subnets stand-in hosts are given: 10.A.B for A in this range, any B.
@@ -45,12 +46,31 @@ class Hosts:
         addresses: each host's address.
         identity_file: the throwaway private key they accept.
         subnet: their /24 as ``10.A.B``; ``10.A.B.1`` is this machine.
+        namespaces: the network namespaces made for them, the bridge's included.
     """
 
     urls: tuple[str, ...]
     addresses: tuple[str, ...]
     identity_file: str
     subnet: str
+    namespaces: tuple[str, ...]
+
+    def running_besides_sshd(self) -> list[str]:
+        """Every process in their namespaces that is not sshd (a host's own, and the
+        sessions it is closing), as ``namespace: command line``."""
+        found = []
+        for namespace in self.namespaces:
+            pids = subprocess.run(
+                ["ip", "netns", "pids", namespace], capture_output=True, text=True, check=True
+            ).stdout.split()
+            for pid in pids:
+                try:
+                    process = psutil.Process(int(pid))
+                    if process.name() != "sshd":
+                        found.append(f"{namespace}: {' '.join(process.cmdline())}")
+                except psutil.NoSuchProcess:
+                    continue  # gone while listed
+        return found
 
     @property
     def nobody(self) -> str:
@@ -157,6 +177,7 @@ def namespace_hosts(count: int, tmp: Path) -> Iterator[Hosts]:
             addresses=tuple(addresses),
             identity_file=str(key),
             subnet=subnet,
+            namespaces=(*namespaces, bridge_ns),
         )
     finally:
         for sshd in sshds:

@@ -19,7 +19,6 @@ import pytest
 from fwbench.experiments.runner import claims_report
 from fwbench.harness.results import Results
 from tests.hosts.netns import namespace_hosts
-from tests.hosts.test_model_hosts import _namespaces, _running_besides_sshd
 from tests.hosts.test_remote import guards
 from tests.hosts.test_run_hosts import fwbench
 
@@ -28,9 +27,7 @@ from tests.hosts.test_run_hosts import fwbench
 def test_claims_on_hosts_loads_from_the_load_host_and_runs_the_rest_on_the_service_host(
     tmp_path: Path,
 ) -> None:
-    before = _namespaces()
     with namespace_hosts(2, tmp_path) as hosts:
-        ours = {n for n in _namespaces() - before if n.startswith(f"fwh{os.getpid() % 100000}")}
         service, load = hosts.urls
         hosts_file = hosts.write_hosts_file(tmp_path / "hosts.toml", [service], [load])
         output = tmp_path / "claims.json"
@@ -40,7 +37,7 @@ def test_claims_on_hosts_loads_from_the_load_host_and_runs_the_rest_on_the_servi
         )  # fmt: skip
         assert done.returncode == 0, done.stderr
         assert guards() == []
-        assert _running_besides_sshd(ours) == []
+        assert hosts.running_besides_sshd() == []
     results = Results.read(output)
     assert results.status == "complete"
     topology = results.topology
@@ -91,9 +88,7 @@ def test_database_beside_hosts_is_one_sentence(tmp_path: Path) -> None:
 def test_stopping_the_driver_mid_experiment_leaves_nothing_on_the_service_host(
     tmp_path: Path, signum: signal.Signals
 ) -> None:
-    before = _namespaces()
     with namespace_hosts(2, tmp_path) as hosts:
-        ours = {n for n in _namespaces() - before if n.startswith(f"fwh{os.getpid() % 100000}")}
         service, load = hosts.urls
         hosts_file = hosts.write_hosts_file(tmp_path / "hosts.toml", [service], [load])
         output = tmp_path / "claims.json"
@@ -111,7 +106,7 @@ def test_stopping_the_driver_mid_experiment_leaves_nothing_on_the_service_host(
                     break
             else:
                 pytest.fail("the service host's run printed no cold start")
-            assert _running_besides_sshd(ours) != []
+            assert hosts.running_besides_sshd() != []
             driver.send_signal(signum)
             status = driver.wait(timeout=60)
         finally:
@@ -119,9 +114,9 @@ def test_stopping_the_driver_mid_experiment_leaves_nothing_on_the_service_host(
         assert status == (130 if signum == signal.SIGINT else -signal.SIGKILL)
         # The guard stops what the session started once sshd closes it.
         deadline = time.monotonic() + 30
-        while (_running_besides_sshd(ours) or guards()) and time.monotonic() < deadline:
+        while (hosts.running_besides_sshd() or guards()) and time.monotonic() < deadline:
             time.sleep(0.2)
-        assert _running_besides_sshd(ours) == []
+        assert hosts.running_besides_sshd() == []
         assert guards() == []
     if signum == signal.SIGINT:
         assert Results.read(output).status == "interrupted"

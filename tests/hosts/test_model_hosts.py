@@ -5,12 +5,10 @@ namespace; and the options ``--hosts`` does not go with, each refused in one sen
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
 
-import psutil
 import pytest
 
 from fwbench.model import read_model_file
@@ -19,38 +17,12 @@ from tests.hosts.test_remote import guards
 from tests.hosts.test_run_hosts import fwbench
 
 
-def _namespaces() -> set[str]:
-    """The network namespaces named in /run/netns now."""
-    return {path.name for path in Path("/run/netns").iterdir()}
-
-
-def _running_besides_sshd(namespaces: set[str]) -> list[str]:
-    """Every process in ``namespaces`` that is not sshd (the stand-in hosts' own, and the
-    sessions it is closing)."""
-    found = []
-    for namespace in sorted(namespaces):
-        pids = subprocess.run(
-            ["ip", "netns", "pids", namespace], capture_output=True, text=True, check=True
-        ).stdout.split()
-        for pid in pids:
-            try:
-                process = psutil.Process(int(pid))
-                if process.name() != "sshd":
-                    found.append(f"{namespace}: {' '.join(process.cmdline())}")
-            except psutil.NoSuchProcess:
-                continue  # gone while listed
-    return found
-
-
 @pytest.mark.slow
 def test_model_on_hosts_records_the_model_and_topology_and_leaves_nothing(
     tmp_path: Path,
 ) -> None:
-    before = _namespaces()
     with namespace_hosts(3, tmp_path) as hosts:
-        # The namespaces netns.py made for this test (named after this process's id).
-        ours = {n for n in _namespaces() - before if n.startswith(f"fwh{os.getpid() % 100000}")}
-        assert len(ours) == 4  # three hosts and their bridge
+        assert len(hosts.namespaces) == 4  # three hosts and their bridge
         service, load_1, load_2 = hosts.urls
         hosts_file = hosts.write_hosts_file(tmp_path / "hosts.toml", [service], [load_1, load_2])
         output = tmp_path / "model.json"
@@ -60,7 +32,7 @@ def test_model_on_hosts_records_the_model_and_topology_and_leaves_nothing(
         )  # fmt: skip
         assert done.returncode == 0, done.stderr
         assert guards() == []
-        assert _running_besides_sshd(ours) == []
+        assert hosts.running_besides_sshd() == []
     results, document = read_model_file(output)
     assert results is not None and results.status == "complete"
     topology = results.topology
