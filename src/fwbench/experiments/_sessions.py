@@ -1,7 +1,7 @@
 """Io sessions: the measurement the thread-pool, I/O-ratio, httpx, memory and
 article-table experiments share (:mod:`._measure` has what a session is made of).
 
-A session starts one setup where the run measures (:func:`~._running.running`: here, or
+A session starts one setup where the run measures (:func:`~._running.start_setup`: here, or
 on the service host with wrk on the load hosts), samples its memory at rest, then loads
 it over the mode's :class:`~._measure.Sweep` while sampling its memory under load. A
 session measured for one experiment is reused by the others in the same run

@@ -55,7 +55,7 @@ class Context:
         ports: the TCP ports to use, default :data:`PORTS`.
         hosts: where to measure across hosts (``--hosts``); None (default): here. With
             hosts, the io sessions' services and cold starts run on its service host
-            (:func:`~._running.running`), and the experiments that need the service's
+            (:func:`~._running.start_setup`), and the experiments that need the service's
             own processes run whole there (:meth:`~._hosts.HostsSite.run_whole`).
     """
 
