@@ -238,7 +238,9 @@ def placement_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return service(load(command))
 
 
-def refuse_cpus_with_hosts(service_cpus: object, load_cpus: object) -> None:
+def refuse_cpus_with_hosts(
+    service_cpus: tuple[int, ...] | None, load_cpus: tuple[int, ...] | None
+) -> None:
     """Refuse ``--service-cpus``/``--load-cpus`` beside ``--hosts`` in one sentence: across
     hosts the hosts file's ``cpus`` table places things.
 
